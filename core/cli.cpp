@@ -1,0 +1,201 @@
+#include "core/cli.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "core/config.hpp"
+#include "core/key_report.hpp"
+#include "core/snapshot.hpp"
+
+namespace permwatch {
+
+namespace {
+
+constexpr const char* usage =
+    "usage: permwatch <command> [options]\n"
+    "  run --console [--config F]      watch and repair in the foreground (Ctrl+C stops)\n"
+    "  run                             the entry the service control manager starts\n"
+    "  install [--config F] [--account A]\n"
+    "  uninstall\n"
+    "  check [--config F] [--json]     audit the live registry against the policy\n"
+    "  check --snapshot S [--config F] [--json]\n"
+    "                                  audit an exported snapshot (no registry needed)\n"
+    "  repair [--config F] [--dry-run] [--json]\n"
+    "  export --key K [--key K...]     write a snapshot of the keys to stdout\n"
+    "  validate [--config F]           validate a configuration file\n"
+    "  status [--json]                 ask the running service\n"
+    "  rollback [--to ID] [--key K]    restore descriptors from the journal\n"
+    "  --version, --help\n"
+    "exit codes: 0 ok/compliant, 1 drift, 2 error, 3 not permitted, 4 service not reachable\n";
+
+bool is_command(const std::string& s) {
+    for (const char* c : {"run", "install", "uninstall", "check", "repair", "export", "validate",
+                          "status", "rollback"}) {
+        if (s == c) return true;
+    }
+    return false;
+}
+
+// One line on stderr, exit 2.
+int fail(std::ostream& err, const std::string& message) {
+    err << "permwatch: " << message << "\n";
+    return 2;
+}
+
+std::optional<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Loads the config or prints one line per problem, each with its pointer.
+std::optional<Config> load_config_file(const std::string& path, std::ostream& err) {
+    const auto text = read_file(path);
+    if (!text) {
+        err << "permwatch: cannot read config " << path << "\n";
+        return std::nullopt;
+    }
+    ConfigResult result = load_config(*text);
+    for (const ConfigProblem& p : result.problems) {
+        err << "permwatch: config " << path << ": "
+            << (p.pointer.empty() ? "(document)" : p.pointer) << ": " << p.message << "\n";
+    }
+    return std::move(result.config);
+}
+
+int validate(const CliOptions& o, std::ostream& out, std::ostream& err) {
+    const auto config = load_config_file(o.config_path, err);
+    if (!config) return 2;
+    out << "config " << o.config_path << " is valid: " << config->keys.size()
+        << (config->keys.size() == 1 ? " key" : " keys") << ", mode " << to_string(config->mode)
+        << "\n";
+    return 0;
+}
+
+int check_snapshot(const CliOptions& o, std::ostream& out, std::ostream& err) {
+    const auto config = load_config_file(o.config_path, err);
+    if (!config) return 2;
+    const auto text = read_file(*o.snapshot);
+    if (!text) return fail(err, "cannot read snapshot " + *o.snapshot);
+    SnapshotResult loaded = load_snapshot(*text);
+    if (!loaded.snapshot) {
+        for (const ConfigProblem& p : loaded.problems) {
+            err << "permwatch: snapshot " << *o.snapshot << ": "
+                << (p.pointer.empty() ? "(document)" : p.pointer) << ": " << p.message << "\n";
+        }
+        return 2;
+    }
+    SnapshotAccounts accounts(*loaded.snapshot);
+    std::vector<KeyReport> reports;
+    for (const KeyPolicy& key : config->keys) {
+        reports.push_back(check_key(key, loaded.snapshot->find(key.path), accounts));
+    }
+    if (o.json) {
+        out << to_json(reports).dump(2) << "\n";
+    } else {
+        out << to_text(reports);
+    }
+    return check_exit_code(reports);
+}
+
+// Parses "command [options]"; returns an exit code when parsing ends the run.
+std::optional<int> parse(const std::vector<std::string>& args, CliOptions& o, std::ostream& out,
+                         std::ostream& err) {
+    if (args.empty()) {
+        err << usage;
+        return 2;
+    }
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        out << usage;
+        return 0;
+    }
+    if (args[0] == "--version") {
+        out << "permwatch " << PERMWATCH_VERSION << "\n";
+        return 0;
+    }
+    if (!is_command(args[0])) return fail(err, "unknown command '" + args[0] + "'; see --help");
+    o.command = args[0];
+    o.config_path = default_config_path();
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--json") {
+            o.json = true;
+        } else if (a == "--dry-run") {
+            o.dry_run = true;
+        } else if (a == "--console") {
+            o.console = true;
+        } else if (a == "--config" || a == "--snapshot" || a == "--to" || a == "--account" ||
+                   a == "--key") {
+            if (i + 1 >= args.size()) return fail(err, a + " needs a value");
+            const std::string& v = args[++i];
+            if (a == "--config")
+                o.config_path = v;
+            else if (a == "--snapshot")
+                o.snapshot = v;
+            else if (a == "--to")
+                o.to_id = v;
+            else if (a == "--account")
+                o.account = v;
+            else
+                o.keys.push_back(v);
+        } else {
+            return fail(err, "unknown option '" + a + "' for " + o.command + "; see --help");
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string expand_environment(const std::string& text) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const std::size_t open = text.find('%', i);
+        const std::size_t close = open == std::string::npos ? open : text.find('%', open + 1);
+        if (close == std::string::npos) {
+            out.append(text, i);
+            break;
+        }
+        const std::string name = text.substr(open + 1, close - open - 1);
+        const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
+        out.append(text, i, open - i);
+        if (value) {
+            out += value;
+            i = close + 1;
+        } else {
+            out += '%';
+            i = open + 1;
+        }
+    }
+    return out;
+}
+
+std::string default_config_path() {
+    return expand_environment("%ProgramData%\\PermWatch\\permwatch.json");
+}
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            LiveCommands* live) {
+    CliOptions o;
+    if (auto done = parse(args, o, out, err)) return *done;
+    if (o.command == "validate") return validate(o, out, err);
+    if (o.command == "check" && o.snapshot) return check_snapshot(o, out, err);
+    if (live) {
+        if (auto code = live->run(o, out, err)) return *code;
+    }
+    if (o.command == "status") {
+        err << "permwatch: status needs the PermWatch service on Windows; it is not reachable "
+               "here\n";
+        return 4;
+    }
+    return fail(err, "'" + o.command +
+                         "' needs the Windows registry; here only 'validate' and "
+                         "'check --snapshot' work");
+}
+
+}  // namespace permwatch

@@ -1,0 +1,44 @@
+// The command line (CONTRACT.md "Command line"). Parsing, the offline
+// commands, and dispatch of the live ones to a port that only the Windows
+// build provides.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace permwatch {
+
+struct CliOptions {
+    std::string command;
+    std::string config_path;  // --config, else the default path expanded
+    std::optional<std::string> snapshot;
+    std::optional<std::string> to_id;
+    std::optional<std::string> account;
+    std::vector<std::string> keys;
+    bool json = false;
+    bool dry_run = false;
+    bool console = false;
+};
+
+// Port: the commands that need the live Windows registry, the SCM or the pipe.
+class LiveCommands {
+public:
+    virtual ~LiveCommands() = default;
+    // Returns the process exit code; nullopt if this build does not have it.
+    virtual std::optional<int> run(const CliOptions& options, std::ostream& out,
+                                   std::ostream& err) = 0;
+};
+
+// The default --config: %ProgramData%\PermWatch\permwatch.json, expanded.
+std::string default_config_path();
+
+// Replaces %NAME% by the environment variable's value; unknown names stay.
+std::string expand_environment(const std::string& text);
+
+// Runs one command. `live` is null where there is no Windows registry.
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            LiveCommands* live);
+
+}  // namespace permwatch

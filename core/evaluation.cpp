@@ -1,0 +1,167 @@
+#include "core/evaluation.hpp"
+
+#include "core/canonical_order.hpp"
+
+namespace permwatch {
+
+std::string_view to_string(FindingKind kind) {
+    switch (kind) {
+        case FindingKind::missing_rights:
+            return "missing_rights";
+        case FindingKind::blocked_by_deny:
+            return "blocked_by_deny";
+        case FindingKind::not_inherited:
+            return "not_inherited";
+        case FindingKind::non_canonical:
+            return "non_canonical";
+        case FindingKind::null_dacl:
+            return "null_dacl";
+        case FindingKind::unresolved_account:
+            return "unresolved_account";
+        case FindingKind::key_missing:
+            return "key_missing";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(Severity severity) {
+    return severity == Severity::warning ? "warning" : "error";
+}
+
+std::vector<ResolvedRequirement> resolve_requirements(const KeyPolicy& key,
+                                                      AccountResolver& accounts) {
+    std::vector<ResolvedRequirement> resolved;
+    resolved.reserve(key.require.size());
+    for (const Requirement& req : key.require) {
+        ResolvedRequirement r{req, std::nullopt, {}};
+        AccountLookup lookup;
+        switch (req.principal.kind) {
+            case Principal::Kind::sid:
+                lookup.sid = req.principal.sid;
+                break;
+            case Principal::Kind::account_name:
+                lookup = accounts.account_sid(req.principal.name);
+                break;
+            case Principal::Kind::service_account_of:
+                lookup = accounts.service_account_sid(req.principal.name);
+                break;
+        }
+        r.sid = lookup.sid;
+        if (!r.sid) r.unresolved_reason = lookup.error.empty() ? "not found" : lookup.error;
+        resolved.push_back(std::move(r));
+    }
+    return resolved;
+}
+
+namespace {
+
+// Which parts of the tree a requirement or an ACE reaches.
+struct Reach {
+    bool key = false;      // the key itself
+    bool subkeys = false;  // subkeys, through CI (and OI where asked for)
+};
+
+Reach required_reach(std::uint8_t inherit) {
+    return {(inherit & ace_flags::inherit_only) == 0,
+            (inherit & (ace_flags::container_inherit | ace_flags::object_inherit)) != 0};
+}
+
+// An ACE reaches the subkeys a requirement asks for when it carries every
+// inheritance flag the requirement names, and is not cut off by NP unless the
+// requirement itself only asks for the first level.
+Reach ace_reach(const Ace& ace, std::uint8_t required_inherit) {
+    const std::uint8_t wanted =
+        required_inherit & (ace_flags::container_inherit | ace_flags::object_inherit);
+    const bool np_ok = (ace.flags & ace_flags::no_propagate) == 0 ||
+                       (required_inherit & ace_flags::no_propagate) != 0;
+    return {(ace.flags & ace_flags::inherit_only) == 0,
+            wanted != 0 && (ace.flags & wanted) == wanted && np_ok};
+}
+
+struct Granted {
+    AccessMask key = 0;
+    AccessMask subkeys = 0;
+};
+
+Granted granted_to(const Acl& acl, const Sid& sid, std::uint8_t required_inherit) {
+    Granted g;
+    for (const Ace& ace : acl.aces) {
+        if (ace.type != AceType::allow || ace.sid != sid) continue;
+        const Reach r = ace_reach(ace, required_inherit);
+        const AccessMask m = map_generic_to_key_rights(ace.mask);
+        if (r.key) g.key |= m;
+        if (r.subkeys) g.subkeys |= m;
+    }
+    return g;
+}
+
+std::string principal_words(const ResolvedRequirement& r) {
+    const std::string sid = r.sid->str();
+    if (r.requirement.principal.kind == Principal::Kind::sid) return sid;
+    return r.requirement.principal.text() + " (" + sid + ")";
+}
+
+}  // namespace
+
+std::vector<Finding> evaluate(const SecurityDescriptor& sd,
+                              const std::vector<ResolvedRequirement>& requirements) {
+    std::vector<Finding> findings;
+    for (const ResolvedRequirement& r : requirements) {
+        if (!r.sid) {
+            findings.push_back(
+                {FindingKind::unresolved_account, Severity::error, r.requirement.principal.text(),
+                 "cannot resolve " + r.requirement.principal.text() + ": " + r.unresolved_reason});
+        }
+    }
+    // No DACL at all, or a null DACL, grants everyone everything: every
+    // requirement is met, but the key is wide open.
+    if (!sd.dacl || sd.dacl->is_null) {
+        findings.push_back({FindingKind::null_dacl, Severity::warning, std::nullopt,
+                            "the key has a null DACL: everyone has full access"});
+        return findings;
+    }
+    const Acl& acl = *sd.dacl;
+    if (!is_canonical(acl)) {
+        findings.push_back({FindingKind::non_canonical, Severity::error, std::nullopt,
+                            "the DACL is not in canonical order (explicit deny, explicit allow, "
+                            "inherited)"});
+    }
+    for (const ResolvedRequirement& r : requirements) {
+        if (!r.sid) continue;
+        const AccessMask required = map_generic_to_key_rights(r.requirement.rights);
+        const Reach need = required_reach(r.requirement.inherit);
+        const Granted g = granted_to(acl, *r.sid, r.requirement.inherit);
+        const AccessMask missing_key = need.key ? required & ~g.key : 0;
+        const AccessMask missing_sub = need.subkeys ? required & ~g.subkeys : 0;
+        const std::string who = principal_words(r);
+        if (missing_key != 0) {
+            std::string where = missing_sub != 0 ? "on the key and its subkeys" : "on the key";
+            findings.push_back(
+                {FindingKind::missing_rights, Severity::error, r.sid->str(),
+                 who + " lacks " + describe_rights(missing_key | missing_sub) + " " + where});
+        } else if (missing_sub != 0) {
+            findings.push_back(
+                {FindingKind::not_inherited, Severity::error, r.sid->str(),
+                 who + " has " + describe_rights(missing_sub) +
+                     " on the key but it is not inherited by subkeys (needs an ACE with CI "
+                     "and without NP)"});
+        }
+        for (const Ace& ace : acl.aces) {
+            if (ace.type != AceType::deny) continue;
+            if (ace.sid != *r.sid && ace.sid != everyone_sid()) continue;
+            const Reach reach = ace_reach(ace, r.requirement.inherit);
+            const AccessMask blocked = map_generic_to_key_rights(ace.mask) & required;
+            if (blocked == 0) continue;
+            if ((need.key && reach.key) || (need.subkeys && reach.subkeys)) {
+                const std::string whom = ace.sid == everyone_sid() ? "Everyone" : ace.sid.str();
+                findings.push_back({FindingKind::blocked_by_deny, Severity::error, r.sid->str(),
+                                    std::string(ace.is_inherited() ? "an inherited" : "a") +
+                                        " deny ACE for " + whom + " takes " +
+                                        describe_rights(blocked) + " away from " + who});
+            }
+        }
+    }
+    return findings;
+}
+
+}  // namespace permwatch
