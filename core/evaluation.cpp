@@ -78,6 +78,19 @@ Reach ace_reach(const Ace& ace, std::uint8_t required_inherit) {
             wanted != 0 && (ace.flags & wanted) == wanted && np_ok};
 }
 
+}  // namespace
+
+bool deny_reaches(const Ace& deny, std::uint8_t required_inherit) {
+    const Reach need = required_reach(required_inherit);
+    const std::uint8_t wanted =
+        required_inherit & (ace_flags::container_inherit | ace_flags::object_inherit);
+    const bool on_key = (deny.flags & ace_flags::inherit_only) == 0;
+    const bool on_subkeys = (deny.flags & wanted) != 0;
+    return (need.key && on_key) || (need.subkeys && on_subkeys);
+}
+
+namespace {
+
 struct Granted {
     AccessMask key = 0;
     AccessMask subkeys = 0;
@@ -149,10 +162,8 @@ std::vector<Finding> evaluate(const SecurityDescriptor& sd,
         for (const Ace& ace : acl.aces) {
             if (ace.type != AceType::deny) continue;
             if (ace.sid != *r.sid && ace.sid != everyone_sid()) continue;
-            const Reach reach = ace_reach(ace, r.requirement.inherit);
             const AccessMask blocked = map_generic_to_key_rights(ace.mask) & required;
-            if (blocked == 0) continue;
-            if ((need.key && reach.key) || (need.subkeys && reach.subkeys)) {
+            if (blocked != 0 && deny_reaches(ace, r.requirement.inherit)) {
                 const std::string whom = ace.sid == everyone_sid() ? "Everyone" : ace.sid.str();
                 findings.push_back({FindingKind::blocked_by_deny, Severity::error, r.sid->str(),
                                     std::string(ace.is_inherited() ? "an inherited" : "a") +

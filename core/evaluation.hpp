@@ -24,6 +24,11 @@ struct ResolvedRequirement {
 std::vector<ResolvedRequirement> resolve_requirements(const KeyPolicy& key,
                                                       AccountResolver& accounts);
 
+// Whether a deny ACE takes rights away where a requirement with these inherit
+// flags needs them. Unlike an allow, a deny cut off by NP still blocks the first
+// level of subkeys, so it counts.
+bool deny_reaches(const Ace& deny, std::uint8_t required_inherit);
+
 std::vector<Finding> evaluate(const SecurityDescriptor& sd,
                               const std::vector<ResolvedRequirement>& requirements);
 

@@ -8,18 +8,6 @@ namespace permwatch {
 
 namespace {
 
-constexpr std::uint8_t reach_flags = ace_flags::container_inherit | ace_flags::object_inherit;
-
-bool reaches(const Ace& ace, std::uint8_t required_inherit) {
-    const bool need_key = (required_inherit & ace_flags::inherit_only) == 0;
-    const std::uint8_t wanted = required_inherit & reach_flags;
-    const bool np_ok = (ace.flags & ace_flags::no_propagate) == 0 ||
-                       (required_inherit & ace_flags::no_propagate) != 0;
-    const bool on_key = need_key && (ace.flags & ace_flags::inherit_only) == 0;
-    const bool on_subkeys = wanted != 0 && (ace.flags & wanted) == wanted && np_ok;
-    return on_key || on_subkeys;
-}
-
 // Takes the bits a deny ACE blocks out of it, where PermWatch may: only an
 // explicit deny that names exactly the principal. Returns false (and says why)
 // when a deny it must not touch blocks the requirement.
@@ -32,7 +20,7 @@ bool trim_denies(Acl& acl, std::vector<bool>& emptied, const Sid& sid, const std
         Ace& ace = acl.aces[i];
         if (ace.type != AceType::deny) continue;
         if (ace.sid != sid && ace.sid != everyone_sid()) continue;
-        if (!reaches(ace, inherit)) continue;
+        if (!deny_reaches(ace, inherit)) continue;
         const AccessMask mapped = map_generic_to_key_rights(ace.mask);
         if ((mapped & required) == 0) continue;
         if (ace.sid == sid && !ace.is_inherited()) {

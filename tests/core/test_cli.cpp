@@ -1,0 +1,176 @@
+// The offline commands end to end, through run_cli, on the shipped files.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/cli.hpp"
+#include "test_support.hpp"
+
+namespace permwatch {
+namespace {
+
+using test::source_path;
+
+struct Run {
+    int code;
+    std::string out;
+    std::string err;
+};
+
+Run cli(std::vector<std::string> args, LiveCommands* live = nullptr) {
+    std::ostringstream out, err;
+    const int code = run_cli(args, out, err, live);
+    return {code, out.str(), err.str()};
+}
+
+const std::string config = source_path("config/permwatch.json");
+const std::string broken = source_path("config/snapshots/msexchangees-broken.json");
+const std::string repaired = source_path("config/snapshots/msexchangees-repaired.json");
+
+TEST(Cli, ValidateShippedConfig) {
+    auto r = cli({"validate", "--config", config});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("valid"), std::string::npos);
+}
+
+TEST(Cli, FiveMistakesReportFivePointersAndExit2) {
+    auto r = cli({"validate", "--config", source_path("config/examples/five-mistakes.json")});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(r.out.empty());
+    int lines = 0;
+    std::istringstream in(r.err);
+    for (std::string line; std::getline(in, line);) {
+        ++lines;
+        EXPECT_NE(line.find(": /"), std::string::npos) << "no pointer in: " << line;
+    }
+    EXPECT_EQ(lines, 5) << r.err;
+}
+
+TEST(Cli, CheckSnapshotOfTheBrokenKeyExits1AndShowsThePlan) {
+    auto r = cli({"check", "--snapshot", broken, "--config", config});
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.out.find("drift"), std::string::npos);
+    EXPECT_NE(r.out.find("service_account_of:MSExchangeSA"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("planned: "), std::string::npos);
+}
+
+TEST(Cli, CheckSnapshotJsonShape) {
+    auto r = cli({"check", "--snapshot", broken, "--config", config, "--json"});
+    ASSERT_EQ(r.code, 1) << r.err;
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["ok"], false);
+    ASSERT_EQ(doc["keys"].size(), 1u);
+    const auto& key = doc["keys"][0];
+    EXPECT_EQ(key["path"], "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES");
+    EXPECT_EQ(key["state"], "drift");
+    EXPECT_EQ(key["sddl"], "O:BAG:SYD:(A;CI;KR;;;BU)(A;CI;KA;;;BA)(A;CI;KA;;;SY)(A;CIIO;GA;;;CO)");
+    // planned_sddl is exactly what the repaired snapshot holds.
+    const auto repaired_doc = nlohmann::json::parse(*[] {
+        std::ifstream in(repaired);
+        return std::make_optional(std::string(std::istreambuf_iterator<char>(in), {}));
+    }());
+    EXPECT_EQ(key["planned_sddl"],
+              repaired_doc["keys"]["HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES"]);
+    ASSERT_EQ(key["findings"].size(), 2u);
+    for (const auto& f : key["findings"]) {
+        EXPECT_EQ(f["kind"], "missing_rights");
+        EXPECT_TRUE(f["principal"].is_string());
+        EXPECT_TRUE(f["message"].is_string());
+    }
+    EXPECT_EQ(key["findings"][0]["principal"], "S-1-5-21-1004336348-1177238915-682003330-1105");
+}
+
+TEST(Cli, CheckSnapshotOfTheRepairedKeyExits0) {
+    auto r = cli({"check", "--snapshot", repaired, "--config", config, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["ok"], true);
+    EXPECT_EQ(doc["keys"][0]["state"], "compliant");
+    EXPECT_TRUE(doc["keys"][0]["planned_sddl"].is_null());
+}
+
+TEST(Cli, KeyMissingFromSnapshotIsAnErrorExit2WithWholeDocument) {
+    const std::string path = ::testing::TempDir() + "/permwatch-empty-snapshot.json";
+    std::ofstream(path) << R"json({"version":1,"keys":{},"accounts":{}})json";
+    auto r = cli({"check", "--snapshot", path, "--config", config, "--json"});
+    EXPECT_EQ(r.code, 2);
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["keys"][0]["state"], "error");
+    EXPECT_EQ(doc["keys"][0]["findings"][0]["kind"], "key_missing");
+}
+
+TEST(Cli, UnresolvedAccountIsAnErrorForThatKey) {
+    const std::string path = ::testing::TempDir() + "/permwatch-no-accounts.json";
+    std::ofstream(path)
+        << R"json({"version":1,"keys":{"HKEY_LOCAL_MACHINE\\system\\CurrentControlSet\\Services\\MSExchangeES":"D:(A;CI;KA;;;SY)"}})json";
+    auto r = cli({"check", "--snapshot", path, "--config", config, "--json"});
+    EXPECT_EQ(r.code, 2);
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["keys"][0]["state"], "error");
+    EXPECT_EQ(doc["keys"][0]["findings"][0]["kind"], "unresolved_account");
+    EXPECT_EQ(doc["keys"][0]["findings"][0]["principal"], "service_account_of:MSExchangeSA");
+}
+
+TEST(Cli, BadSnapshotIsOneLinePerProblemExit2) {
+    const std::string path = ::testing::TempDir() + "/permwatch-bad-snapshot.json";
+    std::ofstream(path) << R"json({"version":1,"keys":{"HKLM\\X":"D:(A;;KA;;;SY"}})json";
+    auto r = cli({"check", "--snapshot", path, "--config", config});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(r.out.empty());
+    EXPECT_NE(r.err.find("/keys/HKLM\\X"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST(Cli, LiveCommandsNeedWindowsWhenThereIsNoLivePort) {
+    for (const char* command : {"check", "repair", "export", "rollback", "install", "run"}) {
+        auto r = cli({command, "--config", config});
+        EXPECT_EQ(r.code, 2) << command;
+        EXPECT_NE(r.err.find("needs the Windows registry"), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+    }
+    EXPECT_EQ(cli({"status"}).code, 4);
+}
+
+TEST(Cli, LiveCommandsGoToThePort) {
+    struct Recorder : LiveCommands {
+        CliOptions seen;
+        std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
+            seen = o;
+            return 7;
+        }
+    } live;
+    auto r = cli({"repair", "--dry-run", "--json", "--config", "c.json"}, &live);
+    EXPECT_EQ(r.code, 7);
+    EXPECT_EQ(live.seen.command, "repair");
+    EXPECT_TRUE(live.seen.dry_run);
+    EXPECT_TRUE(live.seen.json);
+    EXPECT_EQ(live.seen.config_path, "c.json");
+}
+
+TEST(Cli, UsageErrors) {
+    EXPECT_EQ(cli({}).code, 2);
+    EXPECT_EQ(cli({"frobnicate"}).code, 2);
+    EXPECT_EQ(cli({"check", "--bogus"}).code, 2);
+    EXPECT_EQ(cli({"check", "--config"}).code, 2);
+    EXPECT_EQ(cli({"--help"}).code, 0);
+    auto v = cli({"--version"});
+    EXPECT_EQ(v.code, 0);
+    EXPECT_NE(v.out.find(PERMWATCH_VERSION), std::string::npos);
+}
+
+TEST(Cli, MissingConfigFileIsOneLine) {
+    auto r = cli({"validate", "--config", "/nonexistent/permwatch.json"});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("/nonexistent/permwatch.json"), std::string::npos);
+}
+
+TEST(Cli, ExpandEnvironment) {
+    EXPECT_EQ(expand_environment("%PERMWATCH_SURELY_UNSET_VAR%\\x"),
+              "%PERMWATCH_SURELY_UNSET_VAR%\\x");
+    EXPECT_EQ(expand_environment("100%"), "100%");
+}
+
+}  // namespace
+}  // namespace permwatch

@@ -1,0 +1,181 @@
+#include <gtest/gtest.h>
+
+#include "core/evaluation.hpp"
+#include "test_support.hpp"
+
+namespace permwatch {
+namespace {
+
+using test::kinds;
+using test::requirement;
+using FK = FindingKind;
+constexpr auto CI = ace_flags::container_inherit;
+const std::string svc = "S-1-5-21-1-2-3-1105";
+
+std::vector<Finding> eval(const std::string& sddl, const std::vector<ResolvedRequirement>& reqs) {
+    return evaluate(parse_sddl(sddl), reqs);
+}
+
+TEST(Evaluation, ExactGrantIsCompliant) {
+    EXPECT_TRUE(
+        eval("D:(A;CI;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access)}).empty());
+}
+
+TEST(Evaluation, MissingPrincipalIsMissingRightsOnKeyAndSubkeys) {
+    auto f = eval("D:(A;CI;KA;;;SY)", {requirement(svc, rights::key_all_access)});
+    ASSERT_EQ(kinds(f), std::vector<FK>{FK::missing_rights});
+    EXPECT_EQ(f[0].principal, svc);
+    EXPECT_NE(f[0].message.find("on the key and its subkeys"), std::string::npos) << f[0].message;
+}
+
+TEST(Evaluation, ComparesBySidNotByAliasSpelling) {
+    EXPECT_TRUE(
+        eval("D:(A;CI;KA;;;S-1-5-18)", {requirement("S-1-5-18", rights::key_all_access)}).empty());
+    EXPECT_TRUE(
+        eval("D:(A;CI;KA;;;SY)", {requirement("S-1-5-18", rights::key_all_access)}).empty());
+}
+
+TEST(Evaluation, RightsAddUpAcrossAllowAces) {
+    EXPECT_TRUE(eval("D:(A;CI;KR;;;" + svc + ")(A;CI;0xd0026;;;" + svc + ")",
+                     {requirement(svc, rights::key_all_access)})
+                    .empty());
+}
+
+TEST(Evaluation, GenericRightsCountAsTheirKeyMapping) {
+    EXPECT_TRUE(
+        eval("D:(A;CI;GA;;;" + svc + ")", {requirement(svc, rights::key_all_access)}).empty());
+    EXPECT_TRUE(eval("D:(A;CI;GR;;;" + svc + ")", {requirement(svc, rights::key_read)}).empty());
+    EXPECT_FALSE(eval("D:(A;CI;GR;;;" + svc + ")", {requirement(svc, rights::key_write)}).empty());
+    // A requirement written with a generic right means its key mapping.
+    EXPECT_TRUE(eval("D:(A;CI;KA;;;" + svc + ")", {requirement(svc, rights::generic_all)}).empty());
+}
+
+TEST(Evaluation, WiderGrantSatisfiesNarrowerRequirement) {
+    EXPECT_TRUE(eval("D:(A;CI;KA;;;" + svc + ")", {requirement(svc, rights::key_read, 0)}).empty());
+}
+
+TEST(Evaluation, InheritOnlyAceDoesNotCoverTheKeyItself) {
+    auto f = eval("D:(A;CIIO;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access)});
+    ASSERT_EQ(kinds(f), std::vector<FK>{FK::missing_rights});
+    EXPECT_NE(f[0].message.find("on the key"), std::string::npos);
+    EXPECT_EQ(f[0].message.find("subkeys"), std::string::npos) << f[0].message;
+}
+
+TEST(Evaluation, ContainerRequirementNeedsCiWithoutNp) {
+    EXPECT_EQ(kinds(eval("D:(A;;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access)})),
+              std::vector<FK>{FK::not_inherited});
+    EXPECT_EQ(
+        kinds(eval("D:(A;CINP;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access)})),
+        std::vector<FK>{FK::not_inherited});
+    // Key only: an ACE without CI is enough.
+    EXPECT_TRUE(
+        eval("D:(A;;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access, 0)}).empty());
+    // A requirement that itself says NP accepts a CI+NP ACE.
+    EXPECT_TRUE(eval("D:(A;CINP;KA;;;" + svc + ")",
+                     {requirement(svc, rights::key_all_access, CI | ace_flags::no_propagate)})
+                    .empty());
+    // Key itself through one ACE, subkeys through an inherit-only one.
+    EXPECT_TRUE(eval("D:(A;;KA;;;" + svc + ")(A;CIIO;KA;;;" + svc + ")",
+                     {requirement(svc, rights::key_all_access)})
+                    .empty());
+}
+
+TEST(Evaluation, InheritedAllowCounts) {
+    EXPECT_TRUE(
+        eval("D:AI(A;CIID;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access)}).empty());
+}
+
+TEST(Evaluation, DenyForThePrincipalOrEveryoneIsAFinding) {
+    auto own = eval("D:(D;;KW;;;" + svc + ")(A;CI;KA;;;" + svc + ")",
+                    {requirement(svc, rights::key_all_access)});
+    EXPECT_EQ(kinds(own), std::vector<FK>{FK::blocked_by_deny});
+    auto everyone =
+        eval("D:(D;;DC;;;WD)(A;CI;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access)});
+    ASSERT_EQ(kinds(everyone), std::vector<FK>{FK::blocked_by_deny});
+    EXPECT_NE(everyone[0].message.find("Everyone"), std::string::npos);
+    // A deny for someone else, or of rights not required, is not a finding.
+    EXPECT_TRUE(
+        eval("D:(D;;KA;;;BG)(A;CI;KA;;;" + svc + ")", {requirement(svc, rights::key_all_access)})
+            .empty());
+    EXPECT_TRUE(
+        eval("D:(D;;WO;;;" + svc + ")(A;CI;KR;;;" + svc + ")", {requirement(svc, rights::key_read)})
+            .empty());
+    // An inherit-only deny does not block the key itself when only the key is required.
+    EXPECT_TRUE(eval("D:(D;CIIO;KA;;;" + svc + ")(A;;KA;;;" + svc + ")",
+                     {requirement(svc, rights::key_all_access, 0)})
+                    .empty());
+}
+
+TEST(Evaluation, GroupMembershipIsNotExpanded) {
+    // Administrators hold full control, but the requirement names a user.
+    EXPECT_EQ(kinds(eval("D:(A;CI;KA;;;BA)", {requirement(svc, rights::key_all_access)})),
+              std::vector<FK>{FK::missing_rights});
+}
+
+TEST(Evaluation, NullDaclIsAWarningOnly) {
+    auto f = eval("D:NO_ACCESS_CONTROL", {requirement(svc, rights::key_all_access)});
+    ASSERT_EQ(kinds(f), std::vector<FK>{FK::null_dacl});
+    EXPECT_EQ(f[0].severity, Severity::warning);
+    // No DACL section read means the same thing to Windows.
+    EXPECT_EQ(kinds(eval("O:SY", {requirement(svc, rights::key_all_access)})),
+              std::vector<FK>{FK::null_dacl});
+}
+
+TEST(Evaluation, EmptyDaclGrantsNothing) {
+    EXPECT_EQ(kinds(eval("D:", {requirement(svc, rights::key_read, 0)})),
+              std::vector<FK>{FK::missing_rights});
+}
+
+TEST(Evaluation, NonCanonicalDaclIsAFinding) {
+    auto f = eval("D:(A;CI;KA;;;" + svc + ")(D;;WO;;;BG)", {requirement(svc, rights::key_read)});
+    EXPECT_EQ(kinds(f), std::vector<FK>{FK::non_canonical});
+}
+
+TEST(Evaluation, UnresolvedAccountIsReportedWithThePolicyText) {
+    ResolvedRequirement r;
+    r.requirement.principal.kind = Principal::Kind::service_account_of;
+    r.requirement.principal.name = "MSExchangeSA";
+    r.requirement.rights = rights::key_all_access;
+    r.unresolved_reason = "service does not exist";
+    auto f = eval("D:(A;CI;KA;;;SY)", {r});
+    ASSERT_EQ(kinds(f), std::vector<FK>{FK::unresolved_account});
+    EXPECT_EQ(f[0].principal, "service_account_of:MSExchangeSA");
+    EXPECT_NE(f[0].message.find("service does not exist"), std::string::npos);
+}
+
+class FakeAccounts : public AccountResolver {
+public:
+    AccountLookup account_sid(std::string_view name) override {
+        if (name == "CONTOSO\\exadmin") return {Sid::parse("S-1-5-21-1-2-3-1000"), {}};
+        return {std::nullopt, "no such account"};
+    }
+    AccountLookup service_account_sid(std::string_view name) override {
+        if (name == "MSExchangeSA") return {Sid::parse(svc), {}};
+        return {std::nullopt, "no such service"};
+    }
+};
+
+TEST(Evaluation, ResolveRequirementsUsesThePort) {
+    KeyPolicy key;
+    key.path = "HKLM\\SOFTWARE\\X";
+    Requirement a, b, c, d;
+    a.principal.kind = Principal::Kind::service_account_of;
+    a.principal.name = "MSExchangeSA";
+    b.principal.kind = Principal::Kind::account_name;
+    b.principal.name = "CONTOSO\\exadmin";
+    c.principal.kind = Principal::Kind::service_account_of;
+    c.principal.name = "Missing";
+    d.principal.sid = local_system_sid();
+    key.require = {a, b, c, d};
+    FakeAccounts accounts;
+    auto r = resolve_requirements(key, accounts);
+    ASSERT_EQ(r.size(), 4u);
+    EXPECT_EQ(r[0].sid, Sid::parse(svc));
+    EXPECT_EQ(r[1].sid, Sid::parse("S-1-5-21-1-2-3-1000"));
+    EXPECT_FALSE(r[2].sid.has_value());
+    EXPECT_EQ(r[2].unresolved_reason, "no such service");
+    EXPECT_EQ(r[3].sid, local_system_sid());
+}
+
+}  // namespace
+}  // namespace permwatch
