@@ -20,6 +20,8 @@ std::string_view to_string(FindingKind kind) {
             return "unresolved_account";
         case FindingKind::key_missing:
             return "key_missing";
+        case FindingKind::read_failed:
+            return "read_failed";
     }
     return "unknown";
 }

@@ -15,6 +15,7 @@ enum class FindingKind {
     null_dacl,
     unresolved_account,
     key_missing,
+    read_failed,  // added to the contract's list: the key exists but could not be read
 };
 
 enum class Severity { warning, error };

@@ -75,6 +75,13 @@ nlohmann::ordered_json optional_string(const std::optional<std::string>& s) {
 
 }  // namespace
 
+nlohmann::ordered_json to_json(const Finding& f) {
+    return {{"kind", to_string(f.kind)},
+            {"principal", optional_string(f.principal)},
+            {"message", f.message},
+            {"severity", to_string(f.severity)}};
+}
+
 nlohmann::ordered_json to_json(const std::vector<KeyReport>& reports) {
     using nlohmann::ordered_json;
     ordered_json keys = ordered_json::array();
@@ -82,12 +89,7 @@ nlohmann::ordered_json to_json(const std::vector<KeyReport>& reports) {
     for (const KeyReport& r : reports) {
         ok = ok && (r.state == KeyState::compliant || r.state == KeyState::repaired);
         ordered_json findings = ordered_json::array();
-        for (const Finding& f : r.findings) {
-            findings.push_back({{"kind", to_string(f.kind)},
-                                {"principal", optional_string(f.principal)},
-                                {"message", f.message},
-                                {"severity", to_string(f.severity)}});
-        }
+        for (const Finding& f : r.findings) findings.push_back(to_json(f));
         keys.push_back({{"path", r.path},
                         {"state", to_string(r.state)},
                         {"sddl", optional_string(r.sddl)},

@@ -36,6 +36,7 @@ KeyReport key_error(const KeyPolicy& policy, FindingKind kind, std::string messa
 // 2 if any key is in error, else 1 if any drift or flapping, else 0.
 int check_exit_code(const std::vector<KeyReport>& reports);
 
+nlohmann::ordered_json to_json(const Finding& finding);
 nlohmann::ordered_json to_json(const std::vector<KeyReport>& reports);
 std::string to_text(const std::vector<KeyReport>& reports);
 

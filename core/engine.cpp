@@ -1,0 +1,290 @@
+#include "core/engine.hpp"
+
+#include <algorithm>
+
+#include "core/repair_plan.hpp"
+#include "core/sddl.hpp"
+
+namespace permwatch {
+
+namespace {
+
+// FNV-1a over the descriptor's fields; stable within a run, which is all the
+// sweep needs.
+struct Fnv {
+    std::uint64_t h = 1469598103934665603ull;
+    void add(std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) {
+            h ^= (v >> (i * 8)) & 0xff;
+            h *= 1099511628211ull;
+        }
+    }
+    void add(const Sid& sid) {
+        add(sid.authority());
+        add(sid.sub_authorities().size());
+        for (auto s : sid.sub_authorities()) add(s);
+    }
+    void add(const std::optional<Sid>& sid) {
+        add(sid.has_value());
+        if (sid) add(*sid);
+    }
+};
+
+std::string findings_text(const std::vector<Finding>& findings) {
+    std::string text;
+    for (const Finding& f : findings) {
+        if (!text.empty()) text += "; ";
+        text += f.message;
+    }
+    return text;
+}
+
+bool has_errors(const KeyReport& report) {
+    return std::any_of(report.findings.begin(), report.findings.end(),
+                       [](const Finding& f) { return f.severity == Severity::error; });
+}
+
+}  // namespace
+
+std::uint64_t hash_descriptor(const SecurityDescriptor& sd) {
+    Fnv f;
+    f.add(sd.owner);
+    f.add(sd.group);
+    f.add(sd.dacl.has_value());
+    if (sd.dacl) {
+        const Acl& acl = *sd.dacl;
+        f.add((acl.is_protected ? 1u : 0u) | (acl.auto_inherit_required ? 2u : 0u) |
+              (acl.auto_inherited ? 4u : 0u) | (acl.is_null ? 8u : 0u));
+        for (const Ace& ace : acl.aces) {
+            f.add(static_cast<std::uint64_t>(ace.type) << 40 |
+                  static_cast<std::uint64_t>(ace.flags) << 32 | ace.mask);
+            f.add(ace.sid);
+        }
+    }
+    return f.h;
+}
+
+Engine::Engine(Config config, Ports ports) : config_(std::move(config)), ports_(ports) {
+    for (const KeyPolicy& key : config_.keys) {
+        KeyStatus s;
+        s.path = key.path;
+        status_.push_back(std::move(s));
+    }
+    tracking_.resize(status_.size());
+}
+
+void Engine::check_all() {
+    for (std::size_t i = 0; i < status_.size(); ++i) process(i, "drift");
+}
+
+void Engine::check_key_now(std::size_t index, const std::string& reason) {
+    if (index < status_.size()) process(index, reason);
+}
+
+void Engine::key_changed(std::size_t index) {
+    if (index >= status_.size()) return;
+    ++counters_.notifications;
+    Tracking& t = tracking_[index];
+    // The first notification of a burst sets the deadline; the rest of the
+    // burst joins it, so a burst costs one check and at most one repair.
+    if (!t.pending) t.pending = ports_.clock.now() + std::chrono::milliseconds(config_.debounce_ms);
+}
+
+void Engine::run_due() {
+    const TimePoint now = ports_.clock.now();
+    for (std::size_t i = 0; i < status_.size(); ++i) {
+        Tracking& t = tracking_[i];
+        const bool debounced = t.pending && *t.pending <= now;
+        const bool backoff_over = t.backoff_until && *t.backoff_until <= now;
+        if (!debounced && !backoff_over) continue;
+        t.pending.reset();
+        process(i, "drift");
+    }
+}
+
+std::optional<Engine::TimePoint> Engine::next_due() const {
+    std::optional<TimePoint> next;
+    for (const Tracking& t : tracking_) {
+        for (const auto& when : {t.pending, t.backoff_until}) {
+            if (when && (!next || *when < *next)) next = when;
+        }
+    }
+    return next;
+}
+
+void Engine::sweep() {
+    ++counters_.sweeps;
+    for (std::size_t i = 0; i < status_.size(); ++i) {
+        const KeyRead read = ports_.registry.read(status_[i].path);
+        if (read.status == KeyRead::Status::ok && tracking_[i].hash &&
+            *tracking_[i].hash == hash_descriptor(read.sd) && status_[i].state != KeyState::error) {
+            continue;  // unchanged since it was last evaluated
+        }
+        evaluate_read(i, read, "drift");
+    }
+}
+
+void Engine::replace_config(Config config) {
+    std::vector<KeyStatus> status;
+    std::vector<Tracking> tracking;
+    for (const KeyPolicy& key : config.keys) {
+        const auto same = std::find_if(status_.begin(), status_.end(), [&](const KeyStatus& s) {
+            return same_key_path(s.path, key.path);
+        });
+        KeyStatus s;
+        Tracking t;
+        if (same != status_.end()) {
+            s = *same;
+            t = tracking_[static_cast<std::size_t>(same - status_.begin())];
+            t.hash.reset();  // the policy may differ: evaluate again
+        }
+        s.path = key.path;
+        status.push_back(std::move(s));
+        tracking.push_back(std::move(t));
+    }
+    config_ = std::move(config);
+    status_ = std::move(status);
+    tracking_ = std::move(tracking);
+    check_all();
+}
+
+void Engine::process(std::size_t index, const std::string& reason) {
+    evaluate_read(index, ports_.registry.read(status_[index].path), reason);
+}
+
+void Engine::set_error(std::size_t index, FindingKind kind, const std::string& message) {
+    KeyStatus& s = status_[index];
+    s.state = KeyState::error;
+    s.findings = {Finding{kind, Severity::error, std::nullopt, message}};
+}
+
+void Engine::evaluate_read(std::size_t index, const KeyRead& read, const std::string& reason) {
+    KeyStatus& s = status_[index];
+    Tracking& t = tracking_[index];
+    ++counters_.checks;
+    s.last_check = format_utc(ports_.clock.wall());
+    if (read.status != KeyRead::Status::ok) {
+        t.hash.reset();
+        set_error(index,
+                  read.status == KeyRead::Status::missing ? FindingKind::key_missing
+                                                          : FindingKind::read_failed,
+                  read.error);
+        return;
+    }
+    t.hash = hash_descriptor(read.sd);
+    const KeyReport report = check_key(config_.keys[index], &read.sd, ports_.accounts);
+    s.sddl = *report.sddl;
+    const KeyState before = s.state;
+    const std::vector<Finding> before_findings = s.findings;
+    s.findings = report.findings;
+    if (report.state == KeyState::compliant) {
+        // "repaired" stays until the key drifts again, so status shows it.
+        if (before != KeyState::repaired) s.state = KeyState::compliant;
+        t.backoff_until.reset();
+        return;
+    }
+    const bool news = before != report.state || before_findings != report.findings;
+    if (news && has_errors(report)) {
+        ++counters_.drift_found;
+        ports_.alerts.raise(EventId::drift_found, {s.path, findings_text(report.findings)});
+    }
+    s.state = report.state;
+    if (config_.mode == Mode::audit || !report.planned_sddl) return;
+    repair(index, report, reason);
+}
+
+bool Engine::flapping_guard(std::size_t index) {
+    KeyStatus& s = status_[index];
+    Tracking& t = tracking_[index];
+    const TimePoint now = ports_.clock.now();
+    if (t.backoff_until) {
+        if (now < *t.backoff_until) {
+            s.state = KeyState::flapping;
+            return false;
+        }
+        // Back-off over: try again with a clean slate.
+        t.backoff_until.reset();
+        t.writes.clear();
+    }
+    const auto window = std::chrono::seconds(config_.flapping.window_s);
+    while (!t.writes.empty() && now - t.writes.front() >= window) t.writes.pop_front();
+    if (static_cast<int>(t.writes.size()) < config_.flapping.max_repairs) return true;
+    t.backoff_until = now + std::chrono::seconds(config_.flapping.backoff_s);
+    s.state = KeyState::flapping;
+    ++counters_.flapping;
+    ports_.alerts.raise(EventId::flapping, {s.path, std::to_string(t.writes.size()),
+                                            std::to_string(config_.flapping.window_s),
+                                            std::to_string(config_.flapping.backoff_s)});
+    return false;
+}
+
+bool Engine::repair(std::size_t index, const KeyReport& report, const std::string& reason) {
+    KeyStatus& s = status_[index];
+    if (!flapping_guard(index)) return false;
+    const SecurityDescriptor planned = parse_sddl(*report.planned_sddl);
+    JournalEntry entry{
+        "", format_utc(ports_.clock.wall()), s.path, reason, *report.sddl, *report.planned_sddl};
+    if (auto error = ports_.journal.append(entry)) {
+        // Nothing may be written that the journal does not hold.
+        ++counters_.repair_failures;
+        s.state = KeyState::error;
+        ports_.alerts.raise(EventId::repair_failed,
+                            {s.path, "not written: the journal could not record it: " + *error});
+        return false;
+    }
+    tracking_[index].writes.push_back(ports_.clock.now());
+    const KeyWrite write = ports_.registry.write_dacl(s.path, *planned.dacl);
+    if (!write.ok) {
+        ++counters_.repair_failures;
+        s.state = KeyState::error;
+        ports_.alerts.raise(EventId::repair_failed, {s.path, write.error});
+        return false;
+    }
+    ++counters_.repairs;
+    ++s.repairs;
+    s.last_repair = format_utc(ports_.clock.wall());
+    ports_.alerts.raise(EventId::drift_repaired, {s.path, *report.sddl, *report.planned_sddl});
+    // Read back: what counts is what is on the key now.
+    const KeyRead after = ports_.registry.read(s.path);
+    if (after.status != KeyRead::Status::ok) {
+        set_error(index, FindingKind::read_failed, after.error);
+        return false;
+    }
+    tracking_[index].hash = hash_descriptor(after.sd);
+    const KeyReport check = check_key(config_.keys[index], &after.sd, ports_.accounts);
+    s.sddl = *check.sddl;
+    s.findings = check.findings;
+    s.state = check.state == KeyState::compliant ? KeyState::repaired : check.state;
+    return s.state == KeyState::repaired;
+}
+
+nlohmann::ordered_json Engine::status_json() const {
+    using nlohmann::ordered_json;
+    ordered_json keys = ordered_json::array();
+    for (const KeyStatus& s : status_) {
+        ordered_json findings = ordered_json::array();
+        for (const Finding& f : s.findings) findings.push_back(to_json(f));
+        auto when = [](const std::string& t) {
+            return t.empty() ? ordered_json(nullptr) : ordered_json(t);
+        };
+        keys.push_back({{"path", s.path},
+                        {"state", to_string(s.state)},
+                        {"last_check", when(s.last_check)},
+                        {"last_repair", when(s.last_repair)},
+                        {"findings", std::move(findings)},
+                        {"sddl", s.sddl},
+                        {"repairs", s.repairs}});
+    }
+    const EngineCounters& c = counters_;
+    return {{"keys", std::move(keys)},
+            {"counters",
+             {{"checks", c.checks},
+              {"notifications", c.notifications},
+              {"sweeps", c.sweeps},
+              {"drift_found", c.drift_found},
+              {"repairs", c.repairs},
+              {"repair_failures", c.repair_failures},
+              {"flapping", c.flapping}}}};
+}
+
+}  // namespace permwatch

@@ -1,0 +1,106 @@
+// The engine: the only stateful part of the core. It reacts to change
+// notifications, sweeps and explicit checks through the ports, debounces
+// bursts, repairs (journal first) in enforce mode, stops fighting another
+// actor that keeps undoing its repairs (flapping), and keeps the status model.
+// Single-threaded: the runner in service/ calls it from one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/account_resolver.hpp"
+#include "core/config.hpp"
+#include "core/journal.hpp"
+#include "core/key_report.hpp"
+#include "core/ports.hpp"
+
+namespace permwatch {
+
+struct EngineCounters {
+    std::uint64_t checks = 0;         // evaluations of a key
+    std::uint64_t notifications = 0;  // change notifications received
+    std::uint64_t sweeps = 0;
+    std::uint64_t drift_found = 0;
+    std::uint64_t repairs = 0;  // descriptors written
+    std::uint64_t repair_failures = 0;
+    std::uint64_t flapping = 0;  // times a key was put into back-off
+};
+
+struct KeyStatus {
+    std::string path;
+    KeyState state = KeyState::compliant;
+    std::string sddl;
+    std::string last_check;   // UTC, empty when never
+    std::string last_repair;  // UTC, empty when never
+    std::vector<Finding> findings;
+    std::uint64_t repairs = 0;
+};
+
+// A cheap fingerprint of a descriptor, to let the sweep skip evaluation of
+// keys that did not change.
+std::uint64_t hash_descriptor(const SecurityDescriptor& sd);
+
+class Engine {
+public:
+    using TimePoint = std::chrono::steady_clock::time_point;
+
+    struct Ports {
+        RegistryPort& registry;
+        AccountResolver& accounts;
+        Journal& journal;
+        AlertSink& alerts;
+        Clock& clock;
+    };
+
+    Engine(Config config, Ports ports);
+
+    // Checks every key now (start, reload, resync).
+    void check_all();
+    // One key now, outside the debounce (pipe "check", failover).
+    void check_key_now(std::size_t index, const std::string& reason);
+    // A change notification for a watched key: handled after debounce_ms.
+    void key_changed(std::size_t index);
+    // Handles debounced keys and ended back-offs whose time has come.
+    void run_due();
+    // When run_due has work next; nullopt when nothing is pending.
+    std::optional<TimePoint> next_due() const;
+    // Re-reads every key; evaluates only those whose descriptor changed.
+    void sweep();
+    // Swaps in a new, already validated configuration; keeps the state of
+    // keys that stay, then checks every key.
+    void replace_config(Config config);
+
+    const Config& config() const { return config_; }
+    const std::vector<KeyStatus>& keys() const { return status_; }
+    const EngineCounters& counters() const { return counters_; }
+    nlohmann::ordered_json status_json() const;
+
+private:
+    // What the engine tracks per key beyond its status.
+    struct Tracking {
+        std::optional<std::uint64_t> hash;  // of the last descriptor read
+        std::optional<TimePoint> pending;   // debounced work due then
+        std::optional<TimePoint> backoff_until;
+        std::deque<TimePoint> writes;  // within flapping.window_s
+    };
+
+    void process(std::size_t index, const std::string& reason);
+    void evaluate_read(std::size_t index, const KeyRead& read, const std::string& reason);
+    bool repair(std::size_t index, const KeyReport& report, const std::string& reason);
+    bool flapping_guard(std::size_t index);
+    void set_error(std::size_t index, FindingKind kind, const std::string& message);
+
+    Config config_;
+    Ports ports_;
+    std::vector<KeyStatus> status_;  // one per config_.keys entry, same order
+    std::vector<Tracking> tracking_;
+    EngineCounters counters_;
+};
+
+}  // namespace permwatch
