@@ -1,4 +1,91 @@
+# Third-party dependencies, as targets that look the same in every build:
+#   nlohmann_json::nlohmann_json   JSON (header-only)
+#   permwatch::fmt                 fmt (cross build: header-only, FMT_HEADER_ONLY)
+#   permwatch::spdlog              spdlog, brings permwatch::fmt (cross build:
+#                                  header-only, SPDLOG_HEADER_ONLY)
+#   permwatch::boost               Boost headers
+#   permwatch::asio                Boost.Asio (headers; on Windows also ws2_32 and mswsock)
+#
 # Native and MSVC builds find packages the usual way (Debian packages, vcpkg).
 # The MinGW cross build sees only the header-only libraries, through a folder of
-# links made by cmake/mingw-w64-x86_64.cmake; see DESIGN.md "Cross-build includes".
-find_package(nlohmann_json 3 REQUIRED)
+# links <build>/xinclude/{boost,spdlog,fmt,nlohmann} -> <host include>/...; the
+# host's /usr/include itself is never added. See DESIGN.md "Cross-build includes".
+include_guard(GLOBAL)
+
+if(CMAKE_CROSSCOMPILING AND MINGW)
+  set(PERMWATCH_HOST_INCLUDE_DIR "/usr/include" CACHE PATH
+      "Host folder holding the header-only libraries linked into the cross build's xinclude")
+  set(PERMWATCH_XINCLUDE_DIR "${CMAKE_BINARY_DIR}/xinclude")
+  file(MAKE_DIRECTORY "${PERMWATCH_XINCLUDE_DIR}")
+  foreach(lib IN ITEMS boost spdlog fmt nlohmann)
+    if(NOT IS_DIRECTORY "${PERMWATCH_HOST_INCLUDE_DIR}/${lib}")
+      message(FATAL_ERROR "${PERMWATCH_HOST_INCLUDE_DIR}/${lib} is missing: run scripts/setup.sh")
+    endif()
+    if(NOT EXISTS "${PERMWATCH_XINCLUDE_DIR}/${lib}")
+      file(CREATE_LINK "${PERMWATCH_HOST_INCLUDE_DIR}/${lib}" "${PERMWATCH_XINCLUDE_DIR}/${lib}" SYMBOLIC)
+    endif()
+  endforeach()
+
+  # Header-only targets from the link folder. find_package(nlohmann_json) is not
+  # used: with CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY it cannot see the host's
+  # config files, and it would add /usr/include if it could.
+  add_library(permwatch_xinclude INTERFACE)
+  target_include_directories(permwatch_xinclude SYSTEM INTERFACE "${PERMWATCH_XINCLUDE_DIR}")
+
+  add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED GLOBAL)
+  target_link_libraries(nlohmann_json::nlohmann_json INTERFACE permwatch_xinclude)
+
+  add_library(permwatch_fmt INTERFACE)
+  target_link_libraries(permwatch_fmt INTERFACE permwatch_xinclude)
+  target_compile_definitions(permwatch_fmt INTERFACE FMT_HEADER_ONLY)
+
+  add_library(permwatch_spdlog INTERFACE)
+  # Debian's spdlog is configured with SPDLOG_FMT_EXTERNAL (tweakme.h).
+  target_link_libraries(permwatch_spdlog INTERFACE permwatch_xinclude permwatch_fmt)
+  target_compile_definitions(permwatch_spdlog INTERFACE SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL)
+
+  add_library(permwatch_boost INTERFACE)
+  target_link_libraries(permwatch_boost INTERFACE permwatch_xinclude)
+else()
+  find_package(nlohmann_json 3 REQUIRED)
+  find_package(fmt REQUIRED)
+  find_package(spdlog REQUIRED)
+  find_package(Boost REQUIRED)
+
+  # The compiled fmt here: Debian's and vcpkg's spdlog link fmt::fmt already.
+  add_library(permwatch_fmt INTERFACE)
+  target_link_libraries(permwatch_fmt INTERFACE fmt::fmt)
+
+  add_library(permwatch_spdlog INTERFACE)
+  if(TARGET spdlog::spdlog_header_only)
+    target_link_libraries(permwatch_spdlog INTERFACE spdlog::spdlog_header_only permwatch_fmt)
+  else()
+    target_link_libraries(permwatch_spdlog INTERFACE spdlog::spdlog permwatch_fmt)
+  endif()
+
+  add_library(permwatch_boost INTERFACE)
+  target_link_libraries(permwatch_boost INTERFACE Boost::headers)
+endif()
+
+add_library(permwatch_asio INTERFACE)
+target_link_libraries(permwatch_asio INTERFACE permwatch_boost)
+if(WIN32)
+  target_link_libraries(permwatch_asio INTERFACE ws2_32 mswsock)
+endif()
+if(NOT WIN32)
+  find_package(Threads REQUIRED)
+  target_link_libraries(permwatch_asio INTERFACE Threads::Threads)
+endif()
+
+add_library(permwatch::fmt ALIAS permwatch_fmt)
+add_library(permwatch::spdlog ALIAS permwatch_spdlog)
+add_library(permwatch::boost ALIAS permwatch_boost)
+add_library(permwatch::asio ALIAS permwatch_asio)
+
+# Tests under Wine: each test executable is started by scripts/wine-run.sh with
+# the private prefix <build>/wineprefix, unless a preset or -D already chose an
+# emulator. Must be set before any target is created.
+if(CMAKE_CROSSCOMPILING AND WIN32 AND NOT CMAKE_CROSSCOMPILING_EMULATOR)
+  set(CMAKE_CROSSCOMPILING_EMULATOR
+      "${PROJECT_SOURCE_DIR}/scripts/wine-run.sh;--prefix;${CMAKE_BINARY_DIR}/wineprefix")
+endif()

@@ -1,0 +1,28 @@
+# Toolchain: MinGW-w64 (x86_64, posix threads) on Debian 12, for the Wine rig.
+# See DESIGN.md "Testing on Linux: the Wine rig" and docs/testing.md.
+set(CMAKE_SYSTEM_NAME Windows)
+set(CMAKE_SYSTEM_PROCESSOR x86_64)
+
+set(PERMWATCH_MINGW_TRIPLET x86_64-w64-mingw32)
+set(CMAKE_C_COMPILER ${PERMWATCH_MINGW_TRIPLET}-gcc-posix)
+set(CMAKE_CXX_COMPILER ${PERMWATCH_MINGW_TRIPLET}-g++-posix)
+set(CMAKE_RC_COMPILER ${PERMWATCH_MINGW_TRIPLET}-windres)
+set(CMAKE_MC_COMPILER ${PERMWATCH_MINGW_TRIPLET}-windmc)
+
+# Only the MinGW sysroot is searched for libraries, headers and packages; the
+# host's /usr/include is never on the include path (header-only libraries come
+# in through the link folder made by cmake/Dependencies.cmake).
+set(CMAKE_FIND_ROOT_PATH /usr/${PERMWATCH_MINGW_TRIPLET})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
+
+# Static executables: no libstdc++/libgcc/winpthread DLLs to copy into the prefix.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
+set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
+
+# Tests run under Wine. cmake/Dependencies.cmake sets CMAKE_CROSSCOMPILING_EMULATOR
+# to scripts/wine-run.sh with a private prefix under the build folder unless a
+# preset or the command line already set it.
