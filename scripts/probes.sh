@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds and runs the Wine probes (tests/probes) in the rig and prints what
+# they measured; docs/testing.md records the results. Run after test.sh (or
+# after `cmake --preset windows-cross`).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+B=build/windows-cross
+[ -f $B/build.ninja ] || cmake --preset windows-cross >/dev/null
+cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist
+P=$B/tests/probes
+export PERMWATCH_WINEPREFIX="$ROOT/$B/wineprefix"
+# shellcheck source=scripts/wine-env.sh
+. scripts/wine-env.sh
+trap rig_stop EXIT
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+rig_stop
+t0=$(date +%s.%N); rig_start; t1=$(date +%s.%N)
+echo "[a] rig_start (wineserver -p + wine cmd /c exit): $(secs "$t0" "$t1") s"
+t0=$(date +%s.%N); for _ in 1 2 3 4 5 6 7 8 9 10; do wine $P/probe_start.exe; done; t1=$(date +%s.%N)
+echo "[a] 10 x wine probe_start.exe, persistent server: $(secs "$t0" "$t1") s"
+rig_stop
+t0=$(date +%s.%N); wine $P/probe_start.exe; t1=$(date +%s.%N)
+echo "[a] 1 x wine probe_start.exe, no server running: $(secs "$t0" "$t1") s"
+rig_stop
+rig_start
+
+wine $P/probe_registry_security.exe
+wine $P/probe_notify.exe
+wine $P/probe_accounts.exe
+wine $P/probe_persist.exe write
+echo "[f] next process, same persistent wineserver:"
+wine $P/probe_persist.exe read
+rig_stop
+rig_start
+echo "[f] after wineserver -k and a new wineserver -p:"
+wine $P/probe_persist.exe read
