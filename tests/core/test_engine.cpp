@@ -1,0 +1,233 @@
+// The engine with fake ports (in-memory registry, journal, clock). The same
+// behaviours are tested with the real Windows adapters under Wine.
+#include <gtest/gtest.h>
+
+#include "core/engine.hpp"
+#include "tests/fakes/fake_ports.hpp"
+
+namespace permwatch {
+namespace {
+
+using namespace std::chrono_literals;
+using fakes::FakeAccounts;
+using fakes::FakeClock;
+using fakes::FakeJournal;
+using fakes::FakeRegistry;
+using fakes::RecordingAlerts;
+
+const std::string key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
+const std::string svc = "S-1-5-21-1-2-3-1105";
+const std::string broken = "O:BAG:SYD:(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+const std::string fixed = "O:BAG:SYD:(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;" + svc + ")";
+
+Config config(Mode mode = Mode::enforce) {
+    const std::string text = R"json({"version":1,"mode":")json" +
+                             std::string(mode == Mode::audit ? "audit" : "enforce") +
+                             R"json(","debounce_ms":50,
+      "flapping":{"max_repairs":3,"window_s":60,"backoff_s":300},
+      "keys":[{"path":"HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES","require":[
+        {"principal":{"service_account_of":"MSExchangeSA"},"rights":["KEY_ALL_ACCESS"],"inherit":["container"]},
+        {"principal":"SY","rights":["KEY_ALL_ACCESS"],"inherit":["container"]}]}]})json";
+    auto loaded = load_config(text);
+    EXPECT_TRUE(loaded.config.has_value())
+        << (loaded.problems.empty() ? "" : loaded.problems[0].message);
+    return *loaded.config;
+}
+
+struct Rig {
+    FakeRegistry registry;
+    FakeAccounts accounts;
+    FakeJournal journal;
+    RecordingAlerts alerts;
+    FakeClock clock;
+    Engine engine;
+
+    explicit Rig(Mode mode = Mode::enforce)
+        : engine(config(mode), {registry, accounts, journal, alerts, clock}) {
+        accounts.services.emplace("MSExchangeSA", *Sid::parse(svc));
+        registry.set(key, broken);
+    }
+};
+
+TEST(Engine, DriftAtStartIsRepairedJournalFirst) {
+    Rig rig;
+    std::size_t journaled_at_write = 0;
+    rig.registry.before_write = [&](const std::string&) {
+        journaled_at_write = rig.journal.entries.size();
+    };
+    rig.engine.check_all();
+    EXPECT_EQ(journaled_at_write, 1u);
+    ASSERT_EQ(rig.journal.entries.size(), 1u);
+    const JournalEntry& e = rig.journal.entries[0];
+    EXPECT_EQ(e.key, key);
+    EXPECT_EQ(e.reason, "drift");
+    EXPECT_EQ(e.before, broken);
+    EXPECT_EQ(e.after, fixed);
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    const KeyStatus& s = rig.engine.keys()[0];
+    EXPECT_EQ(s.state, KeyState::repaired);
+    EXPECT_TRUE(s.findings.empty());
+    EXPECT_FALSE(s.last_repair.empty());
+    EXPECT_EQ(rig.alerts.count(EventId::drift_found), 1);
+    EXPECT_EQ(rig.alerts.count(EventId::drift_repaired), 1);
+    EXPECT_EQ(rig.engine.counters().repairs, 1u);
+    // Evaluating again finds nothing and writes nothing.
+    rig.engine.check_all();
+    EXPECT_EQ(rig.registry.writes, 1);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
+TEST(Engine, AuditModeReportsOnly) {
+    Rig rig(Mode::audit);
+    rig.engine.check_all();
+    EXPECT_EQ(rig.registry.writes, 0);
+    EXPECT_TRUE(rig.journal.entries.empty());
+    EXPECT_EQ(rig.registry.sddl(key), broken);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::drift);
+    EXPECT_EQ(rig.alerts.count(EventId::drift_found), 1);
+    // The same drift seen again is not raised again.
+    rig.engine.key_changed(0);
+    rig.clock.advance(100ms);
+    rig.engine.run_due();
+    EXPECT_EQ(rig.alerts.count(EventId::drift_found), 1);
+}
+
+TEST(Engine, BurstOfNotificationsIsOneCheckAfterDebounce) {
+    Rig rig;
+    rig.engine.check_all();
+    const auto checks = rig.engine.counters().checks;
+    rig.registry.set(key, broken);  // sabotage
+    for (int i = 0; i < 20; ++i) {
+        rig.engine.key_changed(0);
+        rig.clock.advance(1ms);
+    }
+    ASSERT_TRUE(rig.engine.next_due().has_value());
+    rig.engine.run_due();  // 20 ms in: still inside the 50 ms debounce
+    EXPECT_EQ(rig.engine.counters().checks, checks);
+    rig.clock.advance(40ms);
+    rig.engine.run_due();
+    EXPECT_EQ(rig.engine.counters().checks, checks + 1);
+    EXPECT_EQ(rig.registry.writes, 2);
+    EXPECT_EQ(rig.engine.counters().notifications, 20u);
+    EXPECT_FALSE(rig.engine.next_due().has_value());
+}
+
+TEST(Engine, SweepSkipsUnchangedKeysAndCatchesChangedOnes) {
+    Rig rig;
+    rig.engine.check_all();
+    const auto checks = rig.engine.counters().checks;
+    rig.engine.sweep();
+    rig.engine.sweep();
+    EXPECT_EQ(rig.engine.counters().checks, checks);
+    rig.registry.set(key, broken);
+    rig.engine.sweep();
+    EXPECT_EQ(rig.engine.counters().checks, checks + 1);
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+}
+
+TEST(Engine, AnotherActorUndoingRepairsLeadsToFlappingAndBackOff) {
+    Rig rig;
+    rig.registry.after_write = [&](const std::string&) { rig.registry.set(key, broken); };
+    for (int i = 0; i < 50; ++i) {
+        rig.engine.sweep();
+        rig.clock.advance(1s);
+    }
+    // max_repairs = 3 in a 60 s window: three writes, then back-off.
+    EXPECT_EQ(rig.registry.writes, 3);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::flapping);
+    EXPECT_EQ(rig.alerts.count(EventId::flapping), 1);
+    // After backoff_s the engine tries again, without a busy loop.
+    rig.clock.advance(300s);
+    ASSERT_TRUE(rig.engine.next_due().has_value());
+    EXPECT_LE(*rig.engine.next_due(), rig.clock.now());
+    rig.engine.run_due();
+    EXPECT_EQ(rig.registry.writes, 4);
+    // The other actor stops: the next repair holds.
+    rig.registry.after_write = nullptr;
+    rig.clock.advance(1s);
+    rig.engine.sweep();
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
+TEST(Engine, UnjournaledWriteIsNotMade) {
+    Rig rig;
+    rig.journal.fail_with = "disk full";
+    rig.engine.check_all();
+    EXPECT_EQ(rig.registry.writes, 0);
+    EXPECT_EQ(rig.registry.sddl(key), broken);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::error);
+    ASSERT_EQ(rig.alerts.count(EventId::repair_failed), 1);
+    EXPECT_NE(rig.alerts.raised.back().strings[1].find("disk full"), std::string::npos);
+}
+
+TEST(Engine, AccessDeniedOnWriteIsAnErrorAndTheEngineGoesOn) {
+    Rig rig;
+    rig.registry.next_write_result = {false, 5, "access denied writing the DACL of " + key};
+    rig.engine.check_all();
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::error);
+    EXPECT_EQ(rig.alerts.count(EventId::repair_failed), 1);
+    EXPECT_EQ(rig.engine.counters().repair_failures, 1u);
+    rig.registry.next_write_result = {};
+    rig.engine.sweep();
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
+TEST(Engine, MissingKeyIsAnErrorUntilItComesBack) {
+    Rig rig;
+    rig.registry.keys.clear();
+    rig.engine.check_all();
+    ASSERT_EQ(rig.engine.keys()[0].state, KeyState::error);
+    EXPECT_EQ(rig.engine.keys()[0].findings[0].kind, FindingKind::key_missing);
+    rig.registry.set(key, broken);
+    rig.engine.sweep();
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
+TEST(Engine, UnresolvedAccountIsRetriedOnTheNextCheck) {
+    Rig rig;
+    rig.accounts.services.clear();
+    rig.engine.check_all();
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::error);
+    EXPECT_EQ(rig.engine.keys()[0].findings[0].kind, FindingKind::unresolved_account);
+    rig.accounts.services.emplace("MSExchangeSA", *Sid::parse(svc));
+    rig.engine.key_changed(0);
+    rig.clock.advance(1s);
+    rig.engine.run_due();
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
+TEST(Engine, ReplaceConfigKeepsStateOfKeysThatStay) {
+    Rig rig;
+    rig.engine.check_all();
+    Config next = config(Mode::audit);
+    rig.engine.replace_config(next);
+    EXPECT_EQ(rig.engine.config().mode, Mode::audit);
+    EXPECT_EQ(rig.engine.keys()[0].repairs, 1u);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
+TEST(Engine, StatusJsonHasKeysAndCounters) {
+    Rig rig;
+    rig.engine.check_all();
+    const auto j = rig.engine.status_json();
+    EXPECT_EQ(j["keys"][0]["path"], key);
+    EXPECT_EQ(j["keys"][0]["state"], "repaired");
+    EXPECT_TRUE(j["keys"][0]["last_check"].is_string());
+    EXPECT_EQ(j["counters"]["repairs"], 1);
+}
+
+TEST(Engine, HashDescriptorSeesEveryField) {
+    const auto base = parse_sddl("O:BAG:SYD:P(A;CI;KA;;;SY)");
+    for (const char* other :
+         {"O:SYG:SYD:P(A;CI;KA;;;SY)", "O:BAG:BAD:P(A;CI;KA;;;SY)", "O:BAG:SYD:(A;CI;KA;;;SY)",
+          "O:BAG:SYD:P(A;;KA;;;SY)", "O:BAG:SYD:P(D;CI;KA;;;SY)", "O:BAG:SYD:P(A;CI;KR;;;SY)",
+          "O:BAG:SYD:P(A;CI;KA;;;BA)", "O:BAG:SYD:P"}) {
+        EXPECT_NE(hash_descriptor(base), hash_descriptor(parse_sddl(other))) << other;
+    }
+    EXPECT_EQ(hash_descriptor(base),
+              hash_descriptor(parse_sddl("O:BAG:SYD:P(A;CI;KA;;;S-1-5-18)")));
+}
+
+}  // namespace
+}  // namespace permwatch

@@ -1,0 +1,103 @@
+// In-memory fakes of the engine's ports, for the native engine tests. The same
+// engine is tested against the real Windows adapters under Wine.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/account_resolver.hpp"
+#include "core/journal.hpp"
+#include "core/ports.hpp"
+#include "core/sddl.hpp"
+
+namespace permwatch::fakes {
+
+class FakeRegistry final : public RegistryPort {
+public:
+    std::map<std::string, SecurityDescriptor> keys;
+    std::function<void(const std::string&)> before_write;  // sees the journal at write time
+    std::function<void(const std::string&)> after_write;   // e.g. another actor undoing it
+    KeyWrite next_write_result;                            // ok unless a test says otherwise
+    int writes = 0;
+    int reads = 0;
+
+    void set(const std::string& path, const std::string& sddl) { keys[path] = parse_sddl(sddl); }
+    std::string sddl(const std::string& path) const { return format_sddl(keys.at(path)); }
+
+    KeyRead read(const std::string& path) override {
+        ++reads;
+        auto it = keys.find(path);
+        if (it == keys.end()) return {KeyRead::Status::missing, {}, path + " does not exist"};
+        return {KeyRead::Status::ok, it->second, {}};
+    }
+    KeyWrite write_dacl(const std::string& path, const Acl& dacl) override {
+        if (before_write) before_write(path);
+        if (!next_write_result.ok) return next_write_result;
+        ++writes;
+        keys[path].dacl = dacl;
+        if (after_write) after_write(path);
+        return {};
+    }
+};
+
+class FakeJournal final : public Journal {
+public:
+    std::vector<JournalEntry> entries;
+    std::optional<std::string> fail_with;
+
+    std::optional<std::string> append(JournalEntry& entry) override {
+        if (fail_with) return fail_with;
+        entry.id =
+            next_journal_id(entries.empty() ? std::nullopt : std::optional(entries.back().id));
+        entries.push_back(entry);
+        return std::nullopt;
+    }
+};
+
+class RecordingAlerts final : public AlertSink {
+public:
+    struct Alert {
+        EventId id;
+        std::vector<std::string> strings;
+    };
+    std::vector<Alert> raised;
+    void raise(EventId id, const std::vector<std::string>& strings) override {
+        raised.push_back({id, strings});
+    }
+    int count(EventId id) const {
+        int n = 0;
+        for (const Alert& a : raised) n += a.id == id;
+        return n;
+    }
+};
+
+class FakeClock final : public Clock {
+public:
+    std::chrono::steady_clock::time_point t{};
+    void advance(std::chrono::milliseconds d) { t += d; }
+    std::chrono::steady_clock::time_point now() override { return t; }
+    std::chrono::system_clock::time_point wall() override {
+        return std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(t.time_since_epoch()));
+    }
+};
+
+class FakeAccounts final : public AccountResolver {
+public:
+    std::map<std::string, Sid> services;
+    std::map<std::string, Sid> names;
+    AccountLookup account_sid(std::string_view name) override {
+        auto it = names.find(std::string(name));
+        if (it == names.end()) return {std::nullopt, "no such account"};
+        return {it->second, {}};
+    }
+    AccountLookup service_account_sid(std::string_view name) override {
+        auto it = services.find(std::string(name));
+        if (it == services.end()) return {std::nullopt, "no such service"};
+        return {it->second, {}};
+    }
+};
+
+}  // namespace permwatch::fakes
