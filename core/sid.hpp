@@ -39,6 +39,15 @@ private:
     std::vector<std::uint32_t> subs_;
 };
 
+// Why `text` is not a valid SID string, in words for an error message (for
+// example "sub-authority 3: '4294967296' is too large ..."); empty when Sid::parse
+// accepts it.
+std::string sid_parse_error(std::string_view text);
+
+// True for the SDDL aliases Windows resolves relative to a domain ("DA", "DU",
+// "LA", "LG"...). PermWatch does not know the domain, so it refuses them.
+bool is_domain_relative_alias(std::string_view alias);
+
 // Well-known SIDs the policy logic needs by name.
 Sid everyone_sid();      // S-1-1-0 (WD)
 Sid local_system_sid();  // S-1-5-18 (SY)
