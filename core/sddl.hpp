@@ -27,7 +27,9 @@ SecurityDescriptor parse_sddl(std::string_view text);
 
 // Formats as Windows does: aliases for well-known SIDs, the full-right codes
 // (KA, KR, ...) when the mask is exactly one, else letter codes when every bit
-// has one, else hex. parse_sddl(format_sddl(sd)) == sd for every sd.
+// has one, else hex. parse_sddl(format_sddl(sd)) == sd for every sd that a
+// DACL can hold; throws std::invalid_argument for the two that it cannot (a
+// null DACL with ACEs, an ACE flag bit other than OI CI NP IO ID).
 std::string format_sddl(const SecurityDescriptor& sd);
 
 }  // namespace permwatch
