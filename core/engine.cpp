@@ -116,9 +116,15 @@ void Engine::sweep() {
     ++counters_.sweeps;
     for (std::size_t i = 0; i < status_.size(); ++i) {
         const KeyRead read = ports_.registry.read(status_[i].path);
-        if (read.status == KeyRead::Status::ok && tracking_[i].hash &&
-            *tracking_[i].hash == hash_descriptor(read.sd) && status_[i].state != KeyState::error) {
-            continue;  // unchanged since it was last evaluated
+        // Unchanged and settled: nothing to evaluate. A key left in drift is
+        // evaluated again (cheap), so a repair undone before its read-back
+        // is retried and counted toward flapping.
+        const bool settled = status_[i].state == KeyState::compliant ||
+                             status_[i].state == KeyState::repaired ||
+                             (status_[i].state == KeyState::drift && config_.mode == Mode::audit);
+        if (read.status == KeyRead::Status::ok && settled && tracking_[i].hash &&
+            *tracking_[i].hash == hash_descriptor(read.sd)) {
+            continue;
         }
         evaluate_read(i, read, "drift");
     }

@@ -55,7 +55,7 @@ TEST(RepairPlan, NewAceGoesBeforeInheritedAcesAndProtectionIsKept) {
 TEST(RepairPlan, TrimsADenyThatNamesThePrincipal) {
     EXPECT_EQ(planned("D:(D;;KA;;;" + svc + ")(A;CI;KA;;;" + svc + ")",
                       {requirement(svc, rights::key_read)}),
-              "D:(D;;0xd0026;;;" + svc + ")(A;CI;KA;;;" + svc + ")");
+              "D:(D;;DCLCWPSDWDWO;;;" + svc + ")(A;CI;KA;;;" + svc + ")");
     // Emptied: dropped.
     EXPECT_EQ(planned("D:(D;;KR;;;" + svc + ")(A;CI;KA;;;" + svc + ")",
                       {requirement(svc, rights::key_all_access)}),
