@@ -52,7 +52,8 @@ std::optional<std::string> read_file(const std::string& path) {
     return text.str();
 }
 
-// Loads the config or prints one line per problem, each with its pointer.
+}  // namespace
+
 std::optional<Config> load_config_file(const std::string& path, std::ostream& err) {
     const auto text = read_file(path);
     if (!text) {
@@ -66,6 +67,8 @@ std::optional<Config> load_config_file(const std::string& path, std::ostream& er
     }
     return std::move(result.config);
 }
+
+namespace {
 
 int validate(const CliOptions& o, std::ostream& out, std::ostream& err) {
     const auto config = load_config_file(o.config_path, err);

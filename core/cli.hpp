@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
+
 namespace permwatch {
 
 struct CliOptions {
@@ -36,6 +38,10 @@ std::string default_config_path();
 
 // Replaces %NAME% by the environment variable's value; unknown names stay.
 std::string expand_environment(const std::string& text);
+
+// Reads and validates a config file; on failure prints one stderr line per
+// problem, each with its JSON pointer, and returns nullopt.
+std::optional<Config> load_config_file(const std::string& path, std::ostream& err);
 
 // Runs one command. `live` is null where there is no Windows registry.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
