@@ -649,7 +649,7 @@ public:
         switch (event) {
             case E::object_start:
             case E::array_start:
-                frames_.push_back({event == E::object_start, next_pointer(), {}, {}, 0});
+                frames_.push_back({event == E::object_start, next_token(), {}, {}, 0});
                 break;
             case E::object_end:
             case E::array_end:
@@ -661,7 +661,7 @@ public:
                     const auto& name = parsed.get_ref<const std::string&>();
                     if (!f.names.insert(name).second) {
                         problems_.push_back(
-                            {child(f.pointer, name),
+                            {child(pointer(), name),
                              "found member " + json_quote(name) +
                                  " a second time in the same object; expected each member "
                                  "once (JSON parsers would silently keep only one of them)"});
@@ -677,37 +677,92 @@ public:
     }
 
 private:
+    // Each frame keeps only its own token, not its whole pointer: a document
+    // nested 100,000 deep must not cost 100,000 squared bytes.
     struct Frame {
         bool is_object;
-        std::string pointer;
+        std::string token;  // how the parent names it ("" for the root)
         std::set<std::string> names;
         std::string last_key;
         std::size_t index;
     };
 
-    std::string next_pointer() {
+    std::string next_token() {
         if (frames_.empty()) return "";
         Frame& f = frames_.back();
-        if (f.is_object) return child(f.pointer, f.last_key);
-        return child(f.pointer, f.index++);
+        return f.is_object ? f.last_key : std::to_string(f.index++);
+    }
+
+    std::string pointer() const {
+        std::string out;
+        for (std::size_t i = 1; i < frames_.size(); ++i) out = child(out, frames_[i].token);
+        return out;
     }
 
     std::vector<ConfigProblem>& problems_;
     std::vector<Frame> frames_;
 };
 
-ConfigProblem syntax_problem(std::string_view text, const nlohmann::json::parse_error& e) {
-    // e.byte counts from 1 and points at the last character read.
-    const std::size_t end = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+// nlohmann builds and copies documents recursively, so a file of 100,000
+// nested brackets would overflow the stack before any rule could look at it.
+// A config is 6 levels deep; refuse far deeper ones up front. Returns the byte
+// offset where the limit is passed.
+constexpr int kMaxDepth = 64;
+
+std::optional<std::size_t> too_deep(std::string_view text) {
+    int depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > kMaxDepth) return i;
+        } else if (c == ']' || c == '}') {
+            --depth;
+        }
+    }
+    return std::nullopt;
+}
+
+std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset) {
     std::size_t line = 1;
     std::size_t line_start = 0;
-    for (std::size_t i = 0; i < end; ++i) {
+    for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
         if (text[i] == '\n') {
             ++line;
             line_start = i + 1;
         }
     }
-    const std::size_t column = end - line_start + 1;
+    return {line, offset - line_start + 1};
+}
+
+// nlohmann quotes the whole offending token ("number overflow parsing
+// '1222...'"); one line of an event log entry should stay readable.
+// Its "last read" part also copies raw bytes of the file, which may not be
+// UTF-8; messages end up in JSON output and the event log, so keep them ASCII.
+std::string shorten(std::string text) {
+    for (char& c : text) {
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+    }
+    constexpr std::size_t kMax = 300;
+    if (text.size() > kMax) {
+        text.resize(kMax);
+        text += "...";
+    }
+    return text;
+}
+
+ConfigProblem syntax_problem(std::string_view text, const nlohmann::json::parse_error& e) {
+    // e.byte counts from 1 and points at the last character read.
+    const std::size_t end = std::min<std::size_t>(e.byte > 0 ? e.byte - 1 : 0, text.size());
+    const auto [line, column] = line_column(text, end);
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line
     // L, column C: DETAIL"; keep DETAIL, the position is said once above.
     std::string detail = e.what();
@@ -717,7 +772,8 @@ ConfigProblem syntax_problem(std::string_view text, const nlohmann::json::parse_
         }
     }
     return {"", "not valid JSON at line " + std::to_string(line) + ", column " +
-                    std::to_string(column) + " (byte " + std::to_string(e.byte) + "): " + detail};
+                    std::to_string(column) + " (byte " + std::to_string(e.byte) +
+                    "): " + shorten(std::move(detail))};
 }
 
 }  // namespace
@@ -770,6 +826,14 @@ bool same_key_path(std::string_view a, std::string_view b) {
 ConfigResult load_config(std::string_view json_text) {
     ConfigResult result;
     std::vector<ConfigProblem> duplicates;
+    if (const auto deep = too_deep(json_text)) {
+        const auto [line, column] = line_column(json_text, *deep);
+        result.problems.push_back(
+            {"", "found arrays or objects nested more than " + std::to_string(kMaxDepth) +
+                     " levels deep at line " + std::to_string(line) + ", column " +
+                     std::to_string(column) + "; expected a config (it needs 6 levels)"});
+        return result;
+    }
     Json doc;
     try {
         doc = Json::parse(json_text.begin(), json_text.end(), DuplicateFinder(duplicates));
@@ -783,7 +847,7 @@ ConfigResult load_config(std::string_view json_text) {
         if (auto close = detail.find("] "); close != std::string::npos) {
             detail = detail.substr(close + 2);
         }
-        result.problems.push_back({"", "not valid JSON: " + detail});
+        result.problems.push_back({"", "not valid JSON: " + shorten(std::move(detail))});
         return result;
     }
     result.problems = std::move(duplicates);

@@ -262,6 +262,30 @@ TEST(ConfigSyntax, AUtf8ByteOrderMarkIsAccepted) {
     expect_ok(load_config("\xEF\xBB\xBF" + base().dump()));
 }
 
+TEST(ConfigSyntax, DeepNestingIsOneProblemNotAStackOverflow) {
+    const std::string deep =
+        "{\"version\": 1, \"keys\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+    const std::string m = expect_one_problem(load_config(deep), "");
+    EXPECT_NE(m.find("64 levels"), std::string::npos) << m;
+    // 64 levels are parsed (and then rejected for what they hold, with pointers).
+    const std::string ok_depth = "{\"keys\": " + std::string(63, '[') + std::string(63, ']') + "}";
+    const ConfigResult r = load_config(ok_depth);
+    EXPECT_EQ(pointers(r), (std::vector<std::string>{"/keys/0", "/version"})) << dump_problems(r);
+    // Brackets inside strings do not count.
+    Json doc = base();
+    doc["journal"] = std::string(1000, '[') + "\"{";
+    expect_ok(load(doc));
+}
+
+TEST(ConfigSyntax, SyntaxMessagesStayAsciiWhateverTheFileHolds) {
+    const ConfigResult r = load_config("{\"version\": 1, \"keys\": \xFF\xFE}");
+    ASSERT_EQ(pointers(r), std::vector<std::string>{""});
+    for (char c : r.problems[0].message) EXPECT_LT(static_cast<unsigned char>(c), 0x80);
+    const ConfigResult big = load_config("{\"version\": 1" + std::string(5000, '9') + "x}");
+    ASSERT_EQ(pointers(big), std::vector<std::string>{""});
+    EXPECT_LT(big.problems[0].message.size(), 500u);
+}
+
 TEST(ConfigSyntax, TopLevelMustBeAnObject) {
     for (const char* text : {"[]", "1", "\"config\"", "null", "true"}) {
         expect_one_problem(load_config(text), "");
