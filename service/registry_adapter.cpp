@@ -46,16 +46,55 @@ KeyRead Win32Registry::read(const std::string& path) {
     }
 }
 
+namespace {
+
+SECURITY_DESCRIPTOR_CONTROL wanted_control(const Acl& dacl) {
+    return (dacl.is_protected ? SE_DACL_PROTECTED : 0) |
+           (dacl.auto_inherited ? SE_DACL_AUTO_INHERITED : 0) |
+           (dacl.auto_inherit_required ? SE_DACL_AUTO_INHERIT_REQ : 0);
+}
+
+KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
+                             std::vector<unsigned char>& acl) {
+    constexpr SECURITY_DESCRIPTOR_CONTROL bits =
+        SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED | SE_DACL_AUTO_INHERIT_REQ;
+    DWORD size = 0;
+    LONG rc = RegGetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, nullptr, &size);
+    std::vector<unsigned char> now(size);
+    rc = RegGetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, now.data(), &size);
+    if (rc != ERROR_SUCCESS)
+        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision = 0;
+    GetSecurityDescriptorControl(now.data(), &control, &revision);
+    if ((control & bits) == wanted_control(dacl)) return {};
+    SECURITY_DESCRIPTOR sd;
+    if (!InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
+        !SetSecurityDescriptorDacl(&sd, TRUE, reinterpret_cast<PACL>(acl.data()), FALSE) ||
+        !SetSecurityDescriptorControl(&sd, bits, wanted_control(dacl))) {
+        const DWORD err = GetLastError();
+        return {false, err, error_text(err)};
+    }
+    rc = RegSetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, &sd);
+    if (rc != ERROR_SUCCESS)
+        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
+    return {};
+}
+
+}  // namespace
+
 KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
     KeyHandle key;
-    LONG rc = open_key(path, WRITE_DAC, key);
+    LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key);
     if (rc != ERROR_SUCCESS) {
         return {false, static_cast<unsigned long>(rc),
                 describe("opening " + path + " to write its DACL", static_cast<unsigned long>(rc))};
     }
     try {
         std::vector<unsigned char> acl = to_binary_acl(dacl);
-        // P is carried by the PROTECTED/UNPROTECTED flag, not by the ACL.
+        // SetSecurityInfo, not RegSetKeySecurity: on Windows it also propagates
+        // inheritable ACEs to existing subkeys, which a checkpoint restore of
+        // the whole subtree needs. P is carried by the PROTECTED flag.
         const SECURITY_INFORMATION what =
             DACL_SECURITY_INFORMATION | (dacl.is_protected ? PROTECTED_DACL_SECURITY_INFORMATION
                                                            : UNPROTECTED_DACL_SECURITY_INFORMATION);
@@ -63,6 +102,13 @@ KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
                                           reinterpret_cast<PACL>(acl.data()), nullptr);
         if (err != ERROR_SUCCESS) {
             return {false, err, describe("writing the DACL of " + path, err)};
+        }
+        // Wine's SetSecurityInfo drops the DACL control flags (P, AI, AR;
+        // docs/testing.md (b)). Where they did not land, write them with the
+        // DACL through RegSetKeySecurity, which keeps the control bits.
+        if (auto fixed = ensure_dacl_control(key, dacl, acl); !fixed.ok) {
+            fixed.error = "writing the DACL flags of " + path + ": " + fixed.error;
+            return fixed;
         }
     } catch (const Win32Error& e) {
         return {false, e.code(), path + ": " + e.what()};

@@ -1,0 +1,51 @@
+#include "service/console_runner.hpp"
+
+#include <windows.h>
+
+#include <atomic>
+#include <ostream>
+
+#include "service/watchdog.hpp"
+#include "service/win32_error.hpp"
+
+namespace permwatch::win {
+
+namespace {
+
+std::atomic<Watchdog*> running{nullptr};
+
+BOOL WINAPI on_console_control(DWORD type) {
+    switch (type) {
+        case CTRL_C_EVENT:
+        case CTRL_BREAK_EVENT:
+        case CTRL_CLOSE_EVENT:
+            if (Watchdog* w = running.load()) w->stop();
+            return TRUE;
+        default:
+            return FALSE;
+    }
+}
+
+}  // namespace
+
+int run_console(const CliOptions& options, std::ostream& err) {
+    const auto config = load_config_file(options.config_path, err);
+    if (!config) return 2;
+    auto logger = make_logger(true, {});
+    LogAlerts alerts(logger, {});
+    try {
+        Watchdog watchdog(*config, options.config_path, logger, alerts);
+        running = &watchdog;
+        SetConsoleCtrlHandler(on_console_control, TRUE);
+        watchdog.run();
+        SetConsoleCtrlHandler(on_console_control, FALSE);
+        running = nullptr;
+    } catch (const Win32Error& e) {
+        running = nullptr;
+        err << "permwatch: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}
+
+}  // namespace permwatch::win

@@ -1,0 +1,264 @@
+// The engine and the live commands with the real adapters under Wine: real
+// keys, the real file journal, Wine's SCM for the service account.
+//
+// Stand-ins, and why: REG_NOTIFY_CHANGE_SECURITY never fires under Wine
+// (docs/testing.md (c)), so a DACL changed behind PermWatch's back is found by
+// the sweep, called directly here, instead of by a notification.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/engine.hpp"
+#include "core/sddl.hpp"
+#include "service/accounts_adapter.hpp"
+#include "service/file_journal.hpp"
+#include "service/live_commands.hpp"
+#include "service/registry_adapter.hpp"
+#include "tests/fakes/fake_ports.hpp"
+#include "wine_test_support.hpp"
+
+namespace permwatch {
+namespace {
+
+using test::WineKeyTest;
+
+// Requirement: SYSTEM and Administrators full control on the key and subkeys.
+const char* const kBroken = "D:(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+const char* const kFixed = "D:(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
+
+std::string config_text(const std::string& path, const std::string& journal,
+                        const std::string& mode = "enforce") {
+    nlohmann::json j = {
+        {"version", 1},
+        {"mode", mode},
+        {"debounce_ms", 0},
+        {"flapping", {{"max_repairs", 3}, {"window_s", 60}, {"backoff_s", 300}}},
+        {"journal", journal},
+        {"keys",
+         {{{"path", path},
+           {"require",
+            {{{"principal", "SY"}, {"rights", {"KEY_ALL_ACCESS"}}, {"inherit", {"container"}}},
+             {{"principal", "BA"},
+              {"rights", {"KEY_ALL_ACCESS"}},
+              {"inherit", {"container"}}}}}}}}};
+    return j.dump();
+}
+
+Config config_for(const std::string& path, const std::string& journal,
+                  const std::string& mode = "enforce") {
+    auto loaded = load_config(config_text(path, journal, mode));
+    EXPECT_TRUE(loaded.problems.empty())
+        << loaded.problems[0].pointer << " " << loaded.problems[0].message;
+    return *loaded.config;
+}
+
+class LiveEngine : public WineKeyTest {
+protected:
+    std::string journal_path() const { return (temp_dir / "journal.jsonl").string(); }
+    win::Win32Registry registry;
+    win::Win32Accounts accounts;
+    fakes::RecordingAlerts alerts;
+    SystemClock clock;
+};
+
+TEST_F(LiveEngine, DriftAtStartIsRepairedJournalFirstAndStaysClean) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    win::FileJournal journal(journal_path());
+    Engine engine(config_for(path, journal_path()), {registry, accounts, journal, alerts, clock});
+    engine.check_all();
+    EXPECT_EQ(test::dacl_sddl(path), kFixed);
+    EXPECT_EQ(engine.keys()[0].state, KeyState::repaired);
+    const auto contents = win::read_journal_file(journal_path());
+    ASSERT_EQ(contents.entries.size(), 1u);
+    EXPECT_EQ(parse_sddl(contents.entries[0].before).dacl, parse_sddl(kBroken).dacl);
+    EXPECT_EQ(parse_sddl(contents.entries[0].after).dacl, parse_sddl(kFixed).dacl);
+    EXPECT_EQ(alerts.count(EventId::drift_repaired), 1);
+    engine.check_all();
+    engine.sweep();
+    EXPECT_EQ(engine.counters().repairs, 1u);
+}
+
+TEST_F(LiveEngine, SabotageIsFoundByTheSweepAndRepaired) {
+    win::FileJournal journal(journal_path());
+    Engine engine(config_for(path, journal_path()), {registry, accounts, journal, alerts, clock});
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    engine.check_all();
+    EXPECT_EQ(engine.counters().repairs, 0u);
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);  // another actor
+    engine.sweep();
+    EXPECT_EQ(test::dacl_sddl(path), kFixed);
+    // Deleted and created again, with the broken DACL: found and repaired.
+    test::delete_key(path);
+    engine.sweep();
+    EXPECT_EQ(engine.keys()[0].state, KeyState::error);
+    EXPECT_EQ(engine.keys()[0].findings[0].kind, FindingKind::key_missing);
+    ASSERT_TRUE(test::create_key(path));
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    engine.sweep();
+    EXPECT_EQ(test::dacl_sddl(path), kFixed);
+    EXPECT_EQ(engine.keys()[0].state, KeyState::repaired);
+    EXPECT_EQ(engine.counters().repairs, 2u);
+}
+
+TEST_F(LiveEngine, AuditModeReportsAndChangesNothing) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    win::FileJournal journal(journal_path());
+    Engine engine(config_for(path, journal_path(), "audit"),
+                  {registry, accounts, journal, alerts, clock});
+    engine.check_all();
+    engine.sweep();
+    EXPECT_EQ(test::dacl_sddl(path), kBroken);
+    EXPECT_EQ(engine.keys()[0].state, KeyState::drift);
+    EXPECT_EQ(alerts.count(EventId::drift_found), 1);
+    EXPECT_TRUE(win::read_journal_file(journal_path()).entries.empty());
+}
+
+// Another actor that undoes every repair as soon as it is written.
+class UndoingRegistry final : public RegistryPort {
+public:
+    UndoingRegistry(RegistryPort& real, std::string broken)
+        : real_(real), broken_(std::move(broken)) {}
+    KeyRead read(const std::string& p) override { return real_.read(p); }
+    KeyWrite write_dacl(const std::string& p, const Acl& dacl) override {
+        ++writes;
+        KeyWrite w = real_.write_dacl(p, dacl);
+        test::set_dacl(p, broken_);
+        return w;
+    }
+    int writes = 0;
+
+private:
+    RegistryPort& real_;
+    std::string broken_;
+};
+
+TEST_F(LiveEngine, AnotherActorUndoingRepairsEndsInFlappingNotABusyLoop) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    win::FileJournal journal(journal_path());
+    UndoingRegistry undoing(registry, kBroken);
+    Engine engine(config_for(path, journal_path()), {undoing, accounts, journal, alerts, clock});
+    engine.check_all();
+    for (int i = 0; i < 20; ++i) engine.sweep();
+    EXPECT_EQ(undoing.writes, 3);  // max_repairs
+    EXPECT_EQ(engine.keys()[0].state, KeyState::flapping);
+    EXPECT_EQ(alerts.count(EventId::flapping), 1);
+    EXPECT_EQ(win::read_journal_file(journal_path()).entries.size(), 3u);
+}
+
+TEST_F(LiveEngine, UnjournaledWriteIsNotMade) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    fakes::FakeJournal failing;
+    failing.fail_with = "disk full";
+    Engine engine(config_for(path, journal_path()), {registry, accounts, failing, alerts, clock});
+    engine.check_all();
+    EXPECT_EQ(test::dacl_sddl(path), kBroken);
+    EXPECT_EQ(engine.keys()[0].state, KeyState::error);
+    EXPECT_EQ(alerts.count(EventId::repair_failed), 1);
+}
+
+struct CliRun {
+    int code;
+    std::string out, err;
+};
+
+CliRun run(const std::vector<std::string>& args) {
+    std::ostringstream out, err;
+    win::Win32LiveCommands live;
+    const int code = run_cli(args, out, err, &live);
+    return {code, out.str(), err.str()};
+}
+
+class LiveCommands : public LiveEngine {
+protected:
+    std::string write_config(const std::string& text) {
+        const auto file = (temp_dir / "permwatch.json").string();
+        std::ofstream(file) << text;
+        return file;
+    }
+};
+
+TEST_F(LiveCommands, CheckRepairAndRollbackRestoreTheExactPriorDacl) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    const std::string config = write_config(config_text(path, journal_path()));
+    const std::string prior = test::dacl_sddl(path);
+
+    auto check = run({"check", "--config", config, "--json"});
+    EXPECT_EQ(check.code, 1) << check.err;
+    EXPECT_EQ(nlohmann::json::parse(check.out)["keys"][0]["state"], "drift");
+
+    auto dry = run({"repair", "--config", config, "--dry-run"});
+    EXPECT_EQ(dry.code, 0) << dry.err;
+    EXPECT_EQ(test::dacl_sddl(path), prior);
+
+    auto repair = run({"repair", "--config", config, "--json"});
+    EXPECT_EQ(repair.code, 0) << repair.err;
+    EXPECT_EQ(nlohmann::json::parse(repair.out)["keys"][0]["state"], "repaired");
+    EXPECT_EQ(test::dacl_sddl(path), kFixed);
+    EXPECT_EQ(run({"check", "--config", config}).code, 0);
+
+    auto rollback = run({"rollback", "--config", config});
+    EXPECT_EQ(rollback.code, 0) << rollback.err;
+    EXPECT_EQ(test::dacl_sddl(path), prior);
+    const auto journal = win::read_journal_file(journal_path());
+    ASSERT_EQ(journal.entries.size(), 2u);
+    EXPECT_EQ(journal.entries[0].reason, "manual");
+    EXPECT_EQ(journal.entries[1].reason, "rollback");
+    EXPECT_LT(journal.entries[0].id, journal.entries[1].id);
+
+    // --to the first entry restores its "before" again, and an unknown id is an error.
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    EXPECT_EQ(run({"rollback", "--config", config, "--to", journal.entries[0].id}).code, 0);
+    EXPECT_EQ(test::dacl_sddl(path), prior);
+    EXPECT_EQ(run({"rollback", "--config", config, "--to", "999"}).code, 2);
+}
+
+TEST_F(LiveCommands, TornLastJournalLineIsSkippedWithAWarning) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    const std::string config = write_config(config_text(path, journal_path()));
+    ASSERT_EQ(run({"repair", "--config", config}).code, 0);
+    std::ofstream(journal_path(), std::ios::app) << R"({"id":"000000000002","time":"2026)";
+    auto rollback = run({"rollback", "--config", config});
+    EXPECT_EQ(rollback.code, 0) << rollback.err;
+    EXPECT_NE(rollback.err.find("torn"), std::string::npos) << rollback.err;
+    EXPECT_EQ(test::dacl_sddl(path), kBroken);
+}
+
+TEST_F(LiveCommands, MissingKeyIsAnErrorWithTheWholeDocument) {
+    const std::string config = write_config(config_text(path + "\\missing", journal_path()));
+    auto check = run({"check", "--config", config, "--json"});
+    EXPECT_EQ(check.code, 2);
+    const auto doc = nlohmann::json::parse(check.out);
+    EXPECT_EQ(doc["keys"][0]["state"], "error");
+    EXPECT_EQ(doc["keys"][0]["findings"][0]["kind"], "key_missing");
+}
+
+TEST_F(LiveCommands, BadConfigIsExit2WithPointers) {
+    const std::string config = write_config(R"({"version":2,"keys":[{"path":"HKCU\\X"}]})");
+    for (const char* command : {"check", "repair", "run"}) {
+        std::vector<std::string> args = {command, "--config", config};
+        if (std::string(command) == "run") args.push_back("--console");
+        auto r = run(args);
+        EXPECT_EQ(r.code, 2) << command;
+        EXPECT_NE(r.err.find("/version"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("/keys/0/path"), std::string::npos) << r.err;
+    }
+}
+
+TEST_F(LiveCommands, ExportWritesASnapshotThatCheckReads) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    auto exported = run({"export", "--key", path});
+    ASSERT_EQ(exported.code, 0) << exported.err;
+    const auto doc = nlohmann::json::parse(exported.out);
+    EXPECT_EQ(parse_sddl(doc["keys"][path].get<std::string>()).dacl, parse_sddl(kBroken).dacl);
+    const auto snapshot = (temp_dir / "snapshot.json").string();
+    std::ofstream(snapshot) << exported.out;
+    const std::string config = write_config(config_text(path, journal_path()));
+    EXPECT_EQ(run({"check", "--snapshot", snapshot, "--config", config}).code, 1);
+    EXPECT_EQ(run({"export", "--key", path + "\\missing"}).code, 2);
+}
+
+}  // namespace
+}  // namespace permwatch

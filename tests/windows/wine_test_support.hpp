@@ -1,0 +1,140 @@
+// Helpers for the Windows tests under Wine: real keys under
+// HKLM\SOFTWARE\PermWatchTest, set and read with plain Win32 calls (not through
+// PermWatch's adapters, so a test's "other actor" is independent of the code
+// under test).
+#pragma once
+
+#include <sddl.h>
+#include <windows.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "service/win32_error.hpp"
+
+namespace permwatch::test {
+
+inline const std::string kTestRoot = "HKLM\\SOFTWARE\\PermWatchTest";
+
+// Deletes a key tree whose DACLs may deny us: the owner may always WRITE_DAC
+// (docs/testing.md (d)), so grant everyone everything first.
+inline void force_delete(HKEY parent, const std::wstring& sub) {
+    HKEY key = nullptr;
+    if (RegOpenKeyExW(parent, sub.c_str(), 0, WRITE_DAC | KEY_WOW64_64KEY, &key) == ERROR_SUCCESS) {
+        PSECURITY_DESCRIPTOR sd = nullptr;
+        if (ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:(A;CI;KA;;;WD)",
+                                                                 SDDL_REVISION_1, &sd, nullptr)) {
+            RegSetKeySecurity(key, DACL_SECURITY_INFORMATION, sd);
+            LocalFree(sd);
+        }
+        RegCloseKey(key);
+    }
+    if (RegOpenKeyExW(parent, sub.c_str(), 0, KEY_ALL_ACCESS | KEY_WOW64_64KEY, &key) !=
+        ERROR_SUCCESS) {
+        return;
+    }
+    wchar_t name[256];
+    for (int guard = 0; guard < 10000; ++guard) {
+        DWORD len = 256;
+        if (RegEnumKeyExW(key, 0, name, &len, nullptr, nullptr, nullptr, nullptr) != ERROR_SUCCESS)
+            break;
+        force_delete(key, name);
+    }
+    RegCloseKey(key);
+    RegDeleteKeyExW(parent, sub.c_str(), KEY_WOW64_64KEY, 0);
+}
+
+// "HKLM\\X" -> L"X"
+inline std::wstring subkey_of(const std::string& path) { return win::widen(path.substr(5)); }
+
+inline bool create_key(const std::string& path) {
+    HKEY key = nullptr;
+    const LONG rc = RegCreateKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path).c_str(), 0, nullptr, 0,
+                                    KEY_ALL_ACCESS | KEY_WOW64_64KEY, nullptr, &key, nullptr);
+    if (key) RegCloseKey(key);
+    return rc == ERROR_SUCCESS;
+}
+
+inline void delete_key(const std::string& path) {
+    force_delete(HKEY_LOCAL_MACHINE, subkey_of(path));
+}
+
+// The "other actor": sets a DACL from SDDL text the way an administrator's
+// tool would. Returns the Win32 error.
+inline LONG set_dacl(const std::string& path, const std::string& sddl) {
+    HKEY key = nullptr;
+    LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path).c_str(), 0,
+                            WRITE_DAC | KEY_WOW64_64KEY, &key);
+    if (rc != ERROR_SUCCESS) return rc;
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(win::widen(sddl).c_str(),
+                                                              SDDL_REVISION_1, &sd, nullptr)) {
+        rc = static_cast<LONG>(GetLastError());
+    } else {
+        rc = RegSetKeySecurity(key, DACL_SECURITY_INFORMATION, sd);
+        LocalFree(sd);
+    }
+    RegCloseKey(key);
+    return rc;
+}
+
+// The DACL part ("D:...") as Windows (here Wine) writes it.
+inline std::string dacl_sddl(const std::string& path) {
+    HKEY key = nullptr;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path).c_str(), 0,
+                      READ_CONTROL | KEY_WOW64_64KEY, &key) != ERROR_SUCCESS) {
+        return "<cannot open>";
+    }
+    DWORD size = 0;
+    RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, nullptr, &size);
+    std::string buf(size, '\0');
+    std::string out = "<cannot read>";
+    if (RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, buf.data(), &size) == ERROR_SUCCESS) {
+        wchar_t* text = nullptr;
+        if (ConvertSecurityDescriptorToStringSecurityDescriptorW(
+                buf.data(), SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr)) {
+            out = win::narrow(text);
+            LocalFree(text);
+        }
+    }
+    RegCloseKey(key);
+    return out;
+}
+
+inline bool set_value(const std::string& path, const wchar_t* name, DWORD value) {
+    HKEY key = nullptr;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path).c_str(), 0,
+                      KEY_SET_VALUE | KEY_WOW64_64KEY, &key) != ERROR_SUCCESS) {
+        return false;
+    }
+    const LONG rc = RegSetValueExW(key, name, 0, REG_DWORD, reinterpret_cast<const BYTE*>(&value),
+                                   sizeof value);
+    RegCloseKey(key);
+    return rc == ERROR_SUCCESS;
+}
+
+// A fresh key per test, deleted afterwards (keys persist in the prefix).
+class WineKeyTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        path = kTestRoot + "\\" + info->test_suite_name() + "." + info->name();
+        delete_key(path);
+        ASSERT_TRUE(create_key(path)) << path;
+        temp_dir = std::filesystem::temp_directory_path() /
+                   (std::string("permwatch-") + info->test_suite_name() + "-" + info->name());
+        std::filesystem::remove_all(temp_dir);
+        std::filesystem::create_directories(temp_dir);
+    }
+    void TearDown() override {
+        delete_key(path);
+        std::error_code ec;
+        std::filesystem::remove_all(temp_dir, ec);
+    }
+    std::string path;
+    std::filesystem::path temp_dir;
+};
+
+}  // namespace permwatch::test
