@@ -224,6 +224,18 @@ bool Engine::flapping_guard(std::size_t index) {
     return false;
 }
 
+void Engine::repair_failed(std::size_t index, const std::string& why) {
+    ++counters_.repair_failures;
+    status_[index].state = KeyState::error;
+    status_[index].findings.push_back(
+        Finding{FindingKind::repair_failed, Severity::error, std::nullopt, why});
+    // Raised once per distinct failure, not on every sweep that retries it.
+    if (tracking_[index].last_failure != why) {
+        tracking_[index].last_failure = why;
+        ports_.alerts.raise(EventId::repair_failed, {status_[index].path, why});
+    }
+}
+
 bool Engine::repair(std::size_t index, const KeyReport& report, const std::string& reason) {
     KeyStatus& s = status_[index];
     if (!flapping_guard(index)) return false;
@@ -232,20 +244,18 @@ bool Engine::repair(std::size_t index, const KeyReport& report, const std::strin
         "", format_utc(ports_.clock.wall()), s.path, reason, *report.sddl, *report.planned_sddl};
     if (auto error = ports_.journal.append(entry)) {
         // Nothing may be written that the journal does not hold.
-        ++counters_.repair_failures;
-        s.state = KeyState::error;
-        ports_.alerts.raise(EventId::repair_failed,
-                            {s.path, "not written: the journal could not record it: " + *error});
+        repair_failed(index, "not written: the journal could not record it: " + *error);
         return false;
     }
-    tracking_[index].writes.push_back(ports_.clock.now());
     const KeyWrite write = ports_.registry.write_dacl(s.path, *planned.dacl);
     if (!write.ok) {
-        ++counters_.repair_failures;
-        s.state = KeyState::error;
-        ports_.alerts.raise(EventId::repair_failed, {s.path, write.error});
+        repair_failed(index, write.error);
         return false;
     }
+    // Only writes that landed count toward flapping: a repair that fails
+    // (access denied) is an error, not another actor undoing PermWatch.
+    tracking_[index].writes.push_back(ports_.clock.now());
+    tracking_[index].last_failure.clear();
     ++counters_.repairs;
     ++s.repairs;
     s.last_repair = format_utc(ports_.clock.wall());

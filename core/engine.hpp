@@ -85,6 +85,7 @@ private:
     // What the engine tracks per key beyond its status.
     struct Tracking {
         std::optional<std::uint64_t> hash;  // of the last descriptor read
+        std::string last_failure;           // the last repair failure raised
         std::optional<TimePoint> pending;   // debounced work due then
         std::optional<TimePoint> backoff_until;
         std::deque<TimePoint> writes;  // within flapping.window_s
@@ -94,6 +95,7 @@ private:
     void evaluate_read(std::size_t index, const KeyRead& read, const std::string& reason);
     bool repair(std::size_t index, const KeyReport& report, const std::string& reason);
     bool flapping_guard(std::size_t index);
+    void repair_failed(std::size_t index, const std::string& why);
     void set_error(std::size_t index, FindingKind kind, const std::string& message);
 
     Config config_;

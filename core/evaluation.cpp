@@ -22,6 +22,8 @@ std::string_view to_string(FindingKind kind) {
             return "key_missing";
         case FindingKind::read_failed:
             return "read_failed";
+        case FindingKind::repair_failed:
+            return "repair_failed";
     }
     return "unknown";
 }

@@ -15,7 +15,8 @@ enum class FindingKind {
     null_dacl,
     unresolved_account,
     key_missing,
-    read_failed,  // added to the contract's list: the key exists but could not be read
+    read_failed,    // added to the contract's list: the key exists but could not be read
+    repair_failed,  // added: the repair could not be journaled or written
 };
 
 enum class Severity { warning, error };

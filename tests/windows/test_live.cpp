@@ -159,6 +159,24 @@ TEST_F(LiveEngine, UnjournaledWriteIsNotMade) {
     EXPECT_EQ(alerts.count(EventId::repair_failed), 1);
 }
 
+TEST_F(LiveEngine, AccessDeniedOnWriteIsAnErrorWithAnEventAndTheEngineGoesOn) {
+    // The owner may always write the DACL, so the key is given to SYSTEM and
+    // granted read-only to everyone (Wine enforces this: docs/testing.md (d)).
+    ASSERT_EQ(test::lock_key_against_us(path), 0);
+    win::FileJournal journal(journal_path());
+    Engine engine(config_for(path, journal_path()), {registry, accounts, journal, alerts, clock});
+    engine.check_all();
+    EXPECT_EQ(engine.keys()[0].state, KeyState::error);
+    ASSERT_EQ(alerts.count(EventId::repair_failed), 1);
+    EXPECT_NE(alerts.raised.back().strings[1].find("(5)"), std::string::npos)
+        << alerts.raised.back().strings[1];
+    EXPECT_NE(alerts.raised.back().strings[1].find(path), std::string::npos);
+    // Still running: the next sweep tries again and reports the same way.
+    engine.sweep();
+    EXPECT_EQ(engine.keys()[0].state, KeyState::error);
+    EXPECT_EQ(engine.counters().repair_failures, 2u);
+}
+
 struct CliRun {
     int code;
     std::string out, err;

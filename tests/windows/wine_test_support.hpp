@@ -138,3 +138,27 @@ protected:
 };
 
 }  // namespace permwatch::test
+
+namespace permwatch::test {
+
+// Makes a key that the prefix's user cannot write the DACL of: owner SYSTEM
+// (so the owner's implicit WRITE_DAC is not ours) and a DACL granting only
+// read. Returns the Win32 error of the step that failed, 0 when done.
+inline LONG lock_key_against_us(const std::string& path) {
+    HKEY key = nullptr;
+    LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path).c_str(), 0,
+                            WRITE_DAC | WRITE_OWNER | KEY_WOW64_64KEY, &key);
+    if (rc != ERROR_SUCCESS) return rc;
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"O:SYD:(A;CI;KR;;;WD)",
+                                                              SDDL_REVISION_1, &sd, nullptr)) {
+        rc = static_cast<LONG>(GetLastError());
+    } else {
+        rc = RegSetKeySecurity(key, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, sd);
+        LocalFree(sd);
+    }
+    RegCloseKey(key);
+    return rc;
+}
+
+}  // namespace permwatch::test
