@@ -1,0 +1,49 @@
+// Port: what the engine needs from the failover cluster. The Windows adapter
+// (service/cluster_adapter) loads clusapi.dll at run time; a node without the
+// Cluster service is "not available" and PermWatch runs standalone.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace permwatch {
+
+// One registry checkpoint of one cluster resource.
+struct Checkpoint {
+    std::string resource;
+    std::string group;
+    std::string key;  // "HKLM\\..." (the cluster API gives it relative to HKLM)
+    friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
+};
+
+struct ClusterEvent {
+    enum class Kind {
+        group_moving_here,         // the group's owner is becoming this node / group pending here
+        resource_online_pending,   // the checkpoint restore is about to happen on this node
+        resource_online,           // restore done: re-open, re-check
+        resource_failed,           // restore (or start) failed: re-open, re-check
+        resources_changed,         // a resource was added or deleted: rediscover checkpoints
+        connection_lost,           // notify port broke or reconnected: full resync
+    };
+    Kind kind = Kind::group_moving_here;
+    std::string group;
+    std::string resource;
+    std::string node;  // the node the group is moving to, when known
+};
+
+class ClusterPort {
+public:
+    virtual ~ClusterPort() = default;
+    // Connects (or reconnects) and subscribes. false: no cluster here (or not
+    // reachable now); the caller retries later. `on_event` is called on the
+    // adapter's thread: post it to your own.
+    virtual bool connect(std::function<void(const ClusterEvent&)> on_event) = 0;
+    virtual void disconnect() = 0;
+    virtual bool available() const = 0;
+    virtual std::string node_name() const = 0;
+    // Every resource's registry checkpoints, with the resource's group.
+    virtual std::vector<Checkpoint> checkpoints() = 0;
+};
+
+}  // namespace permwatch
