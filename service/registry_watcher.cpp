@@ -1,0 +1,470 @@
+#include "service/registry_watcher.hpp"
+
+#include <windows.h>
+
+#include <algorithm>
+#include <cwctype>
+#include <future>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "service/key_handle.hpp"
+#include "service/win32_error.hpp"
+
+namespace permwatch::win {
+
+namespace {
+
+// What a watched key reports: a subkey or value added, removed or set anywhere
+// below it, or its security changed (the last never fires under Wine).
+constexpr DWORD kKeyFilter =
+    REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET | REG_NOTIFY_CHANGE_SECURITY;
+// What a parent reports: one of its direct subkeys appeared or went away.
+constexpr DWORD kParentFilter = REG_NOTIFY_CHANGE_NAME;
+// Wait objects per thread besides the command event.
+constexpr std::size_t kMaxEntries = MAXIMUM_WAIT_OBJECTS - 1;
+
+thread_local bool t_on_watcher_thread = false;
+
+// An auto-reset event, owned.
+class Event {
+public:
+    Event() : handle_(CreateEventW(nullptr, FALSE, FALSE, nullptr)) {
+        if (!handle_)
+            throw Win32Error("creating an event for the registry watcher", GetLastError());
+    }
+    ~Event() {
+        if (handle_) CloseHandle(handle_);
+    }
+    Event(Event&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+    Event& operator=(Event&&) = delete;
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
+    HANDLE get() const { return handle_; }
+
+private:
+    HANDLE handle_;
+};
+
+std::wstring parent_of(const std::wstring& subkey) {
+    const auto slash = subkey.rfind(L'\\');
+    return slash == std::wstring::npos ? std::wstring() : subkey.substr(0, slash);
+}
+
+std::wstring folded(std::wstring text) {
+    for (auto& c : text) c = static_cast<wchar_t>(std::towlower(c));
+    return text;
+}
+
+}  // namespace
+
+class RegistryWatcher::Group {
+public:
+    Group(RegistryWatcher& owner, const std::vector<std::size_t>& indices) : owner_(owner) {
+        keys_.reserve(indices.size());
+        for (const auto index : indices) {
+            const auto& subkey = owner_.subkeys_[index];
+            const auto parent = parent_of(subkey);
+            // indices come sorted by parent, so a shared parent is the last one
+            if (parents_.empty() || folded(parents_.back().subkey) != folded(parent)) {
+                parents_.push_back(Parent{parent, {}, KeyHandle(), Event()});
+            }
+            parents_.back().keys.push_back(keys_.size());
+            keys_.push_back(Key{index, subkey, parents_.size() - 1, KeyHandle(), Event()});
+        }
+    }
+
+    ~Group() {
+        request_stop();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    // Launches the thread and returns once it has armed every key (or, when
+    // `suspended`, opened none).
+    void launch(bool suspended) {
+        suspended_ = suspended;
+        std::promise<void> ready;
+        auto armed = ready.get_future();
+        // The thread owns the promise: set_value may still be running when
+        // wait() returns, so the promise must not die with this frame.
+        thread_ = std::thread([this](std::promise<void> p) { run(p); }, std::move(ready));
+        armed.wait();
+    }
+
+    void request_stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        SetEvent(command_.get());
+    }
+
+    void join() {
+        if (thread_.joinable()) thread_.join();
+    }
+
+    // Runs `command` on this group's thread and waits for it.
+    void run_sync(void (Group::*command)()) {
+        // Shared for the same reason as in launch().
+        auto done = std::make_shared<std::promise<void>>();
+        auto finished = done->get_future();
+        {
+            std::lock_guard lock(mutex_);
+            tasks_.push_back([this, command, done] {
+                (this->*command)();
+                done->set_value();
+            });
+        }
+        SetEvent(command_.get());
+        finished.wait();
+    }
+
+    void close_all() {
+        suspended_ = true;
+        close_everything();
+    }
+
+    void reopen_all() {
+        suspended_ = false;
+        open_everything(/*report=*/true);
+    }
+
+private:
+    struct Key {
+        std::size_t index;  // into the owner's list
+        std::wstring subkey;
+        std::size_t parent;  // into parents_
+        KeyHandle handle;
+        Event event;
+    };
+    struct Parent {
+        std::wstring subkey;
+        std::vector<std::size_t> keys;  // into keys_
+        KeyHandle handle;
+        Event event;
+    };
+
+    void run(std::promise<void>& ready) {
+        t_on_watcher_thread = true;
+        if (!suspended_) open_everything(/*report=*/false);
+        ready.set_value();
+
+        std::vector<HANDLE> waits{command_.get()};
+        for (const auto& key : keys_) waits.push_back(key.event.get());
+        for (const auto& parent : parents_) waits.push_back(parent.event.get());
+        const auto count = static_cast<DWORD>(waits.size());
+        const auto retry_ms = static_cast<DWORD>(owner_.options_.retry_interval.count());
+
+        for (;;) {
+            const DWORD timeout = needs_retry() ? retry_ms : INFINITE;
+            const DWORD woke = WaitForMultipleObjects(count, waits.data(), FALSE, timeout);
+            if (woke == WAIT_OBJECT_0) {
+                if (run_tasks()) break;
+                continue;
+            }
+            if (woke == WAIT_TIMEOUT) {
+                retry();
+                continue;
+            }
+            if (woke == WAIT_FAILED || woke >= WAIT_OBJECT_0 + count) {
+                // Cannot happen with valid events; never spin if it does.
+                spdlog::error("registry watcher: WaitForMultipleObjects: {}",
+                              describe("waiting", GetLastError()));
+                Sleep(retry_ms);
+                continue;
+            }
+            const DWORD first = woke - WAIT_OBJECT_0;
+            dispatch(first);
+            // WaitForMultipleObjects reports the lowest signalled index only:
+            // serve the others now so a busy key cannot starve later ones.
+            for (DWORD i = 1; i < count; ++i) {
+                if (i != first && WaitForSingleObject(waits[i], 0) == WAIT_OBJECT_0) dispatch(i);
+            }
+        }
+        close_everything();
+    }
+
+    // Returns true when the thread must stop.
+    bool run_tasks() {
+        std::vector<std::function<void()>> tasks;
+        bool stop = false;
+        {
+            std::lock_guard lock(mutex_);
+            tasks.swap(tasks_);
+            stop = stop_;
+        }
+        for (auto& task : tasks) task();
+        return stop;
+    }
+
+    void dispatch(DWORD wait_index) {
+        const std::size_t i = wait_index - 1;
+        if (i < keys_.size()) {
+            on_key(keys_[i]);
+        } else {
+            on_parent(parents_[i - keys_.size()]);
+        }
+    }
+
+    void on_key(Key& key) {
+        if (!key.handle) return;  // a signal left over from closing the handle
+        // One-shot: re-arm before anyone reads the key, so nothing is missed.
+        if (arm(key) != ERROR_SUCCESS) {
+            // Windows: ERROR_KEY_DELETED once the key is gone. Look for a new
+            // one of the same name; otherwise its parent (or the timer) waits.
+            close_key(key);
+            open_key(key);
+        }
+        owner_.notify(key.index);
+    }
+
+    void on_parent(Parent& parent) {
+        if (!parent.handle) return;
+        if (arm(parent) != ERROR_SUCCESS) close_parent(parent);  // parent gone: timer
+        // A child appeared or went away. Reopen each by path: with KEY_NOTIFY
+        // only, a handle on a deleted key cannot be told from one on the live
+        // key, and Wine never signals the deleted key's own watcher.
+        for (const auto k : parent.keys) {
+            Key& key = keys_[k];
+            const bool was_open = static_cast<bool>(key.handle);
+            close_key(key);
+            if (open_key(key) || was_open) owner_.notify(key.index);
+        }
+    }
+
+    void retry() {
+        for (auto& parent : parents_) {
+            if (!parent.handle) open_parent(parent);
+        }
+        for (auto& key : keys_) {
+            if (!key.handle && state(key) == KeyState::retrying && open_key(key)) {
+                owner_.notify(key.index);
+            }
+        }
+    }
+
+    bool needs_retry() const {
+        if (suspended_) return false;
+        return std::any_of(parents_.begin(), parents_.end(),
+                           [](const Parent& p) { return !p.handle; }) ||
+               std::any_of(keys_.begin(), keys_.end(),
+                           [this](const Key& k) { return state(k) == KeyState::retrying; });
+    }
+
+    void open_everything(bool report) {
+        // Parents first: a key created between its open and its parent's arm
+        // would otherwise go unseen.
+        for (auto& parent : parents_) {
+            if (!parent.handle) open_parent(parent);
+        }
+        for (auto& key : keys_) {
+            if (!key.handle) open_key(key);
+            if (report) owner_.notify(key.index);
+        }
+    }
+
+    void close_everything() {
+        for (auto& key : keys_) {
+            close_key(key);
+            set_state(key, KeyState::stopped);
+        }
+        for (auto& parent : parents_) close_parent(parent);
+    }
+
+    // Opens and arms `key`; on failure records why it waits.
+    bool open_key(Key& key) {
+        if (open_handle(key.subkey, key.handle) == ERROR_SUCCESS) {
+            ResetEvent(key.event.get());
+            if (arm(key) == ERROR_SUCCESS) {
+                set_state(key, KeyState::watching);
+                return true;
+            }
+            close_key(key);  // deleted between the open and the arm
+        }
+        // A missing key shows up as a NAME change of its parent, if the
+        // parent is watched; anything else (access denied) needs the timer.
+        const bool parent_watched = static_cast<bool>(parents_[key.parent].handle);
+        set_state(key, parent_watched ? KeyState::waiting_for_parent : KeyState::retrying);
+        return false;
+    }
+
+    void open_parent(Parent& parent) {
+        if (open_handle(parent.subkey, parent.handle) != ERROR_SUCCESS) return;
+        ResetEvent(parent.event.get());
+        if (arm(parent) != ERROR_SUCCESS) close_parent(parent);
+    }
+
+    void close_key(Key& key) {
+        close_handle(key.handle);
+        // Closing a key signals its pending notification: drop that signal.
+        ResetEvent(key.event.get());
+    }
+
+    void close_parent(Parent& parent) {
+        close_handle(parent.handle);
+        ResetEvent(parent.event.get());
+    }
+
+    LONG open_handle(const std::wstring& subkey, KeyHandle& out) {
+        HKEY raw = nullptr;
+        // KEY_NOTIFY only: the least access that can watch. An empty subkey
+        // (a key directly below HKLM has HKLM as parent) opens HKLM again.
+        const LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey.c_str(), 0,
+                                      KEY_NOTIFY | KEY_WOW64_64KEY, &raw);
+        if (rc == ERROR_SUCCESS) {
+            out = KeyHandle(raw);
+            ++owner_.handles_;
+        }
+        return rc;
+    }
+
+    void close_handle(KeyHandle& handle) {
+        if (!handle) return;
+        handle.reset();
+        --owner_.handles_;
+    }
+
+    static LONG arm(Key& key) {
+        return RegNotifyChangeKeyValue(key.handle.get(), TRUE, kKeyFilter, key.event.get(), TRUE);
+    }
+    static LONG arm(Parent& parent) {
+        return RegNotifyChangeKeyValue(parent.handle.get(), FALSE, kParentFilter,
+                                       parent.event.get(), TRUE);
+    }
+
+    KeyState state(const Key& key) const {
+        return static_cast<KeyState>(owner_.states_[key.index].load());
+    }
+    void set_state(const Key& key, KeyState state) {
+        owner_.states_[key.index].store(static_cast<int>(state));
+    }
+
+    RegistryWatcher& owner_;
+    std::vector<Key> keys_;
+    std::vector<Parent> parents_;
+    Event command_;
+    bool suspended_ = false;  // this group's thread only (after launch)
+
+    std::mutex mutex_;  // guards stop_ and tasks_
+    bool stop_ = false;
+    std::vector<std::function<void()>> tasks_;
+
+    std::thread thread_;
+};
+
+RegistryWatcher::RegistryWatcher(std::vector<std::string> paths, Callback callback)
+    : RegistryWatcher(std::move(paths), std::move(callback), Options{}) {}
+
+RegistryWatcher::RegistryWatcher(std::vector<std::string> paths, Callback callback, Options options)
+    : paths_(std::move(paths)),
+      callback_(std::move(callback)),
+      options_(options),
+      states_(std::make_unique<std::atomic<int>[]>(paths_.size())) {
+    subkeys_.reserve(paths_.size());
+    for (const auto& path : paths_) {
+        KeyPath kp;
+        const bool ok = split_key_path(path, kp) && !kp.subkey.empty() &&
+                        kp.subkey.front() != L'\\' && kp.subkey.back() != L'\\' &&
+                        kp.subkey.find(L"\\\\") == std::wstring::npos;
+        if (!ok) {
+            throw std::invalid_argument("registry watcher: \"" + path +
+                                        "\" is not a key below HKLM (expected \"HKLM\\\\...\" "
+                                        "or \"HKEY_LOCAL_MACHINE\\\\...\")");
+        }
+        subkeys_.push_back(std::move(kp.subkey));
+    }
+    for (std::size_t i = 0; i < paths_.size(); ++i) {
+        states_[i].store(static_cast<int>(KeyState::stopped));
+    }
+}
+
+RegistryWatcher::~RegistryWatcher() {
+    try {
+        stop();
+    } catch (const std::exception& e) {
+        // Only when destroyed from its own callback: the groups' destructors
+        // still stop their threads (except the calling one, which is a bug).
+        spdlog::error("registry watcher: {}", e.what());
+    }
+}
+
+void RegistryWatcher::start() {
+    if (t_on_watcher_thread) throw std::logic_error("RegistryWatcher::start from its callback");
+    std::lock_guard control(control_mutex_);
+    if (!groups_.empty()) return;
+
+    // Keys sharing a parent go to the same group so they share its watch.
+    std::vector<std::size_t> order(paths_.size());
+    std::vector<std::wstring> parents(paths_.size());
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        order[i] = i;
+        parents[i] = folded(parent_of(subkeys_[i]));
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return parents[a] < parents[b]; });
+
+    // Each group waits on its keys plus their distinct parents.
+    std::vector<std::vector<std::size_t>> chunks;
+    std::size_t entries = 0;
+    for (std::size_t n = 0; n < order.size(); ++n) {
+        const bool shares_parent = n > 0 && parents[order[n]] == parents[order[n - 1]];
+        std::size_t cost = shares_parent ? 1 : 2;  // the key, and its parent if not there yet
+        if (chunks.empty() || entries + cost > kMaxEntries) {
+            chunks.emplace_back();
+            entries = 0;
+            cost = 2;
+        }
+        chunks.back().push_back(order[n]);
+        entries += cost;
+    }
+
+    std::vector<std::unique_ptr<Group>> groups;
+    for (const auto& chunk : chunks) groups.push_back(std::make_unique<Group>(*this, chunk));
+    // On failure the groups' destructors stop the threads already running.
+    for (auto& group : groups) group->launch(suspended_);
+    threads_ = groups.size();
+    groups_ = std::move(groups);
+}
+
+void RegistryWatcher::stop() {
+    if (t_on_watcher_thread) throw std::logic_error("RegistryWatcher::stop from its callback");
+    std::lock_guard control(control_mutex_);
+    for (auto& group : groups_) group->request_stop();
+    for (auto& group : groups_) group->join();
+    groups_.clear();
+    threads_ = 0;
+}
+
+void RegistryWatcher::close_all() { run_on_groups(&Group::close_all); }
+
+void RegistryWatcher::reopen_all() { run_on_groups(&Group::reopen_all); }
+
+void RegistryWatcher::run_on_groups(void (Group::*command)()) {
+    if (t_on_watcher_thread) {
+        throw std::logic_error("RegistryWatcher::close_all/reopen_all from its callback");
+    }
+    std::lock_guard control(control_mutex_);
+    suspended_ = command == &Group::close_all;
+    for (auto& group : groups_) group->run_sync(command);
+}
+
+RegistryWatcher::KeyState RegistryWatcher::state(std::size_t index) const {
+    return static_cast<KeyState>(states_[index].load());
+}
+
+void RegistryWatcher::notify(std::size_t index) {
+    std::lock_guard lock(callback_mutex_);
+    try {
+        callback_(index);
+    } catch (const std::exception& e) {
+        spdlog::error("registry watcher: the change handler failed for {}: {}", paths_[index],
+                      e.what());
+    } catch (...) {
+        spdlog::error("registry watcher: the change handler failed for {}", paths_[index]);
+    }
+}
+
+}  // namespace permwatch::win

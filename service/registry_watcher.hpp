@@ -1,0 +1,111 @@
+// Watches registry keys with RegNotifyChangeKeyValue and says "key i may have
+// changed". Like wil's registry_watcher, the one-shot rule lives here only: a
+// key's notification is re-armed *before* the callback runs, so whatever the
+// callback's reader sees, every later change fires again.
+//
+// Deleted and recreated keys: Windows signals a watcher when its key is
+// deleted (re-arming then fails with ERROR_KEY_DELETED); Wine does not
+// (docs/testing.md (c)). So each key's parent is watched too, for NAME changes
+// of its direct children: when it fires, the key is reopened by path. A key
+// that does not exist yet waits on its parent; a key whose parent does not
+// exist either is retried on a slow timer (Options::retry_interval).
+//
+// Threads: one owned thread per group of up to 62 wait objects (keys plus the
+// distinct parents of those keys, plus one command event = 63 <=
+// MAXIMUM_WAIT_OBJECTS). Every key is opened, armed and closed on its group's
+// thread, because a notification armed without REG_NOTIFY_THREAD_AGNOSTIC
+// (Windows 8+) ends when the thread that armed it exits.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace permwatch::win {
+
+class RegistryWatcher {
+public:
+    // Called with the index (into the constructor's list) of a key that may
+    // have changed: a value or subkey changed, its DACL changed (Windows only),
+    // it was deleted, it appeared, or the watcher reopened it. Spurious calls
+    // happen (e.g. a sibling was created under the same parent); the reader
+    // must re-read the key and decide.
+    //
+    // Runs on a watcher thread, never two at once. It must be quick and must
+    // not throw: post the index to your own thread and return. It must not
+    // call stop(), close_all() or reopen_all() (they wait for watcher threads;
+    // doing so throws std::logic_error).
+    using Callback = std::function<void(std::size_t index)>;
+
+    struct Options {
+        // How often a key whose parent is missing (or that failed to open for
+        // another reason, e.g. access denied) is tried again.
+        std::chrono::milliseconds retry_interval{3000};
+    };
+
+    enum class KeyState {
+        stopped,             // not started, stopped, or released by close_all()
+        watching,            // open and armed
+        waiting_for_parent,  // missing; its parent is watched for it to appear
+        retrying,            // missing or not openable; retried on the slow timer
+    };
+
+    // `paths` in the contract form "HKLM\\..." or "HKEY_LOCAL_MACHINE\\..."
+    // (a subkey, not the root). Throws std::invalid_argument for any other.
+    RegistryWatcher(std::vector<std::string> paths, Callback callback);
+    RegistryWatcher(std::vector<std::string> paths, Callback callback, Options options);
+    ~RegistryWatcher();  // stop()
+    RegistryWatcher(const RegistryWatcher&) = delete;
+    RegistryWatcher& operator=(const RegistryWatcher&) = delete;
+
+    // Opens and arms every key that exists and starts the threads. Returns
+    // once every key is armed, so a change made after start() is reported.
+    // Keys that are missing are not an error. Throws Win32Error if an event
+    // cannot be created (std::system_error for a thread). start() while
+    // running does nothing.
+    void start();
+    // Wakes and joins every thread; every handle is closed. Idempotent.
+    void stop();
+
+    // Failover support: release every key handle (keys and parents) and keep
+    // them released until reopen_all(), which reopens and re-arms them and
+    // then reports every index once (a registry restore rewrites keys without
+    // firing notifications). Both return when done. Before start() they only
+    // set whether start() opens the keys.
+    void close_all();
+    void reopen_all();
+
+    std::size_t size() const { return paths_.size(); }
+    const std::string& path(std::size_t index) const { return paths_[index]; }
+    KeyState state(std::size_t index) const;
+    // Registry handles this watcher holds right now (keys and parents).
+    std::size_t handle_count() const { return handles_.load(); }
+    // Watcher threads running (one per wait group).
+    std::size_t thread_count() const { return threads_.load(); }
+
+private:
+    class Group;
+    friend class Group;
+
+    void notify(std::size_t index);
+    void run_on_groups(void (Group::*command)());
+
+    std::vector<std::string> paths_;
+    std::vector<std::wstring> subkeys_;  // below HKLM, for RegOpenKeyExW
+    Callback callback_;
+    Options options_;
+    std::unique_ptr<std::atomic<int>[]> states_;
+    std::atomic<std::size_t> handles_{0};
+    std::atomic<std::size_t> threads_{0};
+    std::mutex callback_mutex_;  // callbacks never overlap
+    std::mutex control_mutex_;   // start/stop/close_all/reopen_all one at a time
+    bool suspended_ = false;
+    std::vector<std::unique_ptr<Group>> groups_;
+};
+
+}  // namespace permwatch::win
