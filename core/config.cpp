@@ -339,9 +339,9 @@ private:
             } else if (name == "checkpoint") {
                 const Json& c = it.value();
                 if (c == "auto") {
-                    out.checkpoint = Checkpoint::automatic;
+                    out.checkpoint = CheckpointMode::automatic;
                 } else if (c.is_boolean()) {
-                    out.checkpoint = c.get<bool>() ? Checkpoint::yes : Checkpoint::no;
+                    out.checkpoint = c.get<bool>() ? CheckpointMode::yes : CheckpointMode::no;
                 } else {
                     problem(cp, "found " + found(c) +
                                     "; expected \"auto\" (ask the cluster), true or false");

@@ -33,16 +33,16 @@ struct Principal {
 
 struct Requirement {
     Principal principal;
-    AccessMask rights = 0;      // as configured (may hold generic bits)
-    std::uint8_t inherit = 0;   // ace_flags bits: CI, OI, IO, NP
+    AccessMask rights = 0;     // as configured (may hold generic bits)
+    std::uint8_t inherit = 0;  // ace_flags bits: CI, OI, IO, NP
     friend bool operator==(const Requirement&, const Requirement&) = default;
 };
 
-enum class Checkpoint { automatic, yes, no };
+enum class CheckpointMode { automatic, yes, no };
 
 struct KeyPolicy {
     std::string path;  // as the config wrote it
-    Checkpoint checkpoint = Checkpoint::automatic;
+    CheckpointMode checkpoint = CheckpointMode::automatic;
     std::vector<Requirement> require;
     friend bool operator==(const KeyPolicy&, const KeyPolicy&) = default;
 };
@@ -72,7 +72,7 @@ struct ConfigProblem {
 };
 
 struct ConfigResult {
-    std::optional<Config> config;        // set only when problems is empty
+    std::optional<Config> config;  // set only when problems is empty
     std::vector<ConfigProblem> problems;
 };
 

@@ -77,8 +77,13 @@ void Engine::check_all() {
     for (std::size_t i = 0; i < status_.size(); ++i) process(i, "drift");
 }
 
-void Engine::check_key_now(std::size_t index, const std::string& reason) {
-    if (index < status_.size()) process(index, reason);
+void Engine::check_key_now(std::size_t index, const std::string& reason, bool ignore_backoff) {
+    if (index >= status_.size()) return;
+    if (ignore_backoff) {
+        tracking_[index].backoff_until.reset();
+        tracking_[index].writes.clear();
+    }
+    process(index, reason);
 }
 
 void Engine::key_changed(std::size_t index) {

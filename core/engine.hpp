@@ -62,8 +62,9 @@ public:
 
     // Checks every key now (start, reload, resync).
     void check_all();
-    // One key now, outside the debounce (pipe "check", failover).
-    void check_key_now(std::size_t index, const std::string& reason);
+    // One key now, outside the debounce (pipe "check", failover). A failover
+    // repair ignores a flapping back-off: the restore needs the key right now.
+    void check_key_now(std::size_t index, const std::string& reason, bool ignore_backoff = false);
     // A change notification for a watched key: handled after debounce_ms.
     void key_changed(std::size_t index);
     // Handles debounced keys and ended back-offs whose time has come.

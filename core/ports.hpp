@@ -55,6 +55,17 @@ public:
     virtual void raise(EventId id, const std::vector<std::string>& strings) = 0;
 };
 
+// The handles PermWatch holds inside watched keys (the change watcher's). The
+// Cluster service cannot restore a checkpoint while any process holds a key
+// inside the subtree, so they are released around a failover.
+class WatchHandles {
+public:
+    virtual ~WatchHandles() = default;
+    virtual void release() = 0;
+    // Reopens them; keys are checked again by the caller.
+    virtual void reacquire() = 0;
+};
+
 class Clock {
 public:
     virtual ~Clock() = default;

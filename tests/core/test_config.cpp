@@ -145,7 +145,7 @@ TEST(ConfigFiles, ShippedConfigLoadsAndEqualsTheContractExample) {
     expected.journal = "%ProgramData%\\PermWatch\\journal.jsonl";
     KeyPolicy key;
     key.path = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
-    key.checkpoint = Checkpoint::automatic;
+    key.checkpoint = CheckpointMode::automatic;
     key.require = {
         requirement(service_account_of("MSExchangeSA"), rights::key_all_access, CI),
         requirement(service_account_of("ClusSvc"), rights::key_all_access, CI),
@@ -178,7 +178,7 @@ TEST(ConfigFiles, MinimalExampleTakesEveryDefault) {
     key.require = {requirement(sid_principal(Sid(5, {18})), rights::key_read, 0)};
     expected.keys = {key};
     EXPECT_EQ(got, expected);
-    EXPECT_EQ(got.keys[0].checkpoint, Checkpoint::automatic);
+    EXPECT_EQ(got.keys[0].checkpoint, CheckpointMode::automatic);
     EXPECT_EQ(got.keys[0].require[0].inherit, 0);
 }
 
@@ -194,8 +194,8 @@ TEST(ConfigFiles, SqlServerExampleUsesEveryPrincipalFormAndPartialFlapping) {
     EXPECT_EQ(c.keys[0].path,
               "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Microsoft SQL "
               "Server\\MSSQL15.SQL1\\MSSQLServer");
-    EXPECT_EQ(c.keys[0].checkpoint, Checkpoint::yes);
-    EXPECT_EQ(c.keys[1].checkpoint, Checkpoint::no);
+    EXPECT_EQ(c.keys[0].checkpoint, CheckpointMode::yes);
+    EXPECT_EQ(c.keys[1].checkpoint, CheckpointMode::no);
     ASSERT_EQ(c.keys[0].require.size(), 3u);
     EXPECT_EQ(c.keys[0].require[0], requirement(service_account_of("MSSQL$SQL1"),
                                                 rights::key_read | rights::key_set_value, CI | OI));
@@ -504,11 +504,13 @@ TEST(ConfigPath, DuplicateIsFoundEvenWhenTheKeysHaveOtherProblems) {
 }
 
 TEST(ConfigCheckpoint, AutoOrBoolean) {
-    EXPECT_EQ(expect_ok(load(base())).keys[0].checkpoint, Checkpoint::automatic);
+    EXPECT_EQ(expect_ok(load(base())).keys[0].checkpoint, CheckpointMode::automatic);
     EXPECT_EQ(expect_ok(load_with("/keys/0/checkpoint", "auto")).keys[0].checkpoint,
-              Checkpoint::automatic);
-    EXPECT_EQ(expect_ok(load_with("/keys/0/checkpoint", true)).keys[0].checkpoint, Checkpoint::yes);
-    EXPECT_EQ(expect_ok(load_with("/keys/0/checkpoint", false)).keys[0].checkpoint, Checkpoint::no);
+              CheckpointMode::automatic);
+    EXPECT_EQ(expect_ok(load_with("/keys/0/checkpoint", true)).keys[0].checkpoint,
+              CheckpointMode::yes);
+    EXPECT_EQ(expect_ok(load_with("/keys/0/checkpoint", false)).keys[0].checkpoint,
+              CheckpointMode::no);
     for (const Json& bad : {Json("Auto"), Json("true"), Json("yes"), Json(1), Json(0),
                             Json(nullptr), Json::array()}) {
         expect_one_problem(load_with("/keys/0/checkpoint", bad), "/keys/0/checkpoint");

@@ -101,3 +101,41 @@ public:
 };
 
 }  // namespace permwatch::fakes
+
+#include "core/cluster_port.hpp"
+
+namespace permwatch::fakes {
+
+class FakeCluster final : public ClusterPort {
+public:
+    bool up = true;
+    std::string node = "NODE1";
+    std::vector<Checkpoint> known;
+    std::function<void(const ClusterEvent&)> sink;
+    bool connect(std::function<void(const ClusterEvent&)> on_event) override {
+        sink = std::move(on_event);
+        return up;
+    }
+    void disconnect() override { sink = nullptr; }
+    bool available() const override { return up; }
+    std::string node_name() const override { return node; }
+    std::vector<Checkpoint> checkpoints() override { return known; }
+};
+
+class FakeHandles final : public WatchHandles {
+public:
+    bool held = true;
+    int releases = 0, reacquires = 0;
+    std::function<void()> on_release;
+    void release() override {
+        held = false;
+        ++releases;
+        if (on_release) on_release();
+    }
+    void reacquire() override {
+        held = true;
+        ++reacquires;
+    }
+};
+
+}  // namespace permwatch::fakes

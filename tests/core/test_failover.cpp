@@ -1,0 +1,166 @@
+// The failover sequence with fake ports: a fake cluster plays the events, a
+// fake registry holds the key. The real adapters are tested under Wine with
+// the simulated cluster (tests/fakes/clusapi, clussim).
+#include <gtest/gtest.h>
+
+#include "core/failover.hpp"
+#include "tests/fakes/fake_ports.hpp"
+
+namespace permwatch {
+namespace {
+
+using namespace std::chrono_literals;
+using Kind = ClusterEvent::Kind;
+
+const std::string key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
+const std::string svc = "S-1-5-21-1-2-3-1105";
+const std::string broken = "O:BAG:SYD:(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+const std::string fixed = "O:BAG:SYD:(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;" + svc + ")";
+
+Config config(const std::string& checkpoint = "\"auto\"") {
+    auto loaded = load_config(R"json({"version":1,"debounce_ms":0,
+      "flapping":{"max_repairs":1,"window_s":60,"backoff_s":300},
+      "keys":[{"path":"HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES","checkpoint":)json" +
+                              checkpoint + R"json(,"require":[
+        {"principal":{"service_account_of":"MSExchangeSA"},"rights":["KEY_ALL_ACCESS"],"inherit":["container"]}]},
+      {"path":"HKLM\\SOFTWARE\\Other","checkpoint":false,"require":[{"principal":"SY","rights":["KEY_READ"]}]}]})json");
+    EXPECT_TRUE(loaded.config.has_value());
+    return *loaded.config;
+}
+
+struct Rig {
+    fakes::FakeRegistry registry;
+    fakes::FakeAccounts accounts;
+    fakes::FakeJournal journal;
+    fakes::RecordingAlerts alerts;
+    fakes::FakeClock clock;
+    fakes::FakeCluster cluster;
+    fakes::FakeHandles handles;
+    Engine engine;
+    FailoverCoordinator failover;
+
+    explicit Rig(const std::string& checkpoint = "\"auto\"")
+        : engine(config(checkpoint), {registry, accounts, journal, alerts, clock}),
+          failover(engine, cluster, handles, alerts, clock) {
+        accounts.services.emplace("MSExchangeSA", *Sid::parse(svc));
+        registry.set(key, fixed);
+        registry.set("HKLM\\SOFTWARE\\Other", "D:(A;;KA;;;SY)");
+        cluster.known = {{"Exchange Event Service", "Exchange Group",
+                          "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES"}};
+        cluster.connect(nullptr);
+        failover.connected();
+    }
+    ClusterEvent event(Kind kind) {
+        return {kind, "Exchange Group",
+                kind == Kind::group_moving_here ? "" : "Exchange Event Service", "NODE1"};
+    }
+};
+
+TEST(Failover, SabotagedKeyIsRepairedBeforeHandlesAreReleased) {
+    Rig rig;
+    rig.registry.set(key, broken);  // sabotaged on the passive node
+    std::string sddl_at_release;
+    rig.handles.on_release = [&] { sddl_at_release = rig.registry.sddl(key); };
+    rig.failover.on_event(rig.event(Kind::group_moving_here));
+    EXPECT_EQ(sddl_at_release, fixed);  // step 1 happened before step 2
+    EXPECT_FALSE(rig.handles.held);
+    EXPECT_EQ(rig.journal.entries.back().reason, "failover");
+    EXPECT_EQ(rig.failover.counters().failovers_prepared, 1u);
+    ASSERT_EQ(rig.alerts.count(EventId::failover_prepared), 1);
+    EXPECT_EQ(rig.alerts.raised.back().strings[0], "Exchange Group");
+    EXPECT_EQ(rig.alerts.raised.back().strings[1], key);
+    // online-pending of the same group: checked again, still one failover.
+    rig.failover.on_event(rig.event(Kind::resource_online_pending));
+    EXPECT_EQ(rig.failover.counters().failovers_prepared, 1u);
+    EXPECT_EQ(rig.handles.releases, 1);
+    const auto status = rig.failover.status();
+    EXPECT_EQ(status["available"], true);
+    EXPECT_EQ(status["node"], "NODE1");
+    EXPECT_EQ(status["handles_released"], true);
+}
+
+TEST(Failover, HandlesComeBackAndTheRestoredKeyIsCheckedAfterOnline) {
+    Rig rig;
+    rig.failover.on_event(rig.event(Kind::resource_online_pending));
+    ASSERT_FALSE(rig.handles.held);
+    rig.registry.set(key, broken);  // the restore wrote a checkpoint with a broken ACL
+    rig.failover.on_event(rig.event(Kind::resource_online));
+    EXPECT_TRUE(rig.handles.held);
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    EXPECT_EQ(rig.journal.entries.back().reason, "post_online");
+    EXPECT_EQ(rig.alerts.count(EventId::checkpoint_rechecked), 1);
+    EXPECT_EQ(rig.failover.counters().rechecks, 1u);
+    // A resource that failed also ends the window.
+    rig.failover.on_event(rig.event(Kind::resource_online_pending));
+    rig.failover.on_event(rig.event(Kind::resource_failed));
+    EXPECT_TRUE(rig.handles.held);
+    EXPECT_EQ(rig.handles.reacquires, 2);
+}
+
+TEST(Failover, OtherGroupsAndUncheckpointedKeysAreLeftAlone) {
+    Rig rig;
+    rig.registry.set(key, broken);
+    ClusterEvent other{Kind::group_moving_here, "SQL Group", "", "NODE1"};
+    rig.failover.on_event(other);
+    EXPECT_EQ(rig.registry.sddl(key), broken);
+    EXPECT_TRUE(rig.handles.held);
+    EXPECT_EQ(rig.failover.counters().failovers_prepared, 0u);
+    EXPECT_FALSE(rig.failover.checkpoint_of(1).has_value());  // "checkpoint": false
+    ASSERT_TRUE(rig.failover.checkpoint_of(0).has_value());
+    EXPECT_EQ(rig.failover.checkpoint_of(0)->group, "Exchange Group");
+}
+
+TEST(Failover, RepairIgnoresAFlappingBackOff) {
+    Rig rig;
+    // max_repairs 1: the second repair within the window would back off.
+    rig.registry.set(key, broken);
+    rig.engine.sweep();
+    rig.registry.set(key, broken);
+    rig.engine.sweep();
+    ASSERT_EQ(rig.engine.keys()[0].state, KeyState::flapping);
+    rig.failover.on_event(rig.event(Kind::group_moving_here));
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+}
+
+TEST(Failover, RepairThatFailsDuringPrepareIsCountedAndRaised) {
+    Rig rig;
+    rig.registry.set(key, broken);
+    rig.registry.next_write_result = {false, 5, "access denied"};
+    rig.failover.on_event(rig.event(Kind::group_moving_here));
+    EXPECT_EQ(rig.failover.counters().prepare_failures, 1u);
+    EXPECT_EQ(rig.alerts.count(EventId::repair_failed), 1);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::error);
+    EXPECT_FALSE(rig.handles.held);  // the restore must still not find our handles
+}
+
+TEST(Failover, ConnectionLostMidFailoverResyncsEverything) {
+    Rig rig;
+    rig.failover.on_event(rig.event(Kind::resource_online_pending));
+    rig.registry.set(key, broken);  // changed while the connection was down
+    rig.cluster.known.push_back({"Other", "Other Group", "HKLM\\SOFTWARE\\Other"});
+    rig.failover.on_event({Kind::connection_lost, "", "", ""});
+    EXPECT_TRUE(rig.handles.held);
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    EXPECT_EQ(rig.alerts.count(EventId::cluster_resync), 1);
+    EXPECT_EQ(rig.failover.counters().resyncs, 1u);
+    EXPECT_EQ(rig.failover.status()["handles_released"], false);
+}
+
+TEST(Failover, CheckpointTrueWithoutDiscoveryIsPreparedForAnyFailover) {
+    Rig rig("true");
+    rig.cluster.known.clear();
+    rig.failover.on_event({Kind::resources_changed, "", "", ""});
+    rig.registry.set(key, broken);
+    rig.failover.on_event({Kind::group_moving_here, "Any Group", "", "NODE1"});
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+}
+
+TEST(Failover, InsideCheckpoint) {
+    EXPECT_TRUE(inside_checkpoint("HKLM\\A\\B", "HKLM\\A\\B"));
+    EXPECT_TRUE(inside_checkpoint("HKLM\\A\\B\\C", "hkey_local_machine\\a\\b"));
+    EXPECT_FALSE(inside_checkpoint("HKLM\\A\\BC", "HKLM\\A\\B"));
+    EXPECT_FALSE(inside_checkpoint("HKLM\\A", "HKLM\\A\\B"));
+}
+
+}  // namespace
+}  // namespace permwatch
