@@ -1,0 +1,487 @@
+#include "service/cluster_adapter.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include "service/clusapi_types.hpp"
+#include "service/win32_error.hpp"
+
+namespace permwatch::win {
+
+namespace {
+
+// How long one GetClusterNotify* call may block: bounds disconnect().
+constexpr DWORD kNotifyTimeoutMs = 200;
+
+template <typename Fn>
+Fn load(HMODULE module, const char* name) {
+    // Through void*: FARPROC -> a function type with parameters would trip
+    // -Wcast-function-type.
+    return reinterpret_cast<Fn>(reinterpret_cast<void*>(GetProcAddress(module, name)));
+}
+
+bool same_name(const std::wstring& a, const std::wstring& b) {
+    return CompareStringOrdinal(a.c_str(), static_cast<int>(a.size()), b.c_str(),
+                                static_cast<int>(b.size()), TRUE) == CSTR_EQUAL;
+}
+
+}  // namespace
+
+struct Win32Cluster::Api {
+    HMODULE module = nullptr;
+    clus::OpenClusterFn OpenCluster = nullptr;
+    clus::CloseClusterFn CloseCluster = nullptr;
+    clus::GetClusterInformationFn GetClusterInformation = nullptr;
+    clus::GetClusterNodeIdFn GetClusterNodeId = nullptr;
+    clus::OpenClusterNodeFn OpenClusterNode = nullptr;
+    clus::CloseClusterNodeFn CloseClusterNode = nullptr;
+    clus::CreateClusterNotifyPortFn CreateClusterNotifyPort = nullptr;
+    clus::GetClusterNotifyFn GetClusterNotify = nullptr;
+    clus::CreateClusterNotifyPortV2Fn CreateClusterNotifyPortV2 = nullptr;
+    clus::GetClusterNotifyV2Fn GetClusterNotifyV2 = nullptr;
+    clus::CloseClusterNotifyPortFn CloseClusterNotifyPort = nullptr;
+    clus::ClusterOpenEnumFn ClusterOpenEnum = nullptr;
+    clus::ClusterEnumFn ClusterEnum = nullptr;
+    clus::ClusterCloseEnumFn ClusterCloseEnum = nullptr;
+    clus::OpenClusterResourceFn OpenClusterResource = nullptr;
+    clus::CloseClusterResourceFn CloseClusterResource = nullptr;
+    clus::ClusterResourceControlFn ClusterResourceControl = nullptr;
+    clus::GetClusterResourceStateFn GetClusterResourceState = nullptr;
+    clus::OpenClusterGroupFn OpenClusterGroup = nullptr;
+    clus::CloseClusterGroupFn CloseClusterGroup = nullptr;
+    clus::GetClusterGroupStateFn GetClusterGroupState = nullptr;
+
+    bool has_v2() const { return CreateClusterNotifyPortV2 && GetClusterNotifyV2; }
+    bool has_v1() const { return CreateClusterNotifyPort && GetClusterNotify; }
+
+    ~Api() {
+        if (module) FreeLibrary(module);
+    }
+
+    // Names of every object of one CLUSTER_ENUM type.
+    std::vector<std::wstring> enumerate(clus::HCluster cluster, DWORD type) const {
+        std::vector<std::wstring> out;
+        clus::HClusEnum e = ClusterOpenEnum(cluster, type);
+        if (!e) return out;
+        std::wstring name(256, L'\0');
+        for (DWORD i = 0;; ++i) {
+            DWORD got_type = 0;
+            DWORD cch = static_cast<DWORD>(name.size());
+            DWORD rc = ClusterEnum(e, i, &got_type, name.data(), &cch);
+            if (rc == ERROR_MORE_DATA) {
+                name.assign(cch + 1, L'\0');
+                cch = static_cast<DWORD>(name.size());
+                rc = ClusterEnum(e, i, &got_type, name.data(), &cch);
+            }
+            if (rc != ERROR_SUCCESS) break;  // ERROR_NO_MORE_ITEMS, or give up
+            out.emplace_back(name.c_str());
+        }
+        ClusterCloseEnum(e);
+        return out;
+    }
+
+    // State, owner node and group of a resource; state -1 when it cannot be read.
+    int resource_state(clus::HCluster cluster, const std::wstring& resource, std::wstring& node,
+                       std::wstring& group) const {
+        clus::HResource r = OpenClusterResource(cluster, resource.c_str());
+        if (!r) return clus::kResourceStateUnknown;
+        wchar_t node_buf[256] = {};
+        wchar_t group_buf[512] = {};
+        DWORD node_cch = 256;
+        DWORD group_cch = 512;
+        const int state = GetClusterResourceState(r, node_buf, &node_cch, group_buf, &group_cch);
+        CloseClusterResource(r);
+        node = node_buf;
+        group = group_buf;
+        return state;
+    }
+
+    int group_state(clus::HCluster cluster, const std::wstring& group, std::wstring& owner) const {
+        clus::HGroup g = OpenClusterGroup(cluster, group.c_str());
+        if (!g) return clus::kGroupStateUnknown;
+        wchar_t node_buf[256] = {};
+        DWORD node_cch = 256;
+        const int state = GetClusterGroupState(g, node_buf, &node_cch);
+        CloseClusterGroup(g);
+        owner = node_buf;
+        return state;
+    }
+};
+
+// One connection: the cluster handle, the notify port and the thread reading
+// it. Shared by the adapter and its thread; the last owner closes the handles.
+struct Win32Cluster::Session {
+    std::shared_ptr<Api> api;
+    clus::HCluster cluster = nullptr;
+    clus::HChange port = nullptr;
+    bool v2 = false;
+    std::wstring cluster_name;
+    std::wstring node;
+    std::function<void(const ClusterEvent&)> on_event;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> alive{true};
+    std::thread thread;
+
+    ~Session() {
+        if (port) api->CloseClusterNotifyPort(port);
+        if (cluster) api->CloseCluster(cluster);
+    }
+
+    void emit(ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
+              const std::wstring& at_node) {
+        if (stop.load() || !on_event) return;
+        ClusterEvent event;
+        event.kind = kind;
+        event.group = narrow(group);
+        event.resource = narrow(resource);
+        event.node = narrow(at_node);
+        on_event(event);
+    }
+
+    // A group changed owner or state: is it coming here?
+    void on_group(const std::wstring& group) {
+        std::wstring owner;
+        const int state = api->group_state(cluster, group, owner);
+        if (state == clus::kGroupPending && same_name(owner, node)) {
+            emit(ClusterEvent::Kind::group_moving_here, group, L"", owner);
+        }
+    }
+
+    void on_resource(const std::wstring& resource) {
+        std::wstring owner;
+        std::wstring group;
+        const int state = api->resource_state(cluster, resource, owner, group);
+        if (!same_name(owner, node)) return;  // restores on other nodes are theirs
+        switch (state) {
+            case clus::kResourceOnlinePending:
+                emit(ClusterEvent::Kind::resource_online_pending, group, resource, owner);
+                break;
+            case clus::kResourceOnline:
+                emit(ClusterEvent::Kind::resource_online, group, resource, owner);
+                break;
+            case clus::kResourceFailed:
+                emit(ClusterEvent::Kind::resource_failed, group, resource, owner);
+                break;
+            default:
+                break;
+        }
+    }
+
+    // One notification, or an error: false ends the thread.
+    bool next_v1() {
+        DWORD_PTR key = 0;
+        DWORD filter = 0;
+        std::wstring name(512, L'\0');
+        DWORD cch = static_cast<DWORD>(name.size());
+        DWORD rc = api->GetClusterNotify(port, &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
+        if (rc == ERROR_MORE_DATA) {
+            name.assign(cch + 1, L'\0');
+            cch = static_cast<DWORD>(name.size());
+            rc = api->GetClusterNotify(port, &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
+        }
+        if (rc == WAIT_TIMEOUT) return true;
+        if (rc != ERROR_SUCCESS) return false;
+        const std::wstring object = name.c_str();
+        if (filter & (clus::kChangeClusterReconnect | clus::kChangeHandleClose)) return false;
+        if (filter & clus::kChangeGroupState) on_group(object);
+        if (filter & clus::kChangeResourceState) on_resource(object);
+        if (filter & (clus::kChangeResourceAdded | clus::kChangeResourceDeleted)) {
+            emit(ClusterEvent::Kind::resources_changed, L"", object, L"");
+        }
+        return true;
+    }
+
+    bool next_v2() {
+        DWORD_PTR key = 0;
+        clus::NotifyFilterAndType what{};
+        std::vector<BYTE> buffer(1024);
+        std::wstring id(256, L'\0');
+        std::wstring parent(256, L'\0');
+        std::wstring name(512, L'\0');
+        std::wstring type(256, L'\0');
+        DWORD rc = ERROR_MORE_DATA;
+        for (int attempt = 0; attempt < 2 && rc == ERROR_MORE_DATA; ++attempt) {
+            DWORD cb = static_cast<DWORD>(buffer.size());
+            DWORD id_cch = static_cast<DWORD>(id.size());
+            DWORD parent_cch = static_cast<DWORD>(parent.size());
+            DWORD name_cch = static_cast<DWORD>(name.size());
+            DWORD type_cch = static_cast<DWORD>(type.size());
+            rc = api->GetClusterNotifyV2(port, &key, &what, buffer.data(), &cb, id.data(), &id_cch,
+                                         parent.data(), &parent_cch, name.data(), &name_cch,
+                                         type.data(), &type_cch, kNotifyTimeoutMs);
+            if (rc == ERROR_MORE_DATA) {  // grow everything that asked for more
+                if (cb > buffer.size()) buffer.resize(cb);
+                if (id_cch >= id.size()) id.assign(id_cch + 1, L'\0');
+                if (parent_cch >= parent.size()) parent.assign(parent_cch + 1, L'\0');
+                if (name_cch >= name.size()) name.assign(name_cch + 1, L'\0');
+                if (type_cch >= type.size()) type.assign(type_cch + 1, L'\0');
+            }
+        }
+        if (rc == WAIT_TIMEOUT) return true;
+        if (rc != ERROR_SUCCESS) return false;
+        const std::wstring object = name.c_str();
+        const LONGLONG flags = what.FilterFlags;
+        switch (what.dwObjectType) {
+            case clus::kObjectTypeCluster:
+                if (flags & (clus::kClusterReconnectV2 | clus::kClusterLostNotificationsV2 |
+                             clus::kClusterHandleCloseV2)) {
+                    return false;
+                }
+                break;
+            case clus::kObjectTypeGroup:
+                if (flags & (clus::kGroupStateV2 | clus::kGroupOwnerNodeV2)) on_group(object);
+                if (flags & (clus::kGroupResourceAddedV2 | clus::kGroupResourceGainedV2 |
+                             clus::kGroupResourceLostV2)) {
+                    emit(ClusterEvent::Kind::resources_changed, object, L"", L"");
+                }
+                break;
+            case clus::kObjectTypeResource:
+                if (flags & clus::kResourceStateV2) on_resource(object);
+                if (flags & clus::kResourceDeletedV2) {
+                    emit(ClusterEvent::Kind::resources_changed, L"", object, L"");
+                }
+                break;
+            default:
+                break;
+        }
+        return true;
+    }
+
+    void run() {
+        while (!stop.load()) {
+            const bool ok = v2 ? next_v2() : next_v1();
+            if (!ok) {
+                alive = false;
+                // A broken port or a reconnect: whatever happened meanwhile is
+                // unknown, so the engine resyncs and calls connect() again.
+                emit(ClusterEvent::Kind::connection_lost, L"", L"", L"");
+                return;
+            }
+        }
+    }
+};
+
+Win32Cluster::Win32Cluster(std::wstring dll) : dll_(std::move(dll)) {}
+
+Win32Cluster::~Win32Cluster() { disconnect(); }
+
+bool Win32Cluster::load_api() {
+    if (api_) return true;
+    HMODULE module = LoadLibraryW(dll_.c_str());
+    if (!module) {
+        why_ = describe("loading " + narrow(dll_), GetLastError());
+        return false;
+    }
+    auto api = std::make_shared<Api>();
+    api->module = module;
+#define PW_LOAD(name) api->name = load<decltype(api->name)>(module, #name)
+    PW_LOAD(OpenCluster);
+    PW_LOAD(CloseCluster);
+    PW_LOAD(GetClusterInformation);
+    PW_LOAD(GetClusterNodeId);
+    PW_LOAD(OpenClusterNode);
+    PW_LOAD(CloseClusterNode);
+    PW_LOAD(CreateClusterNotifyPort);
+    PW_LOAD(GetClusterNotify);
+    PW_LOAD(CreateClusterNotifyPortV2);
+    PW_LOAD(GetClusterNotifyV2);
+    PW_LOAD(CloseClusterNotifyPort);
+    PW_LOAD(ClusterOpenEnum);
+    PW_LOAD(ClusterEnum);
+    PW_LOAD(ClusterCloseEnum);
+    PW_LOAD(OpenClusterResource);
+    PW_LOAD(CloseClusterResource);
+    PW_LOAD(ClusterResourceControl);
+    PW_LOAD(GetClusterResourceState);
+    PW_LOAD(OpenClusterGroup);
+    PW_LOAD(CloseClusterGroup);
+    PW_LOAD(GetClusterGroupState);
+#undef PW_LOAD
+    const bool required = api->OpenCluster && api->CloseCluster && api->GetClusterInformation &&
+                          api->CloseClusterNotifyPort && api->ClusterOpenEnum && api->ClusterEnum &&
+                          api->ClusterCloseEnum && api->OpenClusterResource &&
+                          api->CloseClusterResource && api->ClusterResourceControl &&
+                          api->GetClusterResourceState && api->OpenClusterGroup &&
+                          api->CloseClusterGroup && api->GetClusterGroupState;
+    if (!required || !(api->has_v2() || api->has_v1())) {
+        // Wine's builtin clusapi.dll is such a DLL: no notification functions.
+        why_ = narrow(dll_) + " lacks functions PermWatch needs (no notification API)";
+        return false;  // `api` frees the module
+    }
+    api_ = std::move(api);
+    return true;
+}
+
+bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
+    disconnect();
+    std::lock_guard lock(mutex_);
+    if (!load_api()) return false;
+    auto s = std::make_shared<Session>();
+    s->api = api_;
+    s->cluster = api_->OpenCluster(nullptr);
+    if (!s->cluster) {
+        why_ = describe("opening the local cluster", GetLastError());
+        return false;
+    }
+    {
+        std::wstring name(256, L'\0');
+        DWORD cch = static_cast<DWORD>(name.size());
+        if (api_->GetClusterInformation(s->cluster, name.data(), &cch, nullptr) == ERROR_SUCCESS) {
+            s->cluster_name = name.c_str();
+        }
+    }
+    // This node: the cluster's own answer (the local node's id, matched against
+    // every node's id), else the physical NetBIOS name, which is what a
+    // cluster node is named after.
+    if (api_->GetClusterNodeId && api_->OpenClusterNode && api_->CloseClusterNode) {
+        wchar_t local_id[64] = {};
+        DWORD cch = 64;
+        if (api_->GetClusterNodeId(nullptr, local_id, &cch) == ERROR_SUCCESS) {
+            for (const auto& node : api_->enumerate(s->cluster, clus::kEnumNode)) {
+                clus::HNode h = api_->OpenClusterNode(s->cluster, node.c_str());
+                if (!h) continue;
+                wchar_t id[64] = {};
+                DWORD id_cch = 64;
+                const bool match = api_->GetClusterNodeId(h, id, &id_cch) == ERROR_SUCCESS &&
+                                   std::wstring(id) == local_id;
+                api_->CloseClusterNode(h);
+                if (match) {
+                    s->node = node;
+                    break;
+                }
+            }
+        }
+    }
+    if (s->node.empty()) {
+        wchar_t name[MAX_COMPUTERNAME_LENGTH + 1] = {};
+        DWORD cch = MAX_COMPUTERNAME_LENGTH + 1;
+        if (GetComputerNameExW(ComputerNamePhysicalNetBIOS, name, &cch)) s->node = name;
+    }
+    if (api_->has_v2()) {
+        clus::NotifyFilterAndType filters[] = {
+            {clus::kObjectTypeGroup, clus::kGroupStateV2 | clus::kGroupOwnerNodeV2 |
+                                         clus::kGroupResourceAddedV2 |
+                                         clus::kGroupResourceGainedV2 | clus::kGroupResourceLostV2},
+            {clus::kObjectTypeResource, clus::kResourceStateV2 | clus::kResourceDeletedV2},
+            {clus::kObjectTypeCluster, clus::kClusterReconnectV2 |
+                                           clus::kClusterLostNotificationsV2 |
+                                           clus::kClusterHandleCloseV2},
+        };
+        s->port = api_->CreateClusterNotifyPortV2(INVALID_HANDLE_VALUE, s->cluster, filters,
+                                                  static_cast<DWORD>(std::size(filters)), 1);
+        s->v2 = true;
+    } else {
+        // Cluster-wide filter on the cluster handle: every group and resource
+        // is covered without RegisterClusterNotify per object.
+        s->port = api_->CreateClusterNotifyPort(
+            INVALID_HANDLE_VALUE, s->cluster,
+            clus::kChangeGroupState | clus::kChangeResourceState | clus::kChangeResourceAdded |
+                clus::kChangeResourceDeleted | clus::kChangeClusterReconnect |
+                clus::kChangeHandleClose,
+            1);
+    }
+    if (!s->port) {
+        why_ = describe(
+            std::string("creating the cluster notify port (") + (s->v2 ? "V2" : "V1") + ")",
+            GetLastError());
+        return false;
+    }
+    s->on_event = std::move(on_event);
+    Session* raw = s.get();
+    // The thread holds its own reference: it may outlive a detached session.
+    s->thread = std::thread([keep = s, raw] { raw->run(); });
+    session_ = std::move(s);
+    why_.clear();
+    return true;
+}
+
+void Win32Cluster::disconnect() {
+    std::shared_ptr<Session> s;
+    {
+        std::lock_guard lock(mutex_);
+        s = std::move(session_);
+    }
+    if (!s) return;
+    s->stop = true;
+    if (s->thread.joinable()) {
+        if (s->thread.get_id() == std::this_thread::get_id()) {
+            s->thread.detach();  // called from on_event: the thread ends by itself
+        } else {
+            s->thread.join();
+        }
+    }
+}
+
+bool Win32Cluster::available() const {
+    std::lock_guard lock(mutex_);
+    return session_ && session_->alive.load();
+}
+
+std::string Win32Cluster::node_name() const {
+    std::lock_guard lock(mutex_);
+    return session_ ? narrow(session_->node) : std::string();
+}
+
+std::string Win32Cluster::cluster_name() const {
+    std::lock_guard lock(mutex_);
+    return session_ ? narrow(session_->cluster_name) : std::string();
+}
+
+std::string Win32Cluster::notify_api() const {
+    std::lock_guard lock(mutex_);
+    if (!session_) return {};
+    return session_->v2 ? "V2" : "V1";
+}
+
+std::string Win32Cluster::why_unavailable() const {
+    std::lock_guard lock(mutex_);
+    return why_;
+}
+
+std::vector<Checkpoint> Win32Cluster::checkpoints() {
+    std::shared_ptr<Session> s;
+    {
+        std::lock_guard lock(mutex_);
+        s = session_;
+    }
+    std::vector<Checkpoint> out;
+    if (!s) return out;
+    const Api& api = *s->api;
+    for (const auto& resource : api.enumerate(s->cluster, clus::kEnumResource)) {
+        std::wstring owner;
+        std::wstring group;
+        api.resource_state(s->cluster, resource, owner, group);
+        clus::HResource r = api.OpenClusterResource(s->cluster, resource.c_str());
+        if (!r) continue;
+        std::vector<BYTE> buf(1024);
+        DWORD returned = 0;
+        DWORD rc = api.ClusterResourceControl(r, nullptr, clus::kCtlResourceGetRegistryCheckpoints,
+                                              nullptr, 0, buf.data(),
+                                              static_cast<DWORD>(buf.size()), &returned);
+        if (rc == ERROR_MORE_DATA) {
+            buf.assign(returned + sizeof(wchar_t) * 2, 0);
+            rc = api.ClusterResourceControl(r, nullptr, clus::kCtlResourceGetRegistryCheckpoints,
+                                            nullptr, 0, buf.data(), static_cast<DWORD>(buf.size()),
+                                            &returned);
+        }
+        api.CloseClusterResource(r);
+        if (rc != ERROR_SUCCESS) continue;
+        // MULTI_SZ: paths relative to HKLM, each NUL-terminated, then a NUL.
+        const size_t count = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
+        const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
+        size_t i = 0;
+        while (i < count && text[i] != L'\0') {
+            size_t end = i;
+            while (end < count && text[end] != L'\0') ++end;
+            std::wstring path(text + i, text + end);
+            while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
+            out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
+            i = end + 1;
+        }
+    }
+    return out;
+}
+
+}  // namespace permwatch::win

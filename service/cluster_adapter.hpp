@@ -1,0 +1,62 @@
+// The failover cluster, through clusapi.dll loaded at run time (never linked:
+// a node without the Failover Clustering feature has no clusapi.dll, or one
+// whose OpenCluster fails, and PermWatch then runs standalone). Implements
+// core's ClusterPort: subscribes to group owner/state and resource state
+// changes (CreateClusterNotifyPortV2 when the DLL exports it, else the V1
+// CreateClusterNotifyPort), turns them into ClusterEvent on one owned thread,
+// and discovers every resource's registry checkpoints
+// (CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS).
+#pragma once
+
+#include <windows.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/cluster_port.hpp"
+
+namespace permwatch::win {
+
+class Win32Cluster final : public ClusterPort {
+public:
+    // `dll` is what LoadLibraryW is given: the system's clusapi.dll by default;
+    // tests pass the full path of a fake (tests/fakes/clusapi).
+    explicit Win32Cluster(std::wstring dll = L"clusapi.dll");
+    ~Win32Cluster() override;
+    Win32Cluster(const Win32Cluster&) = delete;
+    Win32Cluster& operator=(const Win32Cluster&) = delete;
+
+    // Loads the DLL (first time), opens the local cluster, learns this node's
+    // name and subscribes. false: no cluster here now (why_unavailable() says
+    // why); call again later. Called while connected: reconnects.
+    bool connect(std::function<void(const ClusterEvent&)> on_event) override;
+    // Stops the notification thread (waits for it, at most one notify timeout)
+    // and closes the cluster. Not to be called from inside on_event.
+    void disconnect() override;
+    // Connected and the notification port has not broken.
+    bool available() const override;
+    std::string node_name() const override;
+    std::vector<Checkpoint> checkpoints() override;
+
+    std::string cluster_name() const;
+    // "V2" or "V1": which notification API the session uses ("" when not connected).
+    std::string notify_api() const;
+    std::string why_unavailable() const;
+
+    struct Api;
+    struct Session;
+
+private:
+    bool load_api();
+
+    std::wstring dll_;
+    std::shared_ptr<Api> api_;
+    mutable std::mutex mutex_;
+    std::shared_ptr<Session> session_;
+    std::string why_;
+};
+
+}  // namespace permwatch::win
