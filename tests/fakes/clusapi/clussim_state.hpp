@@ -1,0 +1,196 @@
+// TEST FAKE - the state shared by the fake clusapi.dll and clussim.exe.
+//
+// Why a simulator at all: Wine has no Cluster service and its own clusapi.dll
+// lacks the notification functions (docs/testing.md), and a real failover
+// cluster cannot run in CI. So tests/fakes/clusapi builds a clusapi.dll with
+// the real export names and signatures, loaded instead of Wine's with
+// WINEDLLOVERRIDES=clusapi=n, and clussim.exe plays what the Cluster service
+// would do (group moves, resource states, the checkpoint restore and its
+// failure, event 1024). It stands in for a cluster; it is not one.
+//
+// Design: the scenario lives in a FILE (default %TEMP%\permwatch-clussim.state,
+// or $PERMWATCH_CLUSSIM_STATE) mapped by both sides, so it outlives each
+// one-shot `clussim <command>` process: no server process, no pipe, and the
+// same commands work from a gtest test and from a bash demo. The file is never
+// deleted (a mapping of a deleted file would go stale in a long-running
+// permwatch.exe); `clussim teardown` marks the cluster stopped instead.
+// Everything in it is POD with fixed-size arrays, guarded by a named mutex.
+// Notifications are a ring with sequence numbers; each notify port keeps the
+// next sequence number it will read and polls (10 ms) while waiting.
+#pragma once
+
+#include <windows.h>
+
+#include <cwchar>
+#include <string>
+
+namespace clussim {
+
+inline constexpr DWORD kMagic = 0x4D495343;  // "CSIM"
+inline constexpr DWORD kVersion = 1;
+inline constexpr int kName = 128;
+inline constexpr int kPath = 260;
+inline constexpr int kSddl = 1024;
+inline constexpr int kNodes = 4;
+inline constexpr int kGroups = 8;
+inline constexpr int kResources = 16;
+inline constexpr int kCheckpoints = 2;
+inline constexpr int kRing = 64;
+
+struct Node {
+    DWORD used;
+    DWORD up;
+    DWORD id;
+    wchar_t name[kName];
+};
+
+struct Group {
+    DWORD used;
+    LONG state;  // CLUSTER_GROUP_STATE
+    wchar_t name[kName];
+    wchar_t owner[kName];
+};
+
+struct Resource {
+    DWORD used;
+    LONG state;  // CLUSTER_RESOURCE_STATE
+    wchar_t name[kName];
+    wchar_t group[kName];
+    wchar_t account[kName];  // SID string the restore needs KEY_ALL_ACCESS (CI) for
+    DWORD checkpoint_count;
+    wchar_t checkpoint[kCheckpoints][kPath];  // relative to HKLM
+    wchar_t saved_dacl[kCheckpoints][kSddl];  // "D:..." written back by the restore
+};
+
+struct Notification {
+    ULONGLONG seq;
+    DWORD v1_filter;    // CLUSTER_CHANGE_*
+    DWORD v2_type;      // CLUSTER_OBJECT_TYPE_*
+    LONGLONG v2_flags;  // CLUSTER_CHANGE_*_V2
+    wchar_t name[kName];
+    wchar_t parent[kName];
+};
+
+struct State {
+    DWORD magic;
+    DWORD version;
+    DWORD running;
+    DWORD epoch;  // bumped by drop-connection/teardown/setup: older ports fail
+    wchar_t cluster_name[kName];
+    wchar_t local_node[kName];
+    Node nodes[kNodes];
+    Group groups[kGroups];
+    Resource resources[kResources];
+    ULONGLONG next_seq;
+    Notification ring[kRing];
+};
+
+inline std::wstring state_path() {
+    wchar_t buf[MAX_PATH] = {};
+    DWORD n = GetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_STATE", buf, MAX_PATH);
+    if (n > 0 && n < MAX_PATH) return buf;
+    n = GetTempPathW(MAX_PATH, buf);
+    std::wstring dir = (n > 0 && n < MAX_PATH) ? std::wstring(buf) : std::wstring(L"C:\\");
+    if (dir.back() != L'\\') dir += L'\\';
+    return dir + L"permwatch-clussim.state";
+}
+
+// The mapped state. open(false) fails when the file does not exist (no cluster).
+class Mapping {
+public:
+    Mapping() = default;
+    ~Mapping() { close(); }
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+
+    bool open(bool create) {
+        close();
+        file_ = CreateFileW(state_path().c_str(), GENERIC_READ | GENERIC_WRITE,
+                            FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                            create ? OPEN_ALWAYS : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+        if (file_ == INVALID_HANDLE_VALUE) return false;
+        mapping_ = CreateFileMappingW(file_, nullptr, PAGE_READWRITE, 0, sizeof(State), nullptr);
+        if (!mapping_) return close_false();
+        state_ = static_cast<State*>(MapViewOfFile(mapping_, FILE_MAP_ALL_ACCESS, 0, 0, 0));
+        if (!state_) return close_false();
+        mutex_ = CreateMutexW(nullptr, FALSE, L"Local\\PermWatchClusSimMutex");
+        if (!mutex_) return close_false();
+        return true;
+    }
+    void close() {
+        if (state_) UnmapViewOfFile(state_);
+        if (mapping_) CloseHandle(mapping_);
+        if (file_ != INVALID_HANDLE_VALUE) CloseHandle(file_);
+        if (mutex_) CloseHandle(mutex_);
+        state_ = nullptr;
+        mapping_ = nullptr;
+        file_ = INVALID_HANDLE_VALUE;
+        mutex_ = nullptr;
+    }
+    State* state() const { return state_; }
+    bool valid() const { return state_ && state_->magic == kMagic && state_->version == kVersion; }
+    void lock() const {
+        // WAIT_ABANDONED: a clussim died holding it; the state is still usable.
+        WaitForSingleObject(mutex_, INFINITE);
+    }
+    void unlock() const { ReleaseMutex(mutex_); }
+
+private:
+    bool close_false() {
+        close();
+        return false;
+    }
+    HANDLE file_ = INVALID_HANDLE_VALUE;
+    HANDLE mapping_ = nullptr;
+    HANDLE mutex_ = nullptr;
+    State* state_ = nullptr;
+};
+
+class Lock {
+public:
+    explicit Lock(const Mapping& m) : m_(m) { m_.lock(); }
+    ~Lock() { m_.unlock(); }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+private:
+    const Mapping& m_;
+};
+
+inline void copy(wchar_t* dst, int cap, const std::wstring& src) {
+    wcsncpy(dst, src.c_str(), static_cast<size_t>(cap - 1));
+    dst[cap - 1] = L'\0';
+}
+
+inline bool same(const wchar_t* a, const wchar_t* b) { return _wcsicmp(a, b) == 0; }
+
+// Appends a notification (caller holds the lock).
+inline void push(State& s, DWORD v1_filter, DWORD v2_type, LONGLONG v2_flags,
+                 const std::wstring& name, const std::wstring& parent = L"") {
+    Notification& n = s.ring[s.next_seq % kRing];
+    n.seq = s.next_seq;
+    n.v1_filter = v1_filter;
+    n.v2_type = v2_type;
+    n.v2_flags = v2_flags;
+    copy(n.name, kName, name);
+    copy(n.parent, kName, parent);
+    ++s.next_seq;
+}
+
+inline Group* find_group(State& s, const wchar_t* name) {
+    for (auto& g : s.groups)
+        if (g.used && same(g.name, name)) return &g;
+    return nullptr;
+}
+inline Resource* find_resource(State& s, const wchar_t* name) {
+    for (auto& r : s.resources)
+        if (r.used && same(r.name, name)) return &r;
+    return nullptr;
+}
+inline Node* find_node(State& s, const wchar_t* name) {
+    for (auto& n : s.nodes)
+        if (n.used && same(n.name, name)) return &n;
+    return nullptr;
+}
+
+}  // namespace clussim
