@@ -276,9 +276,11 @@ private:
 
     // Opens and arms `key`; on failure records why it waits.
     bool open_key(Key& key) {
-        if (open_handle(key.subkey, key.handle) == ERROR_SUCCESS) {
+        LONG rc = open_handle(key.subkey, key.handle);
+        if (rc == ERROR_SUCCESS) {
             ResetEvent(key.event.get());
-            if (arm(key) == ERROR_SUCCESS) {
+            rc = arm(key);
+            if (rc == ERROR_SUCCESS) {
                 set_state(key, KeyState::watching);
                 return true;
             }
@@ -286,8 +288,11 @@ private:
         }
         // A missing key shows up as a NAME change of its parent, if the
         // parent is watched; anything else (access denied) needs the timer.
+        const bool missing =
+            rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND || rc == ERROR_KEY_DELETED;
         const bool parent_watched = static_cast<bool>(parents_[key.parent].handle);
-        set_state(key, parent_watched ? KeyState::waiting_for_parent : KeyState::retrying);
+        set_state(key,
+                  missing && parent_watched ? KeyState::waiting_for_parent : KeyState::retrying);
         return false;
     }
 
