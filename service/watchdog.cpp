@@ -1,8 +1,11 @@
 #include "service/watchdog.hpp"
 
 #include <boost/asio/post.hpp>
+#include <sstream>
 
 #include "core/cli.hpp"
+#include "service/key_handle.hpp"
+#include "service/win32_error.hpp"
 
 namespace permwatch::win {
 
@@ -14,6 +17,16 @@ std::vector<std::string> key_paths(const Config& config) {
     return paths;
 }
 
+std::optional<std::filesystem::file_time_type> stamp_of(const std::string& path) {
+    std::error_code ec;
+    const auto t = std::filesystem::last_write_time(std::filesystem::path(widen(path)), ec);
+    if (ec) return std::nullopt;
+    return t;
+}
+
+// How often the config file is looked at for changes: cheap (one stat).
+constexpr auto config_poll = std::chrono::seconds(2);
+
 }  // namespace
 
 Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlog::logger> logger,
@@ -24,13 +37,26 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
       journal_(expand_environment(config.journal)),
       engine_(config, {registry_, accounts_, journal_, alerts_, clock_}),
       sweep_timer_(io_),
-      due_timer_(io_) {
-    for (const std::string& w : journal_.warnings())
+      due_timer_(io_),
+      config_timer_(io_),
+      config_stamp_(stamp_of(config_path_)) {
+    for (const std::string& w : journal_.warnings()) {
         logger_->warn("journal {}: {}", journal_.path(), w);
+    }
 }
 
 Watchdog::~Watchdog() {
     if (watcher_) watcher_->stop();
+}
+
+void Watchdog::start_watcher() {
+    if (watcher_) watcher_->stop();
+    watcher_ =
+        std::make_unique<RegistryWatcher>(key_paths(engine_.config()), [this](std::size_t index) {
+            // Called on the watcher's thread: hand over to the engine's.
+            boost::asio::post(io_, [this, index] { on_key_changed(index); });
+        });
+    watcher_->start();
 }
 
 void Watchdog::run() {
@@ -41,17 +67,12 @@ void Watchdog::run() {
                   config.sweep_interval_s, config.debounce_ms);
     // Watch first, then check: a change made between the check and the arming
     // of the watch would otherwise go unseen until the next sweep.
-    watcher_ = std::make_unique<RegistryWatcher>(key_paths(config), [this](std::size_t index) {
-        // Called on the watcher's thread: hand over to the engine's.
-        boost::asio::post(io_, [this, index] { on_key_changed(index); });
-    });
-    watcher_->start();
+    start_watcher();
     engine_.check_all();
-    for (const KeyStatus& s : engine_.keys()) {
-        logger_->info("{}: {}", s.path, to_string(s.state));
-    }
+    for (const KeyStatus& s : engine_.keys()) logger_->info("{}: {}", s.path, to_string(s.state));
     arm_sweep();
     arm_due();
+    arm_config_watch();
     io_.run();
     watcher_->stop();
     alerts_.raise(EventId::service_stopped, {});
@@ -61,9 +82,12 @@ void Watchdog::stop() {
     boost::asio::post(io_, [this] {
         sweep_timer_.cancel();
         due_timer_.cancel();
+        config_timer_.cancel();
         io_.stop();
     });
 }
+
+void Watchdog::post(std::function<void()> work) { boost::asio::post(io_, std::move(work)); }
 
 void Watchdog::on_key_changed(std::size_t index) {
     engine_.key_changed(index);
@@ -89,6 +113,88 @@ void Watchdog::arm_due() {
         engine_.run_due();
         arm_due();
     });
+}
+
+void Watchdog::arm_config_watch() {
+    config_timer_.expires_after(config_poll);
+    config_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        const auto stamp = stamp_of(config_path_);
+        if (stamp && stamp != config_stamp_) {
+            config_stamp_ = stamp;
+            logger_->info("config {} changed; reloading", config_path_);
+            reload();
+        }
+        arm_config_watch();
+    });
+}
+
+std::optional<std::string> Watchdog::reload() {
+    std::ostringstream problems;
+    std::optional<Config> next = load_config_file(config_path_, problems);
+    if (!next) {
+        // A bad file never replaces the good one that is running.
+        std::string text = problems.str();
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        alerts_.raise(EventId::config_rejected, {config_path_ + ": " + text});
+        return text;
+    }
+    if (expand_environment(next->journal) != journal_.path()) {
+        logger_->warn("the journal path changed to {}; it takes effect when PermWatch restarts",
+                      expand_environment(next->journal));
+    }
+    const bool keys_changed = key_paths(*next) != key_paths(engine_.config());
+    engine_.replace_config(std::move(*next));
+    if (keys_changed) start_watcher();
+    arm_due();
+    logger_->info("config {} reloaded: {} keys, mode {}", config_path_,
+                  engine_.config().keys.size(), to_string(engine_.config().mode));
+    return std::nullopt;
+}
+
+nlohmann::ordered_json Watchdog::status() {
+    const Config& c = engine_.config();
+    nlohmann::ordered_json engine = engine_.status_json();
+    return {{"version", PERMWATCH_VERSION},
+            {"mode", to_string(c.mode)},
+            {"config",
+             {{"path", config_path_},
+              {"keys", c.keys.size()},
+              {"sweep_interval_s", c.sweep_interval_s},
+              {"debounce_ms", c.debounce_ms},
+              {"journal", journal_.path()}}},
+            {"keys", engine["keys"]},
+            {"cluster",
+             {{"available", false},
+              {"node", nullptr},
+              {"last_event", nullptr},
+              {"failovers_prepared", 0}}},
+            {"counters", engine["counters"]},
+            {"open_key_handles", KeyHandle::open_count()}};
+}
+
+nlohmann::ordered_json Watchdog::check_now() {
+    std::vector<KeyReport> reports;
+    for (std::size_t i = 0; i < engine_.keys().size(); ++i) {
+        engine_.check_key_now(i, "manual");
+        const KeyStatus& s = engine_.keys()[i];
+        KeyReport r;
+        r.path = s.path;
+        r.state = s.state;
+        r.sddl = s.sddl.empty() ? std::nullopt : std::optional(s.sddl);
+        r.findings = s.findings;
+        reports.push_back(std::move(r));
+    }
+    arm_due();
+    return to_json(reports);
+}
+
+void Watchdog::release() {
+    if (watcher_) watcher_->close_all();
+}
+
+void Watchdog::reacquire() {
+    if (watcher_) watcher_->reopen_all();
 }
 
 }  // namespace permwatch::win

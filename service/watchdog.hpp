@@ -1,9 +1,13 @@
 // The running watchdog: the engine, its real adapters, the change watcher, the
-// sweep timer, all on one Asio thread. Console mode and the service both run
-// this object; only how it is started and stopped differs.
+// sweep timer, the config-file watch and the status pipe, all on one Asio
+// thread. Console mode and the service both run this object; only how it is
+// started and stopped differs.
 #pragma once
 
+#include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <spdlog/logger.h>
@@ -12,6 +16,7 @@
 
 #include "core/config.hpp"
 #include "core/engine.hpp"
+#include "core/pipe_protocol.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/file_journal.hpp"
 #include "service/log_alerts.hpp"
@@ -20,22 +25,37 @@
 
 namespace permwatch::win {
 
-class Watchdog {
+class Watchdog final : public StatusService, private WatchHandles {
 public:
     // Throws Win32Error when the journal cannot be opened.
     Watchdog(Config config, std::string config_path, std::shared_ptr<spdlog::logger> logger,
              AlertSink& alerts);
-    ~Watchdog();
+    ~Watchdog() override;
 
     // Runs until stop(); checks every key first.
     void run();
-    // Thread-safe; may be called from a console control handler.
+    // Thread-safe; may be called from a console control handler or the SCM's.
     void stop();
 
+    // Runs `work` on the watchdog's thread (the engine is single-threaded).
+    void post(std::function<void()> work);
+    boost::asio::io_context& io() { return io_; }
+
+    // StatusService, on the watchdog's thread (the pipe server runs there too).
+    nlohmann::ordered_json status() override;
+    nlohmann::ordered_json check_now() override;
+    std::optional<std::string> reload() override;
+
 private:
+    // WatchHandles: the watcher's handles, released around a failover.
+    void release() override;
+    void reacquire() override;
+
     void on_key_changed(std::size_t index);
+    void start_watcher();
     void arm_sweep();
     void arm_due();
+    void arm_config_watch();
 
     std::string config_path_;
     std::shared_ptr<spdlog::logger> logger_;
@@ -48,6 +68,8 @@ private:
     boost::asio::io_context io_;
     boost::asio::steady_timer sweep_timer_;
     boost::asio::steady_timer due_timer_;
+    boost::asio::steady_timer config_timer_;
+    std::optional<std::filesystem::file_time_type> config_stamp_;
     std::unique_ptr<RegistryWatcher> watcher_;
 };
 
