@@ -1,0 +1,357 @@
+// Win32Cluster (service/cluster_adapter) against the FAKE clusapi.dll and
+// clussim.exe of tests/fakes. The simulator stands in for a Windows Server
+// failover cluster: Wine has no Cluster service and its clusapi.dll has no
+// notification functions, and CI cannot run a cluster. clussim does what
+// ClusSvc does at a failover (owner change, group pending, resource online
+// pending, the registry checkpoint restore after a grace time, online or
+// failed with event 1024), and its restore step checks what the real restore
+// needs: the key grants the service account KEY_ALL_ACCESS (CI), and no other
+// process holds a key inside the subtree (witness: the system handle list).
+//
+// Runs in cluster_tests (tests/fakes/CMakeLists.txt), next to the fakes, with
+// WINEDLLOVERRIDES=clusapi=n. The same file is globbed into windows_tests,
+// where the fake is not beside the exe: there every test skips.
+#include <windows.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "service/cluster_adapter.hpp"
+#include "service/win32_error.hpp"
+#include "tests/windows/wine_test_support.hpp"
+
+namespace permwatch::test {
+namespace {
+
+using Kind = ClusterEvent::Kind;
+
+std::filesystem::path exe_dir() {
+    wchar_t buf[MAX_PATH] = {};
+    GetModuleFileNameW(nullptr, buf, MAX_PATH);
+    return std::filesystem::path(buf).parent_path();
+}
+
+std::string current_user_sid() {
+    HANDLE token = nullptr;
+    OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token);
+    DWORD size = 0;
+    GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+    std::vector<BYTE> buf(size);
+    std::string out;
+    if (GetTokenInformation(token, TokenUser, buf.data(), size, &size)) {
+        wchar_t* text = nullptr;
+        if (ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buf.data())->User.Sid, &text)) {
+            out = win::narrow(text);
+            LocalFree(text);
+        }
+    }
+    CloseHandle(token);
+    return out;
+}
+
+struct SimRun {
+    DWORD code = 0;
+    std::string out;
+};
+
+// Runs clussim.exe with `args`, waits for it, returns its exit code and stdout.
+SimRun clussim(const std::vector<std::string>& args) {
+    std::wstring cmd = L"\"" + (exe_dir() / "clussim.exe").wstring() + L"\"";
+    for (const auto& a : args) cmd += L" \"" + win::widen(a) + L"\"";
+    SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
+    HANDLE read = nullptr;
+    HANDLE write = nullptr;
+    SimRun run;
+    if (!CreatePipe(&read, &write, &sa, 0)) {
+        run.code = 999;
+        return run;
+    }
+    SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdOutput = write;
+    si.hStdError = write;
+    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+    PROCESS_INFORMATION pi{};
+    const BOOL started =
+        CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
+    CloseHandle(write);
+    if (!started) {
+        CloseHandle(read);
+        run.code = 998;
+        return run;
+    }
+    char buf[4096];
+    DWORD got = 0;
+    while (ReadFile(read, buf, sizeof buf, &got, nullptr) && got > 0) run.out.append(buf, got);
+    CloseHandle(read);
+    WaitForSingleObject(pi.hProcess, 60000);
+    GetExitCodeProcess(pi.hProcess, &run.code);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    return run;
+}
+
+// Events from the adapter's thread, waited for with a generous bound.
+class Events {
+public:
+    void push(const ClusterEvent& e) {
+        std::lock_guard lock(m_);
+        list_.push_back(e);
+        cv_.notify_all();
+    }
+    bool wait_for(Kind kind, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+        std::unique_lock lock(m_);
+        return cv_.wait_for(lock, timeout, [&] {
+            for (const auto& e : list_)
+                if (e.kind == kind) return true;
+            return false;
+        });
+    }
+    std::vector<ClusterEvent> all() {
+        std::lock_guard lock(m_);
+        return list_;
+    }
+    std::vector<Kind> kinds() {
+        std::vector<Kind> out;
+        for (const auto& e : all()) out.push_back(e.kind);
+        return out;
+    }
+    void clear() {
+        std::lock_guard lock(m_);
+        list_.clear();
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<ClusterEvent> list_;
+};
+
+const char* kGroup = "Exchange Group";
+const char* kResource = "Exchange Event Service";
+
+class Cluster : public WineKeyTest {
+protected:
+    void SetUp() override {
+        dir = exe_dir();
+        if (!std::filesystem::exists(dir / "clussim.exe") ||
+            !std::filesystem::exists(dir / "clusapi.dll")) {
+            GTEST_SKIP() << "the fake clusapi.dll and clussim.exe are not next to this exe: "
+                            "run cluster_tests (tests/fakes)";
+        }
+        if (HMODULE h = LoadLibraryW(L"clusapi.dll")) {
+            wchar_t buf[MAX_PATH] = {};
+            GetModuleFileNameW(h, buf, MAX_PATH);
+            FreeLibrary(h);
+            if (std::filesystem::path(buf).parent_path() != dir) {
+                GTEST_SKIP() << "clusapi.dll loads from " << win::narrow(buf)
+                             << ", not the fake: set WINEDLLOVERRIDES=clusapi=n";
+            }
+        }
+        // One state file per test process, fixed before the fake first reads it.
+        static const std::wstring state =
+            (std::filesystem::temp_directory_path() /
+             ("permwatch-clussim-test-" + std::to_string(GetCurrentProcessId()) + ".state"))
+                .wstring();
+        SetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_STATE", state.c_str());
+        WineKeyTest::SetUp();
+        checkpoint = path.substr(5);  // relative to HKLM
+        account = current_user_sid();
+        ASSERT_FALSE(account.empty());
+        ASSERT_EQ(set_dacl(path, "D:(A;CI;KA;;;" + account + ")(A;CI;KA;;;SY)"), 0);
+    }
+    void TearDown() override {
+        if (adapter) adapter->disconnect();
+        if (!dir.empty() && std::filesystem::exists(dir / "clussim.exe")) clussim({"teardown"});
+        WineKeyTest::TearDown();
+    }
+
+    SimRun setup(std::vector<std::string> extra = {}) {
+        std::vector<std::string> args = {"setup",    "--node",     "NODE1",   "--group",
+                                         kGroup,     "--resource", kResource, "--checkpoint",
+                                         checkpoint, "--account",  account};
+        args.insert(args.end(), extra.begin(), extra.end());
+        SimRun r = clussim(args);
+        EXPECT_EQ(r.code, 0u) << r.out;
+        return r;
+    }
+
+    bool connect(const std::wstring& dll = L"clusapi.dll") {
+        adapter = std::make_unique<win::Win32Cluster>(dll);
+        return adapter->connect([this](const ClusterEvent& e) { events.push(e); });
+    }
+
+    // The kinds of a failover here, in the order they came (others dropped).
+    std::vector<Kind> failover_kinds() {
+        std::vector<Kind> out;
+        for (Kind k : events.kinds())
+            if (k == Kind::group_moving_here || k == Kind::resource_online_pending ||
+                k == Kind::resource_online || k == Kind::resource_failed)
+                out.push_back(k);
+        return out;
+    }
+
+    void expect_failover_events() {
+        const SimRun r = clussim({"failover", "--to", "NODE1", "--grace-ms", "100"});
+        EXPECT_EQ(r.code, 0u) << r.out;
+        ASSERT_TRUE(events.wait_for(Kind::resource_online)) << r.out;
+        EXPECT_EQ(failover_kinds(),
+                  (std::vector<Kind>{Kind::group_moving_here, Kind::resource_online_pending,
+                                     Kind::resource_online}));
+        for (const auto& e : events.all()) {
+            EXPECT_EQ(e.group, kGroup);
+            EXPECT_EQ(e.node, "NODE1");
+            if (e.kind != Kind::group_moving_here) {
+                EXPECT_EQ(e.resource, kResource);
+            }
+        }
+    }
+
+    std::filesystem::path dir;
+    std::string checkpoint;
+    std::string account;
+    Events events;
+    std::unique_ptr<win::Win32Cluster> adapter;
+};
+
+TEST_F(Cluster, StandaloneWhenNoClusterRuns) {
+    clussim({"teardown"});
+    ASSERT_FALSE(connect());
+    EXPECT_FALSE(adapter->available());
+    EXPECT_NE(adapter->why_unavailable().find("opening the local cluster"), std::string::npos)
+        << adapter->why_unavailable();
+    EXPECT_TRUE(adapter->checkpoints().empty());
+
+    win::Win32Cluster missing(L"no-such-clusapi.dll");
+    EXPECT_FALSE(missing.connect([](const ClusterEvent&) {}));
+    EXPECT_FALSE(missing.available());
+    EXPECT_FALSE(missing.why_unavailable().empty());
+}
+
+TEST_F(Cluster, ConnectLearnsNodeAndClusterName) {
+    setup();
+    ASSERT_TRUE(connect()) << adapter->why_unavailable();
+    EXPECT_TRUE(adapter->available());
+    EXPECT_EQ(adapter->node_name(), "NODE1");
+    EXPECT_EQ(adapter->cluster_name(), "PWCLUSTER");
+    EXPECT_EQ(adapter->notify_api(), "V2");
+}
+
+TEST_F(Cluster, DiscoversCheckpointWithResourceAndGroup) {
+    setup();
+    ASSERT_TRUE(connect()) << adapter->why_unavailable();
+    EXPECT_EQ(adapter->checkpoints(), (std::vector<Checkpoint>{{kResource, kGroup, path}}));
+}
+
+TEST_F(Cluster, FailoverGivesMovingHereThenOnlinePendingThenOnline) {
+    setup();
+    ASSERT_TRUE(connect()) << adapter->why_unavailable();
+    expect_failover_events();
+}
+
+TEST_F(Cluster, V1FallbackGivesTheSameEvents) {
+    setup();
+    ASSERT_TRUE(connect((dir / "clusapi_v1" / "clusapi.dll").wstring()))
+        << adapter->why_unavailable();
+    EXPECT_EQ(adapter->notify_api(), "V1");
+    expect_failover_events();
+}
+
+TEST_F(Cluster, DroppedConnectionIsLostThenReconnects) {
+    setup();
+    ASSERT_TRUE(connect()) << adapter->why_unavailable();
+    EXPECT_EQ(clussim({"drop-connection"}).code, 0u);
+    ASSERT_TRUE(events.wait_for(Kind::connection_lost));
+    EXPECT_FALSE(adapter->available());
+
+    events.clear();
+    ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) { events.push(e); }));
+    EXPECT_TRUE(adapter->available());
+    EXPECT_EQ(clussim({"drop-connection", "--reconnect"}).code, 0u);
+    ASSERT_TRUE(events.wait_for(Kind::connection_lost));
+    EXPECT_FALSE(adapter->available());
+}
+
+TEST_F(Cluster, ResourceAddedAndDeletedAreRediscovered) {
+    setup();
+    ASSERT_TRUE(connect()) << adapter->why_unavailable();
+    const std::string second = path + "\\Second";
+    ASSERT_TRUE(create_key(second));
+    const SimRun add = clussim({"add-resource", "--resource", "Second Service", "--group", kGroup,
+                                "--checkpoint", second.substr(5), "--account", account});
+    ASSERT_EQ(add.code, 0u) << add.out;
+    ASSERT_TRUE(events.wait_for(Kind::resources_changed));
+    EXPECT_EQ(
+        adapter->checkpoints(),
+        (std::vector<Checkpoint>{{kResource, kGroup, path}, {"Second Service", kGroup, second}}));
+
+    events.clear();
+    ASSERT_EQ(clussim({"delete-resource", "--resource", "Second Service"}).code, 0u);
+    ASSERT_TRUE(events.wait_for(Kind::resources_changed));
+    EXPECT_EQ(adapter->checkpoints(), (std::vector<Checkpoint>{{kResource, kGroup, path}}));
+}
+
+TEST_F(Cluster, RestoreFailsWhileAHandleIsOpenInsideTheSubtree) {
+    setup();
+    ASSERT_TRUE(connect()) << adapter->why_unavailable();
+    ASSERT_TRUE(create_key(path + "\\Sub"));
+    HKEY held = nullptr;
+    ASSERT_EQ(RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path + "\\Sub").c_str(), 0,
+                            KEY_READ | KEY_WOW64_64KEY, &held),
+              ERROR_SUCCESS);
+    const SimRun failed = clussim({"failover", "--to", "NODE1", "--grace-ms", "50"});
+    EXPECT_EQ(failed.code, 1u) << failed.out;
+    EXPECT_NE(failed.out.find("event 1024: The registry checkpoint for cluster resource '" +
+                              std::string(kResource) + "' could not be restored"),
+              std::string::npos)
+        << failed.out;
+    EXPECT_NE(failed.out.find("handle(s) are open inside the subtree"), std::string::npos)
+        << failed.out;
+    EXPECT_NE(failed.out.find("\\Sub"), std::string::npos) << failed.out;  // the witness line
+    ASSERT_TRUE(events.wait_for(Kind::resource_failed));
+
+    RegCloseKey(held);
+    ASSERT_EQ(clussim({"move-away"}).code, 0u);
+    const SimRun ok = clussim({"failover", "--to", "NODE1", "--grace-ms", "50"});
+    EXPECT_EQ(ok.code, 0u) << ok.out;
+    EXPECT_NE(ok.out.find("witness: no other process holds a key"), std::string::npos) << ok.out;
+    ASSERT_TRUE(events.wait_for(Kind::resource_online));
+}
+
+TEST_F(Cluster, RestoreFailsWhenTheDaclLacksTheAccount) {
+    ASSERT_EQ(set_dacl(path, "D:(A;CI;KR;;;" + account + ")(A;CI;KA;;;SY)"), 0);
+    setup();
+    const SimRun failed = clussim({"failover", "--to", "NODE1", "--grace-ms", "0"});
+    EXPECT_EQ(failed.code, 1u) << failed.out;
+    EXPECT_NE(failed.out.find("does not grant KEY_ALL_ACCESS with CI to " + account),
+              std::string::npos)
+        << failed.out;
+
+    ASSERT_EQ(set_dacl(path, "D:(A;CI;KA;;;" + account + ")"), 0);
+    ASSERT_EQ(clussim({"move-away"}).code, 0u);
+    const SimRun ok = clussim({"failover", "--to", "NODE1", "--grace-ms", "0"});
+    EXPECT_EQ(ok.code, 0u) << ok.out;
+}
+
+TEST_F(Cluster, RestoreRewritesTheKeyWithTheCheckpointDacl) {
+    // A checkpoint saved with a broken ACL: the restore writes it back over a
+    // key that was right (what PermWatch must re-check after resource online).
+    setup({"--restore-dacl", "D:(A;CI;KR;;;BU)(A;CI;KA;;;" + account + ")"});
+    ASSERT_TRUE(connect()) << adapter->why_unavailable();
+    const SimRun ok = clussim({"failover", "--to", "NODE1", "--grace-ms", "0"});
+    EXPECT_EQ(ok.code, 0u) << ok.out;
+    ASSERT_TRUE(events.wait_for(Kind::resource_online));
+    EXPECT_EQ(dacl_sddl(path), "D:(A;CI;KR;;;BU)(A;CI;KA;;;" + account + ")");
+}
+
+}  // namespace
+}  // namespace permwatch::test
