@@ -10,11 +10,16 @@
 // that does not exist yet waits on its parent; a key whose parent does not
 // exist either is retried on a slow timer (Options::retry_interval).
 //
+// Known gap under Wine only: when the parent itself is deleted and recreated
+// (a whole subtree replaced), nothing signals the stale parent handle, so the
+// key is found again only by reopen_all() or the engine's sweep.
+//
 // Threads: one owned thread per group of up to 63 wait objects (keys plus the
 // distinct parents of those keys; with the command event, 64 =
-// MAXIMUM_WAIT_OBJECTS), so 1,000 keys take 17 to 33 threads. Every key is opened, armed and closed
-// on its group's thread, because a notification armed without REG_NOTIFY_THREAD_AGNOSTIC (Windows
-// 8+) ends when the thread that armed it exits.
+// MAXIMUM_WAIT_OBJECTS), so 1,000 keys take 17 to 33 threads. Every key is
+// opened, armed and closed on its group's thread, because a notification
+// armed without REG_NOTIFY_THREAD_AGNOSTIC (Windows 8+) ends when the thread
+// that armed it exits.
 #pragma once
 
 #include <atomic>
