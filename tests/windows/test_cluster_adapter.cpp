@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -309,6 +310,7 @@ TEST_F(Cluster, RestoreFailsWhileAHandleIsOpenInsideTheSubtree) {
                             KEY_READ | KEY_WOW64_64KEY, &held),
               ERROR_SUCCESS);
     const SimRun failed = clussim({"failover", "--to", "NODE1", "--grace-ms", "50"});
+    std::fputs(failed.out.c_str(), stdout);  // the simulator's story, for the log
     EXPECT_EQ(failed.code, 1u) << failed.out;
     EXPECT_NE(failed.out.find("event 1024: The registry checkpoint for cluster resource '" +
                               std::string(kResource) + "' could not be restored"),

@@ -356,8 +356,8 @@ std::wstring restore(const clussim::Resource& r, DWORD index) {
         say(text + h.name);
     }
     if (!held.empty()) {
-        wchar_t text[120];
-        swprintf(text, 120,
+        wchar_t text[256];
+        swprintf(text, 256,
                  L"%zu handle(s) are open inside the subtree (first: pid %lu) - no other process "
                  L"may have a key open in this registry subtree",
                  held.size(), static_cast<unsigned long>(held[0].pid));
