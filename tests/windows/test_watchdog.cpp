@@ -1,0 +1,164 @@
+// The whole watchdog (engine, real adapters, watcher, timers) on its own
+// thread under Wine, as `run --console` and the service run it.
+//
+// Stand-in: REG_NOTIFY_CHANGE_SECURITY never fires under Wine
+// (docs/testing.md (c)), so a DACL changed behind PermWatch's back is found by
+// the sweep, set to 1 s here; a value change reaches it through the watcher.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/sddl.hpp"
+#include "service/key_handle.hpp"
+#include "service/log_alerts.hpp"
+#include "service/watchdog.hpp"
+#include "tests/fakes/fake_ports.hpp"
+#include "wine_test_support.hpp"
+
+namespace permwatch {
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* const kBroken = "D:(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+const char* const kFixed = "D:(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
+
+class WatchdogTest : public test::WineKeyTest {
+protected:
+    std::string config_path() const { return (temp_dir / "permwatch.json").string(); }
+    void write_config(const std::string& mode, int sweep_s = 1) {
+        nlohmann::json j = {
+            {"version", 1},
+            {"mode", mode},
+            {"sweep_interval_s", sweep_s},
+            {"debounce_ms", 20},
+            {"journal", (temp_dir / "journal.jsonl").string()},
+            {"keys",
+             {{{"path", path},
+               {"require",
+                {{{"principal", "BA"}, {"rights", {"KEY_ALL_ACCESS"}}, {"inherit", {"container"}}},
+                 {{"principal", "SY"},
+                  {"rights", {"KEY_ALL_ACCESS"}},
+                  {"inherit", {"container"}}}}}}}}};
+        std::ofstream(config_path()) << j.dump(2);
+    }
+    void start() {
+        auto config = load_config([&] {
+            std::ifstream in(config_path());
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        }());
+        ASSERT_TRUE(config.config.has_value());
+        logger = win::make_logger(true, {});
+        watchdog = std::make_unique<win::Watchdog>(*config.config, config_path(), logger, alerts);
+        thread = std::thread([this] { watchdog->run(); });
+    }
+    void TearDown() override {
+        if (watchdog) {
+            watchdog->stop();
+            thread.join();
+            watchdog.reset();
+        }
+        WineKeyTest::TearDown();
+    }
+    // Runs `f` on the watchdog's thread and returns its result.
+    template <class F>
+    auto on_watchdog(F f) {
+        std::promise<decltype(f())> p;
+        auto result = p.get_future();
+        watchdog->post([&] { p.set_value(f()); });
+        return result.get();
+    }
+    // Bounded wait for a condition that the watchdog makes true.
+    template <class Pred>
+    bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            if (pred()) return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return pred();
+    }
+
+    fakes::RecordingAlerts alerts;  // read only on the watchdog thread or after stop
+    std::shared_ptr<spdlog::logger> logger;
+    std::unique_ptr<win::Watchdog> watchdog;
+    std::thread thread;
+};
+
+TEST_F(WatchdogTest, RepairsAtStartThenAfterSabotageFoundByTheSweep) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    write_config("enforce");
+    start();
+    EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
+    const auto status = on_watchdog([&] { return watchdog->status(); });
+    EXPECT_EQ(status["keys"][0]["state"], "repaired");
+    EXPECT_EQ(status["counters"]["repairs"], 2);
+    EXPECT_EQ(status["mode"], "enforce");
+}
+
+TEST_F(WatchdogTest, ValueChangeReachesTheEngineThroughTheWatcher) {
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    write_config("enforce", 3600);  // no sweep: only the watcher can tell
+    start();
+    EXPECT_TRUE(eventually([&] {
+        return on_watchdog([&] { return watchdog->status()["counters"]["checks"]; }) == 1;
+    }));
+    ASSERT_TRUE(test::set_value(path, L"Touched", 1));
+    EXPECT_TRUE(eventually([&] {
+        return on_watchdog([&] { return watchdog->status()["counters"]["notifications"]; }) >= 1;
+    }));
+}
+
+TEST_F(WatchdogTest, BadReloadIsRejectedAndTheOldPolicyStaysEnforced) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    write_config("enforce");
+    start();
+    ASSERT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
+    std::ofstream(config_path()) << R"({"version":1,"mode":"fast","keys":[]})";
+    const auto error = on_watchdog([&] { return watchdog->reload(); });
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("/mode"), std::string::npos) << *error;
+    EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_rejected); }), 1);
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
+}
+
+TEST_F(WatchdogTest, ConfigFileChangeIsPickedUp) {
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    write_config("enforce");
+    start();
+    std::this_thread::sleep_for(1100ms);  // a different mtime than the first write
+    write_config("audit");
+    EXPECT_TRUE(eventually(
+        [&] { return on_watchdog([&] { return watchdog->status()["mode"]; }) == "audit"; }));
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    std::this_thread::sleep_for(2500ms);  // two sweeps: audit reports, never repairs
+    EXPECT_EQ(test::dacl_sddl(path), kBroken);
+    EXPECT_EQ(on_watchdog([&] { return watchdog->status()["keys"][0]["state"]; }), "drift");
+}
+
+TEST_F(WatchdogTest, StopsPromptlyAndReleasesItsHandles) {
+    const long before = win::KeyHandle::open_count();
+    write_config("enforce");
+    start();
+    EXPECT_TRUE(eventually([&] { return win::KeyHandle::open_count() > before; }));
+    const auto t0 = std::chrono::steady_clock::now();
+    watchdog->stop();
+    thread.join();
+    watchdog.reset();
+    RecordProperty("stop_ms",
+                   static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - t0)
+                                        .count()));
+    EXPECT_EQ(win::KeyHandle::open_count(), before);
+}
+
+}  // namespace
+}  // namespace permwatch
