@@ -1,0 +1,88 @@
+// The status pipe's transport (CONTRACT.md "Named pipe"): overlapped
+// instances of \\.\pipe\<name> on a Boost.Asio io_context, one request line in,
+// one reply line out; the protocol itself is core/pipe_protocol.hpp, passed in
+// as the handler. Every instance's errors end that connection only.
+//
+// Clients connect with GENERIC_READ | FILE_WRITE_DATA, not GENERIC_WRITE: the
+// pipe's DACL gives Authenticated Users no FILE_CREATE_PIPE_INSTANCE, and
+// GENERIC_WRITE maps to FILE_GENERIC_WRITE, which contains that bit (it is
+// FILE_APPEND_DATA's value) and would be refused to non-administrators.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+namespace permwatch::win {
+
+// The pipe's security descriptor:
+//   SYSTEM and Administrators: FA (FILE_ALL_ACCESS).
+//   Authenticated Users: 0x12019b = FILE_GENERIC_READ (0x120089) |
+//     FILE_GENERIC_WRITE (0x120116) without FILE_CREATE_PIPE_INSTANCE (0x4):
+//     they may connect, read and write lines, but not add an instance of
+//     their own to our pipe and so receive other clients' connections.
+//   Nobody else; P (protected): nothing inherited.
+inline constexpr const wchar_t* kPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;AU)";
+
+// "permwatch" -> L"\\\\.\\pipe\\permwatch"
+std::wstring pipe_path(const std::string& pipe_name);
+
+struct PipeServerOptions {
+    // Instances of the pipe at most (1..254); when all are connected, new
+    // clients get ERROR_PIPE_BUSY and wait in WaitNamedPipe.
+    std::size_t max_instances = 16;
+    // A connection with no complete request line (or an unread reply) for
+    // this long is closed, so a silent client cannot hold an instance.
+    std::chrono::milliseconds idle_timeout{5000};
+    // Optional: told about failures that end a connection or delay a new
+    // instance (one line each, for the service log). Called on the io thread.
+    std::function<void(const std::string&)> on_error;
+};
+
+struct PipeServerStats {
+    std::uint64_t connections = 0;  // clients accepted
+    std::uint64_t requests = 0;     // lines answered by the handler
+    std::uint64_t timeouts = 0;     // connections closed for idleness
+    std::uint64_t too_long = 0;     // connections closed for a line over 64 KiB
+    std::uint64_t errors = 0;       // connections or instances ended by an error
+};
+
+class PipeServer {
+public:
+    using Options = PipeServerOptions;
+    // Called on the io thread; returns the reply line without its newline.
+    using Handler = std::function<std::string(const std::string& line, bool is_admin)>;
+
+    // pipe_name: "permwatch" serves \\.\pipe\permwatch.
+    PipeServer(boost::asio::io_context& io, std::string pipe_name, Handler handler,
+               Options options = {});
+    // Closes every instance (stop()): destroy it on the io thread, or when the
+    // io_context is not running.
+    ~PipeServer();
+    PipeServer(const PipeServer&) = delete;
+    PipeServer& operator=(const PipeServer&) = delete;
+
+    // Creates the first instance (FILE_FLAG_FIRST_PIPE_INSTANCE: fails if the
+    // name is already taken, by a second server or a squatter) and starts
+    // accepting. Throws Win32Error. Call before io.run() or on the io thread.
+    void start();
+    // Closes every instance and connection; pending operations finish with
+    // operation_aborted. Call on the io thread (or with io not running).
+    void stop();
+
+    const std::wstring& path() const;
+    // Read on the io thread.
+    PipeServerStats stats() const;
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace permwatch::win
