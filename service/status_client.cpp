@@ -1,0 +1,198 @@
+#include "service/status_client.hpp"
+
+#include <windows.h>
+
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status_format.hpp"
+#include "service/win32_error.hpp"
+
+namespace permwatch::win {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct HandleCloser {
+    void operator()(HANDLE h) const {
+        if (h && h != INVALID_HANDLE_VALUE) CloseHandle(h);
+    }
+};
+using UniqueHandle = std::unique_ptr<void, HandleCloser>;
+
+constexpr std::size_t kMaxReplyBytes = 16 * 1024 * 1024;
+
+DWORD ms_left(Clock::time_point deadline) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left > 0 ? static_cast<DWORD>(left) : 0;
+}
+
+// One overlapped read or write that must finish within `wait_ms`; on timeout
+// the operation is cancelled (and waited for: the OVERLAPPED lives here).
+// Returns the Win32 error, WAIT_TIMEOUT on timeout.
+DWORD transfer(HANDLE pipe, HANDLE event, bool writing, void* data, DWORD size, DWORD wait_ms,
+               DWORD& done) {
+    OVERLAPPED ov{};
+    ov.hEvent = event;
+    done = 0;
+    const BOOL ok = writing ? WriteFile(pipe, data, size, nullptr, &ov)
+                            : ReadFile(pipe, data, size, nullptr, &ov);
+    if (!ok) {
+        const DWORD error = GetLastError();
+        if (error != ERROR_IO_PENDING) return error;
+        if (WaitForSingleObject(event, wait_ms) != WAIT_OBJECT_0) {
+            CancelIoEx(pipe, &ov);
+            GetOverlappedResult(pipe, &ov, &done, TRUE);
+            return WAIT_TIMEOUT;
+        }
+    }
+    if (!GetOverlappedResult(pipe, &ov, &done, TRUE)) return GetLastError();
+    return ERROR_SUCCESS;
+}
+
+}  // namespace
+
+PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
+                      std::chrono::milliseconds connect_timeout,
+                      std::chrono::milliseconds io_timeout) {
+    PipeExchange x;
+    const std::wstring path = L"\\\\.\\pipe\\" + widen(pipe_name);
+    const std::string where = "\\\\.\\pipe\\" + pipe_name;
+    const auto connect_deadline = Clock::now() + connect_timeout;
+    UniqueHandle pipe;
+    for (;;) {
+        // SECURITY_IDENTIFICATION: the service may learn who we are (to allow
+        // check/reload to administrators), never act as us.
+        HANDLE h = CreateFileW(
+            path.c_str(), GENERIC_READ | FILE_WRITE_DATA, 0, nullptr, OPEN_EXISTING,
+            FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
+        if (h != INVALID_HANDLE_VALUE) {
+            pipe.reset(h);
+            break;
+        }
+        const DWORD error = GetLastError();
+        if (error == ERROR_FILE_NOT_FOUND) {
+            x.result = PipeExchange::Result::no_pipe;
+            return x;
+        }
+        if (error != ERROR_PIPE_BUSY) {
+            x.error = describe("opening " + where, error);
+            return x;
+        }
+        const DWORD left = ms_left(connect_deadline);
+        // WaitNamedPipe fails at once when the pipe went away meanwhile;
+        // CreateFile then says which.
+        if (left == 0 ||
+            (!WaitNamedPipeW(path.c_str(), left) && GetLastError() == ERROR_SEM_TIMEOUT)) {
+            x.result = PipeExchange::Result::busy;
+            return x;
+        }
+    }
+
+    UniqueHandle event(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+    if (!event) {
+        x.error = describe("creating an event", GetLastError());
+        return x;
+    }
+    const auto io_deadline = Clock::now() + io_timeout;
+    std::string line = request + "\n";
+    DWORD done = 0;
+    for (std::size_t sent = 0; sent < line.size(); sent += done) {
+        const DWORD error =
+            transfer(pipe.get(), event.get(), true, line.data() + sent,
+                     static_cast<DWORD>(line.size() - sent), ms_left(io_deadline), done);
+        if (error != ERROR_SUCCESS) {
+            x.error = error == WAIT_TIMEOUT ? "writing to " + where + ": no progress for " +
+                                                  std::to_string(io_timeout.count()) + " ms"
+                                            : describe("writing to " + where, error);
+            return x;
+        }
+    }
+
+    std::string reply;
+    char buf[4096];
+    for (;;) {
+        const auto nl = reply.find('\n');
+        if (nl != std::string::npos) {
+            reply.resize(nl);
+            if (!reply.empty() && reply.back() == '\r') reply.pop_back();
+            x.result = PipeExchange::Result::ok;
+            x.reply = std::move(reply);
+            return x;
+        }
+        if (reply.size() > kMaxReplyBytes) {
+            x.error = "reading from " + where + ": reply over 16 MiB without a newline";
+            return x;
+        }
+        const DWORD error =
+            transfer(pipe.get(), event.get(), false, buf, sizeof buf, ms_left(io_deadline), done);
+        if (error == ERROR_MORE_DATA || error == ERROR_SUCCESS) {
+            if (error == ERROR_SUCCESS && done == 0) continue;
+            reply.append(buf, done);
+            continue;
+        }
+        x.error = error == WAIT_TIMEOUT ? "reading from " + where + ": no reply within " +
+                                              std::to_string(io_timeout.count()) + " ms"
+                  : error == ERROR_BROKEN_PIPE || error == ERROR_PIPE_NOT_CONNECTED
+                      ? "reading from " + where + ": the service closed the connection"
+                      : describe("reading from " + where, error);
+        return x;
+    }
+}
+
+int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) {
+    std::string pipe_name = "permwatch";
+    {
+        // A config that does not load is no reason to refuse: the service
+        // may well run with the default pipe name. Its problems are not ours
+        // to print here (`permwatch validate` does).
+        std::ostringstream ignored;
+        if (const auto config = load_config_file(options.config_path, ignored))
+            pipe_name = config->pipe;
+    }
+    const std::string where = "\\\\.\\pipe\\" + pipe_name;
+    const PipeExchange x = ask_pipe(pipe_name, R"({"cmd":"status"})");
+    switch (x.result) {
+        case PipeExchange::Result::ok:
+            break;
+        case PipeExchange::Result::no_pipe:
+            err << "permwatch: the PermWatch service is not running (no pipe " << where << ")\n";
+            return 4;
+        case PipeExchange::Result::busy:
+            err << "permwatch: the PermWatch service is not answering (every instance of " << where
+                << " stayed busy for 2 s)\n";
+            return 4;
+        case PipeExchange::Result::failed:
+            err << "permwatch: cannot ask the PermWatch service: " << x.error << "\n";
+            return 4;
+    }
+    nlohmann::ordered_json reply;
+    try {
+        reply = nlohmann::ordered_json::parse(x.reply);
+    } catch (const nlohmann::json::exception&) {
+        err << "permwatch: the PermWatch service sent a reply that is not JSON on " << where
+            << "\n";
+        return 4;
+    }
+    if (!reply.is_object() || reply.value("ok", false) != true) {
+        const std::string why =
+            reply.is_object() && reply.contains("error") && reply["error"].is_string()
+                ? reply["error"].get<std::string>()
+                : "no \"ok\":true";
+        err << "permwatch: the PermWatch service refused the status request: " << why << "\n";
+        return 4;
+    }
+    if (options.json) {
+        out << reply.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    } else {
+        out << format_status_table(nlohmann::json::parse(x.reply));
+    }
+    return 0;
+}
+
+}  // namespace permwatch::win

@@ -1,0 +1,38 @@
+// `permwatch status [--json]`: the client side of the status pipe.
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <string>
+
+#include "core/cli.hpp"
+
+namespace permwatch::win {
+
+struct PipeExchange {
+    enum class Result {
+        ok,       // reply holds one line, without its newline
+        no_pipe,  // nobody serves that pipe name
+        busy,     // every instance stayed busy past the connect timeout
+        failed,   // anything else; error says what
+    };
+    Result result = Result::failed;
+    std::string reply;
+    std::string error;
+};
+
+// Connects to \\.\pipe\<pipe_name> (waiting up to connect_timeout while every
+// instance is busy), sends `request` and a newline, reads one reply line; the
+// write and the read each get io_timeout. Opens with GENERIC_READ |
+// FILE_WRITE_DATA (what the pipe's DACL grants users; see pipe_server.hpp) and
+// identification-level impersonation only.
+PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
+                      std::chrono::milliseconds connect_timeout = std::chrono::seconds(2),
+                      std::chrono::milliseconds io_timeout = std::chrono::seconds(10));
+
+// The pipe name from the config's "pipe" when --config (or the default path)
+// loads, else "permwatch". Prints the status document (--json) or a table;
+// 0, or 4 with one stderr line when the service cannot be asked.
+int run_status(const CliOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace permwatch::win
