@@ -1,0 +1,586 @@
+// The status pipe under Wine: the real PipeServer on an io_context thread,
+// core's handle_pipe_request behind it with a fake StatusService, and clients
+// made of plain Win32 calls (CreateFile / WriteFile / ReadFile), so the client
+// side is independent of the code under test (except run_status, tested last).
+//
+// Stand-ins, and why: under Wine the prefix's only user is in Administrators
+// (docs/testing.md (d)), so a non-administrator client cannot be made; the
+// is_admin = false path is tested with a handler that forces it, and what
+// impersonation + CheckTokenMembership really gives is compared with the test
+// process's own token (docs/testing.md (p)).
+#include <aclapi.h>
+#include <sddl.h>
+#include <windows.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/pipe_protocol.hpp"
+#include "service/pipe_server.hpp"
+#include "service/status_client.hpp"
+#include "service/win32_error.hpp"
+
+namespace permwatch {
+namespace {
+
+using json = nlohmann::json;
+using win::PipeServer;
+using Clock = std::chrono::steady_clock;
+
+class FakeStatus : public StatusService {
+public:
+    nlohmann::ordered_json status() override {
+        return {{"version", "0.1.0-test"},
+                {"mode", "enforce"},
+                {"keys",
+                 {{{"path", "HKLM\\SOFTWARE\\PermWatchTest\\Pipe"},
+                   {"state", "compliant"},
+                   {"last_check", "2026-11-26T04:15:00.123Z"},
+                   {"last_repair", nullptr},
+                   {"findings", json::array()}}}},
+                {"counters", {{"checks", 1}}}};
+    }
+    nlohmann::ordered_json check_now() override {
+        ++checks;
+        return {{"ok", true}, {"keys", json::array()}};
+    }
+    std::optional<std::string> reload() override { return std::nullopt; }
+    int checks = 0;  // io thread only
+};
+
+// A blocking client of plain Win32 calls.
+class Client {
+public:
+    Client() = default;
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+    ~Client() { close(); }
+
+    // 0 when connected, else the Win32 error; waits for a free instance.
+    DWORD open(const std::wstring& path, DWORD wait_ms = 30000) {
+        const auto deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
+        for (;;) {
+            h_ = CreateFileW(path.c_str(), GENERIC_READ | FILE_WRITE_DATA, 0, nullptr,
+                             OPEN_EXISTING, 0, nullptr);
+            if (h_ != INVALID_HANDLE_VALUE) return 0;
+            const DWORD error = GetLastError();
+            if (error != ERROR_PIPE_BUSY || Clock::now() > deadline) return error;
+            WaitNamedPipeW(path.c_str(), 1000);
+        }
+    }
+    bool send(const std::string& data) {
+        std::size_t sent = 0;
+        while (sent < data.size()) {
+            DWORD n = 0;
+            if (!WriteFile(h_, data.data() + sent, static_cast<DWORD>(data.size() - sent), &n,
+                           nullptr)) {
+                return false;
+            }
+            sent += n;
+        }
+        return true;
+    }
+    // The next line without its newline; nullopt when the server closed.
+    std::optional<std::string> read_line() {
+        for (;;) {
+            const auto nl = buffered_.find('\n');
+            if (nl != std::string::npos) {
+                std::string line = buffered_.substr(0, nl);
+                buffered_.erase(0, nl + 1);
+                return line;
+            }
+            char buf[4096];
+            DWORD n = 0;
+            if (!ReadFile(h_, buf, sizeof buf, &n, nullptr) || n == 0) {
+                last_error = GetLastError();
+                return std::nullopt;
+            }
+            buffered_.append(buf, n);
+        }
+    }
+    std::optional<json> ask(const std::string& line) {
+        if (!send(line + "\n")) return std::nullopt;
+        const auto reply = read_line();
+        if (!reply) return std::nullopt;
+        return json::parse(*reply, nullptr, false);
+    }
+    void close() {
+        if (h_ != INVALID_HANDLE_VALUE) CloseHandle(h_);
+        h_ = INVALID_HANDLE_VALUE;
+    }
+    HANDLE handle() const { return h_; }
+    DWORD last_error = 0;
+
+private:
+    HANDLE h_ = INVALID_HANDLE_VALUE;
+    std::string buffered_;
+};
+
+bool is_status_reply(const std::optional<json>& r) {
+    return r && r->is_object() && r->value("ok", false) == true &&
+           r->value("version", "") == "0.1.0-test";
+}
+
+std::string unique_pipe_name() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    return std::string("permwatch-test-") + info->test_suite_name() + "-" + info->name() + "-" +
+           std::to_string(GetCurrentProcessId());
+}
+
+// The test process's own answer: is its token in Administrators?
+bool self_is_admin() {
+    BYTE sid[SECURITY_MAX_SID_SIZE];
+    DWORD size = sizeof sid;
+    BOOL member = FALSE;
+    return CreateWellKnownSid(WinBuiltinAdministratorsSid, nullptr, sid, &size) &&
+           CheckTokenMembership(nullptr, sid, &member) && member;
+}
+
+class PipeServerTest : public ::testing::Test {
+protected:
+    // force_admin: what the handler passes on instead of the server's answer.
+    void start_server(PipeServer::Options options = {},
+                      std::optional<bool> force_admin = std::nullopt) {
+        name = unique_pipe_name();
+        options.on_error = [this](const std::string& line) { errors.push_back(line); };
+        server = std::make_unique<PipeServer>(
+            io, name,
+            [this, force_admin](const std::string& line, bool is_admin) {
+                seen_admin = is_admin ? 1 : 0;
+                return handle_pipe_request(line, force_admin.value_or(is_admin), fake);
+            },
+            options);
+        server->start();
+        thread = std::thread([this] { io.run(); });
+    }
+    // Stops on the io thread and joins; stats are then safe to read.
+    void stop_server() {
+        if (!thread.joinable()) return;
+        boost::asio::post(io, [this] {
+            stats = server->stats();
+            server->stop();
+        });
+        guard.reset();
+        thread.join();
+    }
+    void TearDown() override {
+        stop_server();
+        server.reset();
+    }
+    std::wstring path() const { return win::pipe_path(name); }
+
+    std::string name;
+    boost::asio::io_context io;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard =
+        boost::asio::make_work_guard(io);
+    std::unique_ptr<PipeServer> server;
+    std::thread thread;
+    FakeStatus fake;
+    std::atomic<int> seen_admin{-1};
+    std::vector<std::string> errors;  // io thread until joined
+    win::PipeServerStats stats;
+};
+
+TEST_F(PipeServerTest, StatusRoundTrip) {
+    start_server();
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    const auto r = c.ask(R"({"cmd":"status"})");
+    ASSERT_TRUE(is_status_reply(r)) << (r ? r->dump() : "no reply");
+    EXPECT_EQ((*r)["keys"][0]["state"], "compliant");
+}
+
+TEST_F(PipeServerTest, ManyRequestsOnOneConnection) {
+    start_server();
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})"))) << i;
+    // Several lines in one write, one of them ending in \r\n: one reply each, in order.
+    ASSERT_TRUE(c.send("{\"cmd\":\"status\"}\r\n{\"cmd\":\"nope\"}\n{\"cmd\":\"status\"}\n"));
+    for (int i = 0; i < 3; ++i) {
+        const auto line = c.read_line();
+        ASSERT_TRUE(line) << i;
+        const json r = json::parse(*line);
+        EXPECT_EQ(r["ok"], i != 1) << *line;
+    }
+    c.close();
+    stop_server();
+    EXPECT_EQ(stats.requests, 103u);
+    EXPECT_EQ(stats.connections, 1u);
+}
+
+TEST_F(PipeServerTest, TwoHundredClientsFiftyRequestsEach) {
+    start_server();
+    // 200 clients, each its own connection doing 50 requests, from 40
+    // threads (5 clients in turn each): 200 threads under Wine cost seconds
+    // of start-up alone, and only 16 can be served at once anyway.
+    constexpr int kThreads = 40, kClientsPerThread = 5, kRequests = 50;
+    constexpr int kClients = kThreads * kClientsPerThread;
+    std::atomic<int> answered{0}, failed_open{0};
+    const auto t0 = Clock::now();
+    std::vector<std::thread> clients;
+    for (int i = 0; i < kThreads; ++i) {
+        clients.emplace_back([&] {
+            for (int n = 0; n < kClientsPerThread; ++n) {
+                Client c;
+                if (c.open(path()) != 0) {
+                    ++failed_open;
+                    return;
+                }
+                for (int k = 0; k < kRequests; ++k) {
+                    if (!is_status_reply(c.ask(R"({"cmd":"status"})"))) return;
+                    ++answered;
+                }
+            }
+        });
+    }
+    for (auto& t : clients) t.join();
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    stop_server();
+    EXPECT_EQ(failed_open.load(), 0);
+    EXPECT_EQ(answered.load(), kClients * kRequests);
+    EXPECT_EQ(stats.requests, static_cast<std::uint64_t>(kClients * kRequests));
+    EXPECT_EQ(stats.connections, static_cast<std::uint64_t>(kClients));
+    std::cout << "[ info ] " << answered.load() << " replies to " << kClients << " clients in "
+              << seconds << " s (16 instances)\n";
+}
+
+TEST_F(PipeServerTest, MalformedJsonGetsAnErrorAndTheConnectionGoesOn) {
+    start_server();
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    for (const char* bad : {"{", "not json", "[]", R"({"cmd":5})", ""}) {
+        const auto r = c.ask(bad);
+        ASSERT_TRUE(r && r->is_object()) << bad;
+        EXPECT_EQ((*r)["ok"], false) << bad;
+        EXPECT_TRUE((*r)["error"].is_string()) << bad;
+    }
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+}
+
+TEST_F(PipeServerTest, OversizedLineClosesThatConnectionOnly) {
+    start_server();
+    std::atomic<bool> done{false};
+    std::atomic<int> other_answered{0};
+    std::thread other([&] {
+        Client c;
+        if (c.open(path()) != 0) return;
+        while (!done) {
+            if (!is_status_reply(c.ask(R"({"cmd":"status"})"))) return;
+            ++other_answered;
+        }
+        // Still served after the oversized connection was closed.
+        if (is_status_reply(c.ask(R"({"cmd":"status"})"))) ++other_answered;
+    });
+
+    // Exactly max_request_bytes is still a request.
+    Client edge;
+    ASSERT_EQ(edge.open(path()), 0u);
+    std::string request = R"({"cmd":"status","pad":")";
+    request += std::string(max_request_bytes - request.size() - 2, 'x') + "\"}";
+    ASSERT_EQ(request.size(), max_request_bytes);
+    EXPECT_TRUE(is_status_reply(edge.ask(request)));
+
+    Client big;
+    ASSERT_EQ(big.open(path()), 0u);
+    ASSERT_TRUE(big.send(std::string(max_request_bytes + 1, ' ') + "\n"));
+    const auto reply = big.read_line();
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(json::parse(*reply), json::parse(R"({"ok":false,"error":"request too long"})"));
+    EXPECT_FALSE(big.read_line()) << "the connection should be closed";
+    EXPECT_TRUE(big.last_error == ERROR_BROKEN_PIPE || big.last_error == ERROR_PIPE_NOT_CONNECTED)
+        << big.last_error;
+
+    // The same with no newline at all: the full buffer is enough to know.
+    Client endless;
+    ASSERT_EQ(endless.open(path()), 0u);
+    ASSERT_TRUE(endless.send(std::string(max_request_bytes + 2, '{')));
+    const auto reply2 = endless.read_line();
+    ASSERT_TRUE(reply2);
+    EXPECT_EQ(json::parse(*reply2)["error"], "request too long");
+    EXPECT_FALSE(endless.read_line());
+
+    done = true;
+    other.join();
+    EXPECT_GT(other_answered.load(), 1);
+    EXPECT_TRUE(is_status_reply(edge.ask(R"({"cmd":"status"})")));
+    stop_server();
+    EXPECT_EQ(stats.too_long, 2u);
+}
+
+TEST_F(PipeServerTest, SilentAndHalfSentClientsAreDisconnected) {
+    PipeServer::Options options;
+    options.idle_timeout = std::chrono::milliseconds(300);
+    start_server(options);
+
+    Client silent, half;
+    ASSERT_EQ(silent.open(path()), 0u);
+    ASSERT_EQ(half.open(path()), 0u);
+    const auto t0 = Clock::now();
+    ASSERT_TRUE(half.send(R"({"cmd":"sta)"));
+
+    // Meanwhile a busy client is served, faster than the timeout per line.
+    std::atomic<int> answered{0};
+    std::thread busy([&] {
+        Client c;
+        if (c.open(path()) != 0) return;
+        const auto until = Clock::now() + std::chrono::milliseconds(600);
+        while (Clock::now() < until) {
+            if (!is_status_reply(c.ask(R"({"cmd":"status"})"))) return;
+            ++answered;
+        }
+    });
+
+    std::optional<std::string> got_silent, got_half;
+    std::thread reader([&] { got_silent = silent.read_line(); });
+    got_half = half.read_line();
+    const double half_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    reader.join();
+    const double silent_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    busy.join();
+
+    EXPECT_FALSE(got_half) << *got_half;
+    EXPECT_FALSE(got_silent) << *got_silent;
+    EXPECT_GE(half_s, 0.25);
+    EXPECT_LT(half_s, 3.0);
+    EXPECT_LT(silent_s, 3.0);
+    EXPECT_GT(answered.load(), 10) << "the busy client was starved";
+
+    Client after;
+    ASSERT_EQ(after.open(path()), 0u);
+    EXPECT_TRUE(is_status_reply(after.ask(R"({"cmd":"status"})")));
+    after.close();
+    stop_server();
+    EXPECT_EQ(stats.timeouts, 2u);
+}
+
+TEST_F(PipeServerTest, BusyInstancesMakeClientsWait) {
+    PipeServer::Options options;
+    options.max_instances = 2;
+    start_server(options);
+    Client a, b;
+    ASSERT_EQ(a.open(path()), 0u);
+    ASSERT_EQ(b.open(path()), 0u);
+    ASSERT_TRUE(is_status_reply(a.ask(R"({"cmd":"status"})")));
+    ASSERT_TRUE(is_status_reply(b.ask(R"({"cmd":"status"})")));
+    Client c;
+    EXPECT_EQ(c.open(path(), 0), static_cast<DWORD>(ERROR_PIPE_BUSY));
+    std::thread leave([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        a.close();
+    });
+    EXPECT_EQ(c.open(path(), 5000), 0u);  // WaitNamedPipe until a's instance is free
+    leave.join();
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    EXPECT_TRUE(is_status_reply(b.ask(R"({"cmd":"status"})")));
+}
+
+TEST_F(PipeServerTest, SecondServerOrSquatterMakesStartFail) {
+    start_server();
+    PipeServer second(io, name, [](const std::string&, bool) { return std::string("{}"); });
+    try {
+        second.start();
+        ADD_FAILURE() << "a second server started on " << name;
+    } catch (const win::Win32Error& e) {
+        // ERROR_ALREADY_EXISTS from PipeServer's own check, ERROR_ACCESS_DENIED
+        // from FILE_FLAG_FIRST_PIPE_INSTANCE (Windows).
+        EXPECT_TRUE(e.code() == ERROR_ALREADY_EXISTS || e.code() == ERROR_ACCESS_DENIED)
+            << e.what();
+        std::cout << "[ info ] " << e.what() << "\n";
+    }
+    // The first one still serves.
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+
+    // A squatter that created the name first keeps PermWatch from serving on it.
+    const std::string squatted = name + "-squatted";
+    HANDLE squatter =
+        CreateNamedPipeW(win::pipe_path(squatted).c_str(), PIPE_ACCESS_DUPLEX, PIPE_TYPE_BYTE,
+                         PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, nullptr);
+    ASSERT_NE(squatter, INVALID_HANDLE_VALUE) << GetLastError();
+    boost::asio::io_context other_io;
+    PipeServer victim(other_io, squatted, [](const std::string&, bool) { return std::string(); });
+    EXPECT_THROW(victim.start(), win::Win32Error);
+    CloseHandle(squatter);
+
+    // The measurement behind that check: does CreateNamedPipe itself refuse
+    // FILE_FLAG_FIRST_PIPE_INSTANCE on a name that exists? (Windows: 5.)
+    const std::wstring raw = win::pipe_path(name + "-raw");
+    auto create = [&raw] {
+        return CreateNamedPipeW(raw.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE,
+                                PIPE_TYPE_BYTE | PIPE_REJECT_REMOTE_CLIENTS,
+                                PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, nullptr);
+    };
+    HANDLE one = create();
+    ASSERT_NE(one, INVALID_HANDLE_VALUE) << GetLastError();
+    HANDLE two = create();
+    const DWORD two_error = two == INVALID_HANDLE_VALUE ? GetLastError() : 0;
+    std::cout << "[ info ] FILE_FLAG_FIRST_PIPE_INSTANCE on an existing name: "
+              << (two == INVALID_HANDLE_VALUE ? "refused, error " + std::to_string(two_error)
+                                              : std::string("accepted (not enforced)"))
+              << "\n";
+    if (two != INVALID_HANDLE_VALUE) CloseHandle(two);
+    CloseHandle(one);
+}
+
+TEST_F(PipeServerTest, CheckIsRefusedWhenNotAdmin) {
+    start_server({}, /*force_admin=*/false);
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    const auto check = c.ask(R"({"cmd":"check"})");
+    ASSERT_TRUE(check);
+    EXPECT_EQ((*check)["ok"], false);
+    EXPECT_EQ((*check)["error"], "check is for administrators only");
+    const auto reload = c.ask(R"({"cmd":"reload"})");
+    ASSERT_TRUE(reload);
+    EXPECT_EQ((*reload)["ok"], false);
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    c.close();
+    stop_server();
+    EXPECT_EQ(fake.checks, 0);
+    // What ImpersonateNamedPipeClient + CheckTokenMembership said of us
+    // (the prefix user, in Administrators): it must match our own token.
+    EXPECT_EQ(seen_admin.load(), self_is_admin() ? 1 : 0);
+    std::cout << "[ info ] server's is_admin for the prefix user: " << seen_admin.load()
+              << "; CheckTokenMembership on the test's own token: " << self_is_admin() << "\n";
+}
+
+TEST_F(PipeServerTest, AdminCheckRunsForTheImpersonatedAdministrator) {
+    start_server();
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    const auto check = c.ask(R"({"cmd":"check"})");
+    ASSERT_TRUE(check);
+    stop_server();
+    if (!self_is_admin()) GTEST_SKIP() << "the test's user is not in Administrators";
+    EXPECT_EQ((*check)["ok"], true) << check->dump();
+    EXPECT_EQ(fake.checks, 1);
+}
+
+// What the pipe's DACL reads back as, and whether Wine enforces a pipe's DACL
+// on CreateFile (docs/testing.md (p)).
+TEST_F(PipeServerTest, PipeSecurity) {
+    start_server();
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    PACL dacl = nullptr;
+    ASSERT_EQ(GetSecurityInfo(c.handle(), SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                              nullptr, &dacl, nullptr, &sd),
+              static_cast<DWORD>(ERROR_SUCCESS));
+    wchar_t* text = nullptr;
+    ASSERT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorW(
+        sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr));
+    const std::string sddl = win::narrow(text);
+    LocalFree(text);
+    LocalFree(sd);
+    std::cout << "[ info ] the pipe's DACL reads back as " << sddl << "\n";
+    EXPECT_NE(sddl.find("(A;;FA;;;SY)"), std::string::npos) << sddl;
+    EXPECT_NE(sddl.find("(A;;FA;;;BA)"), std::string::npos) << sddl;
+    EXPECT_NE(sddl.find(";;;AU)"), std::string::npos) << sddl;
+    EXPECT_EQ(sddl.find("WD)"), std::string::npos) << sddl;
+
+    // A pipe only SYSTEM may open: is that enforced on the prefix user?
+    PSECURITY_DESCRIPTOR only_system = nullptr;
+    ASSERT_TRUE(ConvertStringSecurityDescriptorToSecurityDescriptorW(
+        L"D:P(A;;FA;;;SY)", SDDL_REVISION_1, &only_system, nullptr));
+    SECURITY_ATTRIBUTES sa{sizeof sa, only_system, FALSE};
+    const std::wstring locked = win::pipe_path(name + "-system-only");
+    HANDLE server_end =
+        CreateNamedPipeW(locked.c_str(), PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE,
+                         PIPE_TYPE_BYTE | PIPE_REJECT_REMOTE_CLIENTS, 1, 4096, 4096, 0, &sa);
+    LocalFree(only_system);
+    ASSERT_NE(server_end, INVALID_HANDLE_VALUE) << GetLastError();
+    HANDLE client_end = CreateFileW(locked.c_str(), GENERIC_READ | FILE_WRITE_DATA, 0, nullptr,
+                                    OPEN_EXISTING, 0, nullptr);
+    const DWORD error = client_end == INVALID_HANDLE_VALUE ? GetLastError() : 0;
+    if (client_end != INVALID_HANDLE_VALUE) CloseHandle(client_end);
+    CloseHandle(server_end);
+    // Windows refuses (5). Wine 8.0 opens it (docs/testing.md (p)): the
+    // pipe's DACL is stored and read back but not checked on open, so under
+    // Wine this is a measurement, not an assertion.
+    std::cout << "[ info ] opening a SYSTEM-only pipe as the prefix user: "
+              << (error ? "refused, error " + std::to_string(error)
+                        : std::string("opened (DACL not enforced)"))
+              << "\n";
+    EXPECT_TRUE(error == 0 || error == ERROR_ACCESS_DENIED) << error;
+}
+
+class StatusClientTest : public PipeServerTest {
+protected:
+    std::filesystem::path write_config(const std::string& pipe) {
+        const auto dir = std::filesystem::temp_directory_path() / ("permwatch-" + name);
+        std::filesystem::create_directories(dir);
+        const auto file = dir / "permwatch.json";
+        json config = {{"version", 1},
+                       {"pipe", pipe},
+                       {"journal", (dir / "journal.jsonl").string()},
+                       {"keys",
+                        {{{"path", "HKLM\\SOFTWARE\\PermWatchTest\\Pipe"},
+                          {"require", {{{"principal", "SY"}, {"rights", {"KEY_READ"}}}}}}}}};
+        std::ofstream(file) << config.dump();
+        return file;
+    }
+};
+
+TEST_F(StatusClientTest, AgainstARunningServer) {
+    start_server();
+    CliOptions o;
+    o.command = "status";
+    o.config_path = write_config(name).string();
+    o.json = true;
+    std::ostringstream out, err;
+    EXPECT_EQ(win::run_status(o, out, err), 0) << err.str();
+    EXPECT_EQ(err.str(), "");
+    const json doc = json::parse(out.str(), nullptr, false);
+    ASSERT_FALSE(doc.is_discarded()) << out.str();
+    EXPECT_EQ(doc["ok"], true);
+    EXPECT_EQ(doc["version"], "0.1.0-test");
+
+    o.json = false;
+    std::ostringstream table, err2;
+    EXPECT_EQ(win::run_status(o, table, err2), 0) << err2.str();
+    EXPECT_NE(table.str().find("HKLM\\SOFTWARE\\PermWatchTest\\Pipe"), std::string::npos)
+        << table.str();
+    EXPECT_NE(table.str().find("compliant"), std::string::npos) << table.str();
+    std::filesystem::remove_all(std::filesystem::path(o.config_path).parent_path());
+}
+
+TEST_F(StatusClientTest, NoServerIsExit4WithOneLine) {
+    name = unique_pipe_name();
+    CliOptions o;
+    o.command = "status";
+    o.config_path = write_config(name + "-nobody").string();
+    std::ostringstream out, err;
+    EXPECT_EQ(win::run_status(o, out, err), 4);
+    EXPECT_EQ(out.str(), "");
+    EXPECT_EQ(err.str(), "permwatch: the PermWatch service is not running (no pipe \\\\.\\pipe\\" +
+                             name + "-nobody)\n");
+
+    // No config at all: the default pipe name.
+    o.config_path = (std::filesystem::temp_directory_path() / "permwatch-no-such.json").string();
+    std::ostringstream out2, err2;
+    const int code = win::run_status(o, out2, err2);
+    if (code == 4) {
+        EXPECT_EQ(
+            err2.str(),
+            "permwatch: the PermWatch service is not running (no pipe \\\\.\\pipe\\permwatch)\n");
+    }
+    std::filesystem::remove_all(std::filesystem::path(write_config("x")).parent_path());
+}
+
+}  // namespace
+}  // namespace permwatch
