@@ -10,6 +10,8 @@
 #include "service/console_runner.hpp"
 #include "service/file_journal.hpp"
 #include "service/registry_adapter.hpp"
+#include "service/service_install.hpp"
+#include "service/service_main.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -189,6 +191,9 @@ std::optional<int> Win32LiveCommands::run(const CliOptions& o, std::ostream& out
     if (o.command == "export") return export_keys(o, out, err);
     if (o.command == "rollback") return rollback(o, out, err);
     if (o.command == "run" && o.console) return run_console(o, err);
+    if (o.command == "run") return run_service(o, err);
+    if (o.command == "install") return install_service(o, out, err);
+    if (o.command == "uninstall") return uninstall_service(out, err);
     return std::nullopt;
 }
 

@@ -1,0 +1,195 @@
+#include "service/service_main.hpp"
+
+#include <windows.h>
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <sstream>
+#include <string>
+
+#include "core/cli.hpp"
+#include "service/log_alerts.hpp"
+#include "service/watchdog.hpp"
+#include "service/win32_error.hpp"
+
+namespace permwatch::win {
+
+namespace {
+
+// START_PENDING covers reading the config and opening the journal and log;
+// STOP_PENDING covers the watchdog finishing its current step (a descriptor
+// write in progress completes: writes happen on the watchdog's own thread).
+constexpr DWORD kStartWaitHintMs = 10'000;
+constexpr DWORD kStopWaitHintMs = 5'000;
+
+// Everything ServiceMain and the control handler share. ServiceMain has no
+// user parameter, hence the one pointer below; it lives on run_service's stack.
+class ServiceContext {
+public:
+    explicit ServiceContext(const CliOptions& options) : options_(options) {}
+
+    const CliOptions& options() const { return options_; }
+
+    bool register_handler() {
+        handle_ = RegisterServiceCtrlHandlerExW(kServiceName, &ServiceContext::on_control, this);
+        return handle_ != nullptr;
+    }
+
+    // Reports a state; the checkpoint counts up while pending.
+    void report(DWORD state, DWORD wait_hint_ms = 0, DWORD exit_code = 0) {
+        std::lock_guard lock(status_mutex_);
+        status_.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+        status_.dwCurrentState = state;
+        status_.dwControlsAccepted =
+            state == SERVICE_RUNNING
+                ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PRESHUTDOWN
+                : 0;
+        status_.dwWin32ExitCode = exit_code ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
+        status_.dwServiceSpecificExitCode = exit_code;
+        status_.dwWaitHint = wait_hint_ms;
+        const bool pending = state == SERVICE_START_PENDING || state == SERVICE_STOP_PENDING;
+        status_.dwCheckPoint = pending ? ++checkpoint_ : 0;
+        SetServiceStatus(handle_, &status_);
+    }
+
+    // The control handler may call stop() only while the watchdog exists.
+    void attach(Watchdog* watchdog, std::shared_ptr<spdlog::logger> logger) {
+        std::lock_guard lock(watchdog_mutex_);
+        watchdog_ = watchdog;
+        logger_ = std::move(logger);
+        if (watchdog_ && stop_requested_) watchdog_->stop();
+    }
+
+private:
+    static DWORD WINAPI on_control(DWORD control, DWORD, void*, void* context) {
+        auto* self = static_cast<ServiceContext*>(context);
+        switch (control) {
+            case SERVICE_CONTROL_STOP:
+                self->request_stop("stop");
+                return NO_ERROR;
+            case SERVICE_CONTROL_SHUTDOWN:
+                self->request_stop("shutdown");
+                return NO_ERROR;
+            case SERVICE_CONTROL_PRESHUTDOWN:
+                self->request_stop("preshutdown");
+                return NO_ERROR;
+            case SERVICE_CONTROL_INTERROGATE:
+                return NO_ERROR;
+            default:
+                return ERROR_CALL_NOT_IMPLEMENTED;
+        }
+    }
+
+    void request_stop(const char* control) {
+        report(SERVICE_STOP_PENDING, kStopWaitHintMs);
+        std::lock_guard lock(watchdog_mutex_);
+        stop_requested_ = true;
+        if (logger_) logger_->info("the service control manager asked to stop ({})", control);
+        if (watchdog_) watchdog_->stop();  // posts to the watchdog's thread, returns at once
+    }
+
+    const CliOptions& options_;
+    SERVICE_STATUS_HANDLE handle_ = nullptr;
+    std::mutex status_mutex_;
+    SERVICE_STATUS status_{};
+    DWORD checkpoint_ = 0;
+    std::mutex watchdog_mutex_;
+    Watchdog* watchdog_ = nullptr;
+    std::shared_ptr<spdlog::logger> logger_;
+    bool stop_requested_ = false;
+};
+
+ServiceContext* g_context = nullptr;
+
+// "permwatch: config F: /keys/0/path: ..." lines -> "config F: /keys/0/path: ...; ..."
+std::string join_problems(const std::string& lines) {
+    std::istringstream in(lines);
+    std::string line;
+    std::string joined;
+    while (std::getline(in, line)) {
+        if (line.rfind("permwatch: ", 0) == 0) line.erase(0, 11);
+        if (line.empty()) continue;
+        if (!joined.empty()) joined += "; ";
+        joined += line;
+    }
+    return joined;
+}
+
+// Builds the object graph, reports RUNNING, runs until stopped, tears down.
+// Returns the service-specific exit code (0 for a clean stop).
+DWORD serve(ServiceContext& context) {
+    const CliOptions& options = context.options();
+    std::ostringstream problems;
+    const std::optional<Config> config = load_config_file(options.config_path, problems);
+    if (!config) {
+        // No config, so no journal folder for a log file: the event log only.
+        LogAlerts alerts(make_logger(true, {}), kServiceName);
+        alerts.raise(EventId::config_rejected, {join_problems(problems.str())});
+        return kServiceExitBadConfig;
+    }
+    const std::string journal = expand_environment(config->journal);
+    std::shared_ptr<spdlog::logger> logger;
+    try {
+        logger = make_logger(false, journal);
+    } catch (const std::exception&) {
+        // No event id fits; the SCM's own event 7024 carries the exit code.
+        return kServiceExitCannotStart;
+    }
+    LogAlerts alerts(logger, kServiceName);
+    std::optional<Watchdog> watchdog;
+    try {
+        watchdog.emplace(*config, options.config_path, logger, alerts);
+    } catch (const std::exception& e) {
+        logger->error("not starting: {}", e.what());
+        logger->flush();
+        return kServiceExitCannotStart;
+    }
+    context.attach(&*watchdog, logger);
+    context.report(SERVICE_RUNNING);
+    DWORD code = 0;
+    try {
+        watchdog->run();
+    } catch (const std::exception& e) {
+        logger->error("stopped on an unexpected error: {}", e.what());
+        code = kServiceExitFailed;
+    }
+    context.attach(nullptr, nullptr);
+    watchdog.reset();
+    logger->flush();
+    return code;
+}
+
+void WINAPI service_main(DWORD, LPWSTR*) {
+    ServiceContext& context = *g_context;
+    if (!context.register_handler()) return;  // no handle: nothing to report to
+    context.report(SERVICE_START_PENDING, kStartWaitHintMs);
+    const DWORD code = serve(context);
+    context.report(SERVICE_STOPPED, 0, code);
+}
+
+}  // namespace
+
+int run_service(const CliOptions& options, std::ostream& err) {
+    ServiceContext context(options);
+    g_context = &context;
+    std::wstring name = kServiceName;  // the table wants a writable string
+    const SERVICE_TABLE_ENTRYW table[] = {{name.data(), service_main}, {nullptr, nullptr}};
+    const BOOL ok = StartServiceCtrlDispatcherW(table);
+    const DWORD error = ok ? NO_ERROR : GetLastError();
+    g_context = nullptr;
+    if (error == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
+        err << "permwatch: 'run' is started by the service control manager; use 'run --console' "
+               "to run in this console\n";
+        return 2;
+    }
+    if (error != NO_ERROR) {
+        err << "permwatch: " << describe("connecting to the service control manager", error)
+            << "\n";
+        return 2;
+    }
+    return 0;
+}
+
+}  // namespace permwatch::win
