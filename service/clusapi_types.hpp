@@ -83,6 +83,9 @@ inline constexpr DWORD kCtlResourceGetRegistryCheckpoints = 0x010000A9;
 inline constexpr DWORD kErrorClusterNodeNotFound = 5042;  // ERROR_CLUSTER_NODE_NOT_FOUND
 
 // Function pointer types, exactly the documented signatures (WINAPI).
+using GetNodeClusterStateFn = DWORD(WINAPI*)(LPCWSTR lpszNodeName, LPDWORD pdwClusterState);
+// NODE_CLUSTER_STATE: the Cluster service is installed, configured and running.
+inline constexpr DWORD kClusterStateRunning = 0x13;
 using OpenClusterFn = HCluster(WINAPI*)(LPCWSTR lpszClusterName);
 using CloseClusterFn = BOOL(WINAPI*)(HCluster hCluster);
 using GetClusterInformationFn = DWORD(WINAPI*)(HCluster hCluster, LPWSTR lpszClusterName,

@@ -31,6 +31,7 @@ bool same_name(const std::wstring& a, const std::wstring& b) {
 
 struct Win32Cluster::Api {
     HMODULE module = nullptr;
+    clus::GetNodeClusterStateFn GetNodeClusterState = nullptr;
     clus::OpenClusterFn OpenCluster = nullptr;
     clus::CloseClusterFn CloseCluster = nullptr;
     clus::GetClusterInformationFn GetClusterInformation = nullptr;
@@ -277,6 +278,7 @@ bool Win32Cluster::load_api() {
     auto api = std::make_shared<Api>();
     api->module = module;
 #define PW_LOAD(name) api->name = load<decltype(api->name)>(module, #name)
+    PW_LOAD(GetNodeClusterState);
     PW_LOAD(OpenCluster);
     PW_LOAD(CloseCluster);
     PW_LOAD(GetClusterInformation);
@@ -318,6 +320,24 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
     disconnect();
     std::lock_guard lock(mutex_);
     if (!load_api()) return false;
+    // Ask first whether the Cluster service runs on this node, and call
+    // nothing else when it does not: that is the documented check, and Wine's
+    // own clusapi.dll implements only it, OpenCluster and CloseCluster (every
+    // other export is a stub that raises an exception when called).
+    DWORD state = 0;
+    if (!api_->GetNodeClusterState) {
+        why_ = "clusapi.dll has no GetNodeClusterState";
+        return false;
+    }
+    if (const DWORD rc = api_->GetNodeClusterState(nullptr, &state); rc != ERROR_SUCCESS) {
+        why_ = describe("asking whether the Cluster service runs", rc);
+        return false;
+    }
+    if (state != clus::kClusterStateRunning) {
+        why_ =
+            "the Cluster service is not running on this node (state " + std::to_string(state) + ")";
+        return false;
+    }
     auto s = std::make_shared<Session>();
     s->api = api_;
     s->cluster = api_->OpenCluster(nullptr);

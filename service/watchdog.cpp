@@ -26,6 +26,8 @@ std::optional<std::filesystem::file_time_type> stamp_of(const std::string& path)
 
 // How often the config file is looked at for changes: cheap (one stat).
 constexpr auto config_poll = std::chrono::seconds(2);
+// How often a node without a reachable cluster tries again.
+constexpr auto cluster_retry = std::chrono::seconds(30);
 
 }  // namespace
 
@@ -36,9 +38,11 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
       alerts_(alerts),
       journal_(expand_environment(config.journal)),
       engine_(config, {registry_, accounts_, journal_, alerts_, clock_}),
+      failover_(engine_, cluster_, *this, alerts_, clock_),
       sweep_timer_(io_),
       due_timer_(io_),
       config_timer_(io_),
+      cluster_timer_(io_),
       config_stamp_(stamp_of(config_path_)) {
     for (const std::string& w : journal_.warnings()) {
         logger_->warn("journal {}: {}", journal_.path(), w);
@@ -46,6 +50,7 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
 }
 
 Watchdog::~Watchdog() {
+    cluster_.disconnect();
     if (watcher_) watcher_->stop();
 }
 
@@ -73,7 +78,11 @@ void Watchdog::run() {
     arm_sweep();
     arm_due();
     arm_config_watch();
+    connect_cluster();
+    start_pipe();
     io_.run();
+    pipe_.reset();
+    cluster_.disconnect();
     watcher_->stop();
     alerts_.raise(EventId::service_stopped, {});
 }
@@ -83,6 +92,8 @@ void Watchdog::stop() {
         sweep_timer_.cancel();
         due_timer_.cancel();
         config_timer_.cancel();
+        cluster_timer_.cancel();
+        if (pipe_) pipe_->stop();
         io_.stop();
     });
 }
@@ -129,6 +140,53 @@ void Watchdog::arm_config_watch() {
     });
 }
 
+void Watchdog::start_pipe() {
+    const std::string name = engine_.config().pipe;
+    pipe_ = std::make_unique<PipeServer>(io_, name, [this](const std::string& line, bool is_admin) {
+        std::string reply = handle_pipe_request(line, is_admin, *this);
+        arm_due();
+        return reply;
+    });
+    try {
+        pipe_->start();
+        logger_->info("status pipe \\\\.\\pipe\\{}", name);
+    } catch (const Win32Error& e) {
+        // The watchdog's job does not depend on the pipe: keep guarding keys.
+        pipe_.reset();
+        logger_->error("status pipe \\\\.\\pipe\\{} not served: {}", name, e.what());
+    }
+}
+
+void Watchdog::connect_cluster() {
+    const bool up = cluster_.connect([this](const ClusterEvent& event) {
+        // On the adapter's thread: the failover sequence runs on ours.
+        boost::asio::post(io_, [this, event] { on_cluster_event(event); });
+    });
+    if (up) {
+        logger_->info("cluster {}: node {}, notifications {}", cluster_.cluster_name(),
+                      cluster_.node_name(), cluster_.notify_api());
+        failover_.connected();
+        arm_due();
+        return;
+    }
+    // Standalone (no Cluster service, or not reachable now): try again later.
+    cluster_timer_.expires_after(cluster_retry);
+    cluster_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) connect_cluster();
+    });
+}
+
+void Watchdog::on_cluster_event(const ClusterEvent& event) {
+    failover_.on_event(event);
+    arm_due();
+    if (event.kind == ClusterEvent::Kind::connection_lost) {
+        // The notification thread has ended: subscribe again (a full resync
+        // has just been done by the coordinator).
+        cluster_.disconnect();
+        connect_cluster();
+    }
+}
+
 std::optional<std::string> Watchdog::reload() {
     std::ostringstream problems;
     std::optional<Config> next = load_config_file(config_path_, problems);
@@ -155,6 +213,13 @@ std::optional<std::string> Watchdog::reload() {
 nlohmann::ordered_json Watchdog::status() {
     const Config& c = engine_.config();
     nlohmann::ordered_json engine = engine_.status_json();
+    nlohmann::ordered_json keys = engine["keys"];
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        const auto c = failover_.checkpoint_of(i);
+        keys[i]["checkpoint"] =
+            c ? nlohmann::ordered_json{{"resource", c->resource}, {"group", c->group}}
+              : nlohmann::ordered_json(nullptr);
+    }
     return {{"version", PERMWATCH_VERSION},
             {"mode", to_string(c.mode)},
             {"config",

@@ -16,10 +16,13 @@
 
 #include "core/config.hpp"
 #include "core/engine.hpp"
+#include "core/failover.hpp"
 #include "core/pipe_protocol.hpp"
 #include "service/accounts_adapter.hpp"
+#include "service/cluster_adapter.hpp"
 #include "service/file_journal.hpp"
 #include "service/log_alerts.hpp"
+#include "service/pipe_server.hpp"
 #include "service/registry_adapter.hpp"
 #include "service/registry_watcher.hpp"
 
@@ -56,6 +59,9 @@ private:
     void arm_sweep();
     void arm_due();
     void arm_config_watch();
+    void connect_cluster();
+    void start_pipe();
+    void on_cluster_event(const ClusterEvent& event);
 
     std::string config_path_;
     std::shared_ptr<spdlog::logger> logger_;
@@ -65,12 +71,16 @@ private:
     FileJournal journal_;
     SystemClock clock_;
     Engine engine_;
+    Win32Cluster cluster_;
+    FailoverCoordinator failover_;
     boost::asio::io_context io_;
     boost::asio::steady_timer sweep_timer_;
     boost::asio::steady_timer due_timer_;
     boost::asio::steady_timer config_timer_;
+    boost::asio::steady_timer cluster_timer_;
     std::optional<std::filesystem::file_time_type> config_stamp_;
     std::unique_ptr<RegistryWatcher> watcher_;
+    std::unique_ptr<PipeServer> pipe_;
 };
 
 }  // namespace permwatch::win
