@@ -12,6 +12,7 @@
 #include "service/registry_adapter.hpp"
 #include "service/service_install.hpp"
 #include "service/service_main.hpp"
+#include "service/status_client.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -194,6 +195,7 @@ std::optional<int> Win32LiveCommands::run(const CliOptions& o, std::ostream& out
     if (o.command == "run") return run_service(o, err);
     if (o.command == "install") return install_service(o, out, err);
     if (o.command == "uninstall") return uninstall_service(out, err);
+    if (o.command == "status") return run_status(o, out, err);
     return std::nullopt;
 }
 
