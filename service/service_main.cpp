@@ -40,6 +40,9 @@ public:
     // Reports a state; the checkpoint counts up while pending.
     void report(DWORD state, DWORD wait_hint_ms = 0, DWORD exit_code = 0) {
         std::lock_guard lock(status_mutex_);
+        // A stop request racing the watchdog's own end must not report
+        // STOP_PENDING after STOPPED.
+        if (status_.dwCurrentState == SERVICE_STOPPED) return;
         status_.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
         status_.dwCurrentState = state;
         status_.dwControlsAccepted =
