@@ -215,10 +215,10 @@ nlohmann::ordered_json Watchdog::status() {
     nlohmann::ordered_json engine = engine_.status_json();
     nlohmann::ordered_json keys = engine["keys"];
     for (std::size_t i = 0; i < keys.size(); ++i) {
-        const auto c = failover_.checkpoint_of(i);
+        const auto cp = failover_.checkpoint_of(i);
         keys[i]["checkpoint"] =
-            c ? nlohmann::ordered_json{{"resource", c->resource}, {"group", c->group}}
-              : nlohmann::ordered_json(nullptr);
+            cp ? nlohmann::ordered_json{{"resource", cp->resource}, {"group", cp->group}}
+               : nlohmann::ordered_json(nullptr);
     }
     return {{"version", PERMWATCH_VERSION},
             {"mode", to_string(c.mode)},
@@ -228,12 +228,8 @@ nlohmann::ordered_json Watchdog::status() {
               {"sweep_interval_s", c.sweep_interval_s},
               {"debounce_ms", c.debounce_ms},
               {"journal", journal_.path()}}},
-            {"keys", engine["keys"]},
-            {"cluster",
-             {{"available", false},
-              {"node", nullptr},
-              {"last_event", nullptr},
-              {"failovers_prepared", 0}}},
+            {"keys", keys},
+            {"cluster", failover_.status()},
             {"counters", engine["counters"]},
             {"open_key_handles", KeyHandle::open_count()}};
 }
