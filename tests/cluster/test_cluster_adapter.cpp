@@ -26,80 +26,13 @@
 
 #include "service/cluster_adapter.hpp"
 #include "service/win32_error.hpp"
+#include "tests/cluster/cluster_test_support.hpp"
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
 namespace {
 
 using Kind = ClusterEvent::Kind;
-
-std::filesystem::path exe_dir() {
-    wchar_t buf[MAX_PATH] = {};
-    GetModuleFileNameW(nullptr, buf, MAX_PATH);
-    return std::filesystem::path(buf).parent_path();
-}
-
-std::string current_user_sid() {
-    HANDLE token = nullptr;
-    OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token);
-    DWORD size = 0;
-    GetTokenInformation(token, TokenUser, nullptr, 0, &size);
-    std::vector<BYTE> buf(size);
-    std::string out;
-    if (GetTokenInformation(token, TokenUser, buf.data(), size, &size)) {
-        wchar_t* text = nullptr;
-        if (ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buf.data())->User.Sid, &text)) {
-            out = win::narrow(text);
-            LocalFree(text);
-        }
-    }
-    CloseHandle(token);
-    return out;
-}
-
-struct SimRun {
-    DWORD code = 0;
-    std::string out;
-};
-
-// Runs clussim.exe with `args`, waits for it, returns its exit code and stdout.
-SimRun clussim(const std::vector<std::string>& args) {
-    std::wstring cmd = L"\"" + (exe_dir() / "clussim.exe").wstring() + L"\"";
-    for (const auto& a : args) cmd += L" \"" + win::widen(a) + L"\"";
-    SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
-    HANDLE read = nullptr;
-    HANDLE write = nullptr;
-    SimRun run;
-    if (!CreatePipe(&read, &write, &sa, 0)) {
-        run.code = 999;
-        return run;
-    }
-    SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
-    STARTUPINFOW si{};
-    si.cb = sizeof si;
-    si.dwFlags = STARTF_USESTDHANDLES;
-    si.hStdOutput = write;
-    si.hStdError = write;
-    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    PROCESS_INFORMATION pi{};
-    const BOOL started =
-        CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
-    CloseHandle(write);
-    if (!started) {
-        CloseHandle(read);
-        run.code = 998;
-        return run;
-    }
-    char buf[4096];
-    DWORD got = 0;
-    while (ReadFile(read, buf, sizeof buf, &got, nullptr) && got > 0) run.out.append(buf, got);
-    CloseHandle(read);
-    WaitForSingleObject(pi.hProcess, 60000);
-    GetExitCodeProcess(pi.hProcess, &run.code);
-    CloseHandle(pi.hProcess);
-    CloseHandle(pi.hThread);
-    return run;
-}
 
 // Events from the adapter's thread, waited for with a generous bound.
 class Events {
