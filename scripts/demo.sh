@@ -4,7 +4,11 @@
 #   1. the offline check of the KB Q192493 example (the broken MSExchangeES key);
 #   2. the live watchdog: the key as Exchange 5.5 Setup left it, repaired at
 #      start, sabotaged while PermWatch runs and repaired again, the journal,
-#      a clean stop.
+#      a clean stop;
+#   3. a failover on the simulated cluster (tests/fakes: a project-built
+#      clusapi.dll and clussim.exe standing in for ClusSvc, which Wine cannot
+#      run): with PermWatch the checkpoint restore succeeds, without it the
+#      restore fails as in KB Q192493 (ClusSvc event 1024).
 # Idempotent; does its own set-up (packages, build, prefix). Ends with one
 # verdict line.
 set -euo pipefail
@@ -17,10 +21,15 @@ fail() { printf '\nVERDICT: FAILED - %s\n' "$*"; exit 1; }
 say "set-up: packages and the Windows build (MinGW-w64)"
 bash scripts/setup.sh >/dev/null
 cmake --preset windows-cross >/dev/null
-cmake --build --preset windows-cross --target permwatch demo_actor >/dev/null
+cmake --build --preset windows-cross --target permwatch demo_actor clussim fake_clusapi >/dev/null
 BIN="$ROOT/build/windows-cross"
 PW="$BIN/service/permwatch.exe"
 ACTOR="$BIN/tests/demo_actor.exe"
+# Act 3 runs PermWatch beside the fake clusapi.dll, in a folder of its own so
+# no other run of permwatch.exe picks the fake up.
+CLUSTER_BIN="$ROOT/build/demo/cluster-bin"
+mkdir -p "$CLUSTER_BIN"
+cp "$PW" "$BIN/tests/fakes/bin/clusapi.dll" "$BIN/tests/fakes/bin/clussim.exe" "$CLUSTER_BIN/"
 
 export PERMWATCH_WINEPREFIX="$ROOT/build/demo/wineprefix"
 # shellcheck source=scripts/wine-env.sh
@@ -108,6 +117,45 @@ grep '\[1001\]' "$LOG" || fail "no clean-stop line"
 [ "$rc" -eq 0 ] || fail "run --console exited $rc"
 
 wine "$PW" check --config 'C:\PermWatchDemo\permwatch.json' >/dev/null ||
-  fail "the key is not compliant after the demo"
+  fail "the key is not compliant after act 2"
 repairs=$(grep -c '"reason":"drift"' "$DEMO/journal.jsonl")
-printf '\nVERDICT: OK - KB Q192493 key repaired at start and after sabotage (%s journaled repairs), clean stop\n' "$repairs"
+
+say "act 3: failover on a simulated two-node cluster (NODE2 active, NODE1 = this node, passive)"
+export WINEDLLOVERRIDES="$WINEDLLOVERRIDES;clusapi=n"
+SIM="$CLUSTER_BIN/clussim.exe"
+SA_SID=$(wine "$ACTOR" user-sid | tr -d '\r')
+wine "$SIM" teardown >/dev/null 2>&1 || true
+# The checkpoint is saved on the active node with the key as it should be.
+wine "$SIM" setup --node NODE1 --other-node NODE2 --group "Exchange Group" --owner NODE2 \
+  --resource "Exchange Event Service" --checkpoint "$KEY" --account "$SA_SID" >/dev/null
+FAILOVER_LOG="$DEMO/failover.log"
+set -m
+wine "$CLUSTER_BIN/permwatch.exe" run --console --config 'C:\PermWatchDemo\permwatch.json' 2>"$FAILOVER_LOG" &
+WATCHDOG_PID=$!
+set +m
+LOG="$FAILOVER_LOG"
+wait_for 'cluster ' 1 20 || { cat "$LOG"; fail "PermWatch did not connect to the simulated cluster"; }
+grep 'cluster ' "$LOG" | head -n 1
+wine "$ACTOR" set-dacl "$KEY" "$SETUP_DACL"
+echo "sabotaged on the passive node: $(wine "$ACTOR" get-dacl "$KEY")"
+set +e
+wine "$SIM" failover --to NODE1 --grace-ms 500 | tee "$DEMO/failover-saved.txt"
+saved_rc=${PIPESTATUS[0]}
+set -e
+wait_for '\[3000\]' 1 10 && grep -E '\[3000\]|\[3001\]' "$LOG" | head -n 2
+kill -INT "$WATCHDOG_PID"; wait "$WATCHDOG_PID" 2>/dev/null || true; WATCHDOG_PID=""
+[ "$saved_rc" -eq 0 ] || fail "the failover with PermWatch running did not restore the checkpoint"
+echo "FAILOVER SAVED: PermWatch repaired the key before the restore; the resource came online"
+
+say "the same failover without PermWatch"
+wine "$SIM" move-away --to NODE2 >/dev/null
+wine "$ACTOR" set-dacl "$KEY" "$SETUP_DACL"
+set +e
+wine "$SIM" failover --to NODE1 --grace-ms 500 | tee "$DEMO/failover-lost.txt"
+lost_rc=${PIPESTATUS[0]}
+set -e
+wine "$SIM" teardown >/dev/null
+[ "$lost_rc" -eq 1 ] || fail "the failover without PermWatch should have failed its restore"
+echo "FAILOVER LOST: the restore failed (ClusSvc event 1024) and the resource stayed offline, as in KB Q192493"
+
+printf '\nVERDICT: OK - key repaired at start and after sabotage (%s journaled repairs), failover saved with PermWatch and lost without it\n' "$repairs"

@@ -5,8 +5,9 @@
 //   demo_actor get-dacl KEY
 //   demo_actor create-service NAME ACCOUNT
 //   demo_actor delete-service NAME
-#include <windows.h>
+//   demo_actor user-sid                 (the SID this process runs as)
 #include <sddl.h>
+#include <windows.h>
 
 #include <cstdio>
 #include <string>
@@ -52,9 +53,8 @@ int get_dacl(const char* key_name) {
     DWORD size = sizeof buf;
     wchar_t* text = nullptr;
     if (RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, buf, &size) == ERROR_SUCCESS &&
-        ConvertSecurityDescriptorToStringSecurityDescriptorW(buf, SDDL_REVISION_1,
-                                                             DACL_SECURITY_INFORMATION, &text,
-                                                             nullptr)) {
+        ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            buf, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr)) {
         std::printf("%ls\n", text);
         LocalFree(text);
     }
@@ -70,11 +70,11 @@ int create_service(const char* name, const char* account) {
         CloseServiceHandle(old);
     }
     const bool system = std::string(account) == "LocalSystem";
-    SC_HANDLE svc = CreateServiceW(scm, widen(name).c_str(), widen(name).c_str(), SERVICE_ALL_ACCESS,
-                                   SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START,
-                                   SERVICE_ERROR_NORMAL, L"C:\\windows\\system32\\notepad.exe",
-                                   nullptr, nullptr, nullptr,
-                                   system ? nullptr : widen(account).c_str(), system ? nullptr : L"");
+    SC_HANDLE svc =
+        CreateServiceW(scm, widen(name).c_str(), widen(name).c_str(), SERVICE_ALL_ACCESS,
+                       SERVICE_WIN32_OWN_PROCESS, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
+                       L"C:\\windows\\system32\\notepad.exe", nullptr, nullptr, nullptr,
+                       system ? nullptr : widen(account).c_str(), system ? nullptr : L"");
     if (!svc) std::fprintf(stderr, "demo_actor: create service %s: %lu\n", name, GetLastError());
     if (svc) CloseServiceHandle(svc);
     CloseServiceHandle(scm);
@@ -93,6 +93,21 @@ int delete_service(const char* name) {
     return 0;
 }
 
+int user_sid() {
+    HANDLE token = nullptr;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return 1;
+    char buf[256];
+    DWORD size = sizeof buf;
+    wchar_t* text = nullptr;
+    const bool ok = GetTokenInformation(token, TokenUser, buf, size, &size) &&
+                    ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buf)->User.Sid, &text);
+    CloseHandle(token);
+    if (!ok) return 1;
+    std::printf("%ls\n", text);
+    LocalFree(text);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,6 +116,9 @@ int main(int argc, char** argv) {
     if (cmd == "get-dacl" && argc == 3) return get_dacl(argv[2]);
     if (cmd == "create-service" && argc == 4) return create_service(argv[2], argv[3]);
     if (cmd == "delete-service" && argc == 3) return delete_service(argv[2]);
-    std::fprintf(stderr, "usage: demo_actor set-dacl KEY SDDL | get-dacl KEY | create-service NAME ACCOUNT | delete-service NAME\n");
+    if (cmd == "user-sid" && argc == 2) return user_sid();
+    std::fprintf(stderr,
+                 "usage: demo_actor set-dacl KEY SDDL | get-dacl KEY | create-service NAME ACCOUNT "
+                 "| delete-service NAME | user-sid\n");
     return 2;
 }
