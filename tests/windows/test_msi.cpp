@@ -1,0 +1,270 @@
+// The MSI under Wine: <build>/installer/permwatch.msi (target `msi`, wixl)
+// installed and removed with Wine's msiexec, checked with plain Win32 calls.
+//
+// Stand-ins, and why (docs/testing.md (m)): Wine's msi.dll runs the same
+// tables (InstallServices, StartServices, NeverOverwrite, Permanent) that
+// Windows Installer runs, but it is not Windows Installer: the upgrade of an
+// installed product by a newer one (MajorUpgrade) is not exercised, because
+// the build makes one MSI; a reinstall of the same MSI (/i again, /fa) is.
+#include <gtest/gtest.h>
+
+#include <windows.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace permwatch {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr const wchar_t* kEventSourceKey =
+    L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PermWatch";
+
+fs::path self_dir() {
+    wchar_t self[MAX_PATH];
+    const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
+    return fs::path(std::wstring(self, n)).parent_path();
+}
+
+// <build>/tests/windows_tests.exe -> <build>/installer/permwatch.msi
+fs::path msi_path() { return self_dir().parent_path() / L"installer" / L"permwatch.msi"; }
+
+fs::path known_dir(const wchar_t* variable) {
+    wchar_t value[MAX_PATH];
+    const DWORD n = GetEnvironmentVariableW(variable, value, MAX_PATH);
+    return n > 0 && n < MAX_PATH ? fs::path(std::wstring(value, n)) : fs::path();
+}
+fs::path program_files_dir() { return known_dir(L"ProgramFiles") / L"PermWatch"; }
+fs::path program_data_dir() { return known_dir(L"ProgramData") / L"PermWatch"; }
+
+struct Exec {
+    DWORD exit_code = 0xFFFFFFFF;
+    std::chrono::milliseconds took{};
+};
+
+// msiexec with `args`; waits up to 60 s.
+Exec msiexec(const std::wstring& args) {
+    Exec r;
+    std::wstring line = L"msiexec.exe " + args;
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    const auto start = Clock::now();
+    if (!CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr, &si,
+                        &pi)) {
+        return r;
+    }
+    if (WaitForSingleObject(pi.hProcess, 60'000) == WAIT_OBJECT_0)
+        GetExitCodeProcess(pi.hProcess, &r.exit_code);
+    r.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    return r;
+}
+
+std::wstring quoted_msi() { return L"\"" + msi_path().wstring() + L"\""; }
+
+struct ScCloser {
+    void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
+};
+using ScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScCloser>;
+
+ScHandle open_scm() { return ScHandle(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS)); }
+
+ScHandle open_service(const ScHandle& scm) {
+    return ScHandle(scm ? OpenServiceW(scm.get(), L"PermWatch", SERVICE_ALL_ACCESS) : nullptr);
+}
+
+bool service_exists() { return open_service(open_scm()) != nullptr; }
+
+DWORD state_of(const ScHandle& service) {
+    SERVICE_STATUS status{};
+    return QueryServiceStatus(service.get(), &status) ? status.dwCurrentState : 0;
+}
+
+// Polls QueryServiceStatus until `state`; nullopt after `limit`.
+std::optional<std::chrono::milliseconds> wait_for_state(const ScHandle& service, DWORD state,
+                                                        std::chrono::milliseconds limit) {
+    const auto start = Clock::now();
+    while (Clock::now() - start < limit) {
+        if (state_of(service) == state)
+            return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+        std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
+}
+
+struct Config {
+    std::wstring binary_path;
+    DWORD start_type = 0;
+};
+
+Config query_config(const ScHandle& service) {
+    DWORD need = 0;
+    QueryServiceConfigW(service.get(), nullptr, 0, &need);
+    std::vector<BYTE> buffer(need);
+    auto* c = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
+    if (!QueryServiceConfigW(service.get(), c, need, &need)) return {};
+    return {c->lpBinaryPathName ? c->lpBinaryPathName : L"", c->dwStartType};
+}
+
+bool event_source_exists() {
+    HKEY key = nullptr;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, kEventSourceKey, 0, KEY_READ | KEY_WOW64_64KEY, &key) !=
+        ERROR_SUCCESS) {
+        return false;
+    }
+    RegCloseKey(key);
+    return true;
+}
+
+std::string read_file(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string win_text(const std::wstring& text) {
+    std::string out;
+    for (const wchar_t c : text) out += c < 128 ? static_cast<char>(c) : '?';
+    return out;
+}
+
+void print_measured(const char* what, const Exec& r) {
+    std::cout << "[ measured ] " << what << ": " << r.took.count() << " ms, exit " << r.exit_code
+              << "\n";
+}
+
+// No PermWatch product, service, event source or files: msiexec /x first,
+// then plain Win32 calls for whatever a failed run left behind. The SCM
+// starts an installed auto-start service at the next rig_start.
+void remove_everything() {
+    if (fs::exists(msi_path())) msiexec(L"/x " + quoted_msi() + L" /qn");
+    if (const ScHandle scm = open_scm()) {
+        if (const ScHandle service = open_service(scm)) {
+            SERVICE_STATUS status{};
+            ControlService(service.get(), SERVICE_CONTROL_STOP, &status);
+            wait_for_state(service, SERVICE_STOPPED, 10s);
+            DeleteService(service.get());
+        }
+    }
+    RegDeleteKeyExW(HKEY_LOCAL_MACHINE, kEventSourceKey, KEY_WOW64_64KEY, 0);
+    std::error_code ec;
+    fs::remove_all(program_files_dir(), ec);
+    fs::remove_all(program_data_dir(), ec);
+}
+
+class Msi : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(fs::exists(msi_path()))
+            << msi_path().string() << " is missing: build the msi target (needs wixl, msibuild)";
+        remove_everything();
+        ASSERT_FALSE(service_exists());
+    }
+    void TearDown() override { remove_everything(); }
+
+    // msiexec /i, then the service is RUNNING.
+    void install() {
+        const Exec r = msiexec(L"/i " + quoted_msi() + L" /qn");
+        print_measured("msiexec /i /qn", r);
+        ASSERT_EQ(r.exit_code, 0u);
+        const ScHandle service = open_service(open_scm());
+        ASSERT_TRUE(service) << "no service PermWatch after msiexec /i";
+        const auto running = wait_for_state(service, SERVICE_RUNNING, 15s);
+        ASSERT_TRUE(running) << "state " << state_of(service);
+        std::cout << "[ measured ] RUNNING " << running->count() << " ms after msiexec returned\n";
+    }
+
+    void uninstall() {
+        const Exec r = msiexec(L"/x " + quoted_msi() + L" /qn");
+        print_measured("msiexec /x /qn", r);
+        ASSERT_EQ(r.exit_code, 0u);
+    }
+
+    fs::path config() const { return program_data_dir() / L"permwatch.json"; }
+    fs::path journal() const { return program_data_dir() / L"journal.jsonl"; }
+};
+
+TEST_F(Msi, InstallStartsTheServiceUninstallRemovesItAndKeepsConfigAndJournal) {
+    ASSERT_NO_FATAL_FAILURE(install());
+
+    const fs::path exe = program_files_dir() / L"permwatch.exe";
+    EXPECT_TRUE(fs::exists(exe)) << exe.string();
+    EXPECT_TRUE(fs::exists(program_files_dir() / L"permwatch.json"));
+    EXPECT_TRUE(fs::exists(config())) << config().string();
+    EXPECT_EQ(read_file(config()),
+              read_file(fs::path(PERMWATCH_SOURCE_DIR) / "config" / "permwatch.json"));
+    EXPECT_TRUE(event_source_exists());
+    {
+        const ScHandle service = open_service(open_scm());
+        const Config c = query_config(service);
+        EXPECT_EQ(c.start_type, static_cast<DWORD>(SERVICE_AUTO_START));
+        // Windows Installer quotes the image path; Wine's msi.dll does not
+        // (docs/testing.md (m)), and Wine's SCM starts it all the same.
+        const std::wstring args = L" run --config \"" + config().wstring() + L"\"";
+        EXPECT_TRUE(c.binary_path == L"\"" + exe.wstring() + L"\"" + args ||
+                    c.binary_path == exe.wstring() + args)
+            << win_text(c.binary_path);
+    }
+
+    // The journal is the service's; the installer must leave it alone.
+    if (!fs::exists(journal())) std::ofstream(journal()) << "{\"written_by\":\"test_msi\"}\n";
+    const std::string journal_before = read_file(journal());
+
+    ASSERT_NO_FATAL_FAILURE(uninstall());
+    EXPECT_FALSE(service_exists());
+    EXPECT_FALSE(fs::exists(exe));
+    EXPECT_FALSE(event_source_exists());
+    EXPECT_TRUE(fs::exists(config())) << "Permanent: uninstall keeps the config";
+    EXPECT_EQ(read_file(journal()), journal_before);
+}
+
+TEST_F(Msi, AnEditedConfigSurvivesReinstallRepairAndUninstall) {
+    ASSERT_NO_FATAL_FAILURE(install());
+
+    // An administrator's edit, still a valid config.
+    std::string text = read_file(config());
+    const auto at = text.find("\"sweep_interval_s\": 60");
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, 22, "\"sweep_interval_s\": 61");
+    std::ofstream(config(), std::ios::binary | std::ios::trunc) << text;
+
+    // Same MSI again: maintenance mode, nothing to do.
+    Exec r = msiexec(L"/i " + quoted_msi() + L" /qn");
+    print_measured("msiexec /i again", r);
+    EXPECT_EQ(r.exit_code, 0u);
+    EXPECT_EQ(read_file(config()), text);
+
+    // Repair, reinstalling every file even if present (= /fa, which Wine's
+    // msiexec accepts only with a product code): NeverOverwrite keeps the edit.
+    r = msiexec(L"/i " + quoted_msi() + L" REINSTALL=ALL REINSTALLMODE=amus /qn");
+    print_measured("msiexec /i REINSTALL=ALL REINSTALLMODE=amus", r);
+    EXPECT_EQ(r.exit_code, 0u);
+    EXPECT_EQ(read_file(config()), text);
+    {
+        const ScHandle service = open_service(open_scm());
+        ASSERT_TRUE(service);
+        EXPECT_TRUE(wait_for_state(service, SERVICE_RUNNING, 15s)) << "state " << state_of(service);
+    }
+
+    ASSERT_NO_FATAL_FAILURE(uninstall());
+    EXPECT_FALSE(service_exists());
+    EXPECT_EQ(read_file(config()), text);
+}
+
+}  // namespace
+}  // namespace permwatch
