@@ -6,8 +6,9 @@
 // account's access or a process holds a handle inside the subtree.
 #pragma once
 
-#include <sddl.h>
 #include <windows.h>
+// sddl.h needs windows.h first
+#include <sddl.h>
 
 #include <filesystem>
 #include <string>

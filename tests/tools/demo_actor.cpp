@@ -6,8 +6,9 @@
 //   demo_actor create-service NAME ACCOUNT
 //   demo_actor delete-service NAME
 //   demo_actor user-sid                 (the SID this process runs as)
-#include <sddl.h>
 #include <windows.h>
+// sddl.h needs windows.h first
+#include <sddl.h>
 
 #include <cstdio>
 #include <string>

@@ -4,8 +4,9 @@
 // under test).
 #pragma once
 
-#include <sddl.h>
 #include <windows.h>
+// sddl.h needs windows.h first
+#include <sddl.h>
 
 #include <filesystem>
 #include <string>
