@@ -10,6 +10,61 @@
 
 namespace permwatch::win {
 
+namespace {
+
+// One call for the usual descriptor (a registry key's is a few hundred
+// bytes), more only when it is larger; it can grow between calls, so ask
+// again until it fits.
+LONG get_key_security(const KeyHandle& key, SECURITY_INFORMATION what,
+                      std::vector<unsigned char>& buf) {
+    buf.resize(1024);
+    DWORD size = static_cast<DWORD>(buf.size());
+    LONG rc = RegGetKeySecurity(key.get(), what, buf.data(), &size);
+    while (rc == ERROR_INSUFFICIENT_BUFFER) {
+        buf.resize(size);
+        rc = RegGetKeySecurity(key.get(), what, buf.data(), &size);
+    }
+    return rc;
+}
+
+SECURITY_DESCRIPTOR_CONTROL wanted_control(const Acl& dacl) {
+    return (dacl.is_protected ? SE_DACL_PROTECTED : 0) |
+           (dacl.auto_inherited ? SE_DACL_AUTO_INHERITED : 0) |
+           (dacl.auto_inherit_required ? SE_DACL_AUTO_INHERIT_REQ : 0);
+}
+
+KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
+                             std::vector<unsigned char>& acl) {
+    constexpr SECURITY_DESCRIPTOR_CONTROL bits =
+        SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED | SE_DACL_AUTO_INHERIT_REQ;
+    const SECURITY_DESCRIPTOR_CONTROL wanted = wanted_control(dacl);
+    if (wanted == 0) return {};
+    std::vector<unsigned char> now;
+    LONG rc = get_key_security(key, DACL_SECURITY_INFORMATION, now);
+    if (rc != ERROR_SUCCESS)
+        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
+    SECURITY_DESCRIPTOR_CONTROL control = 0;
+    DWORD revision = 0;
+    GetSecurityDescriptorControl(now.data(), &control, &revision);
+    // Only flags that were asked for and did not land are put back; a flag
+    // Windows added itself (AI after merging inheritance) is left alone.
+    if ((control & wanted) == wanted) return {};
+    SECURITY_DESCRIPTOR sd;
+    if (!InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
+        !SetSecurityDescriptorDacl(&sd, TRUE, reinterpret_cast<PACL>(acl.data()), FALSE) ||
+        !SetSecurityDescriptorControl(
+            &sd, bits, static_cast<SECURITY_DESCRIPTOR_CONTROL>((control & bits) | wanted))) {
+        const DWORD err = GetLastError();
+        return {false, err, error_text(err)};
+    }
+    rc = RegSetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, &sd);
+    if (rc != ERROR_SUCCESS)
+        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
+    return {};
+}
+
+}  // namespace
+
 KeyRead Win32Registry::read(const std::string& path) {
     KeyHandle key;
     LONG rc = open_key(path, READ_CONTROL, key);
@@ -24,14 +79,8 @@ KeyRead Win32Registry::read(const std::string& path) {
     }
     const SECURITY_INFORMATION what =
         OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
-    DWORD size = 0;
-    rc = RegGetKeySecurity(key.get(), what, nullptr, &size);
     std::vector<unsigned char> buf;
-    // The descriptor can grow between the two calls: ask again until it fits.
-    while (rc == ERROR_INSUFFICIENT_BUFFER) {
-        buf.resize(size);
-        rc = RegGetKeySecurity(key.get(), what, buf.data(), &size);
-    }
+    rc = get_key_security(key, what, buf);
     if (rc == ERROR_KEY_DELETED)
         return {KeyRead::Status::missing, {}, "the key " + path + " was deleted"};
     if (rc != ERROR_SUCCESS) {
@@ -45,43 +94,6 @@ KeyRead Win32Registry::read(const std::string& path) {
         return {KeyRead::Status::error, {}, path + ": " + e.what()};
     }
 }
-
-namespace {
-
-SECURITY_DESCRIPTOR_CONTROL wanted_control(const Acl& dacl) {
-    return (dacl.is_protected ? SE_DACL_PROTECTED : 0) |
-           (dacl.auto_inherited ? SE_DACL_AUTO_INHERITED : 0) |
-           (dacl.auto_inherit_required ? SE_DACL_AUTO_INHERIT_REQ : 0);
-}
-
-KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
-                             std::vector<unsigned char>& acl) {
-    constexpr SECURITY_DESCRIPTOR_CONTROL bits =
-        SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED | SE_DACL_AUTO_INHERIT_REQ;
-    DWORD size = 0;
-    LONG rc = RegGetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, nullptr, &size);
-    std::vector<unsigned char> now(size);
-    rc = RegGetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, now.data(), &size);
-    if (rc != ERROR_SUCCESS)
-        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
-    SECURITY_DESCRIPTOR_CONTROL control = 0;
-    DWORD revision = 0;
-    GetSecurityDescriptorControl(now.data(), &control, &revision);
-    if ((control & bits) == wanted_control(dacl)) return {};
-    SECURITY_DESCRIPTOR sd;
-    if (!InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
-        !SetSecurityDescriptorDacl(&sd, TRUE, reinterpret_cast<PACL>(acl.data()), FALSE) ||
-        !SetSecurityDescriptorControl(&sd, bits, wanted_control(dacl))) {
-        const DWORD err = GetLastError();
-        return {false, err, error_text(err)};
-    }
-    rc = RegSetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, &sd);
-    if (rc != ERROR_SUCCESS)
-        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
-    return {};
-}
-
-}  // namespace
 
 KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
     KeyHandle key;
