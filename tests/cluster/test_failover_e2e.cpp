@@ -7,8 +7,9 @@
 // inside the subtree, so a restore only succeeds if PermWatch let go of them.
 #include <gtest/gtest.h>
 
-#include <psapi.h>
 #include <windows.h>
+// psapi.h needs windows.h first
+#include <psapi.h>
 
 #include <chrono>
 #include <fstream>
