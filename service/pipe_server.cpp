@@ -1,7 +1,8 @@
 #include "service/pipe_server.hpp"
 
-#include <sddl.h>
 #include <windows.h>
+// sddl.h needs windows.h first
+#include <sddl.h>
 
 #include <cstdlib>
 #include <exception>

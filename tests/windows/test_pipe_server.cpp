@@ -8,9 +8,10 @@
 // is_admin = false path is tested with a handler that forces it, and what
 // impersonation + CheckTokenMembership really gives is compared with the test
 // process's own token (docs/testing.md (p)).
+#include <windows.h>
+// aclapi.h and sddl.h need windows.h first
 #include <aclapi.h>
 #include <sddl.h>
-#include <windows.h>
 
 #include <atomic>
 #include <chrono>
