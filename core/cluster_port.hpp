@@ -19,12 +19,12 @@ struct Checkpoint {
 
 struct ClusterEvent {
     enum class Kind {
-        group_moving_here,         // the group's owner is becoming this node / group pending here
-        resource_online_pending,   // the checkpoint restore is about to happen on this node
-        resource_online,           // restore done: re-open, re-check
-        resource_failed,           // restore (or start) failed: re-open, re-check
-        resources_changed,         // a resource was added or deleted: rediscover checkpoints
-        connection_lost,           // notify port broke or reconnected: full resync
+        group_moving_here,        // the group's owner is becoming this node / group pending here
+        resource_online_pending,  // the checkpoint restore is about to happen on this node
+        resource_online,          // restore done: re-open, re-check
+        resource_failed,          // restore (or start) failed: re-open, re-check
+        resources_changed,        // a resource was added or deleted: rediscover checkpoints
+        connection_lost,          // notify port broke or reconnected: full resync
     };
     Kind kind = Kind::group_moving_here;
     std::string group;

@@ -33,11 +33,11 @@ struct Ace {
 };
 
 struct Acl {
-    bool is_protected = false;          // P
-    bool auto_inherit_required = false; // AR
-    bool auto_inherited = false;        // AI
-    bool is_null = false;               // NO_ACCESS_CONTROL: everyone gets everything
-    std::vector<Ace> aces;              // in the order written
+    bool is_protected = false;           // P
+    bool auto_inherit_required = false;  // AR
+    bool auto_inherited = false;         // AI
+    bool is_null = false;                // NO_ACCESS_CONTROL: everyone gets everything
+    std::vector<Ace> aces;               // in the order written
 
     friend bool operator==(const Acl&, const Acl&) = default;
 };
