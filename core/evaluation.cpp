@@ -150,7 +150,9 @@ std::vector<Finding> evaluate(const SecurityDescriptor& sd,
         const Granted g = granted_to(acl, *r.sid, r.requirement.inherit);
         const AccessMask missing_key = need.key ? required & ~g.key : 0;
         const AccessMask missing_sub = need.subkeys ? required & ~g.subkeys : 0;
-        const std::string who = principal_words(r);
+        // Only built when a finding needs it: most checks find nothing.
+        std::string who;
+        if (missing_key != 0 || missing_sub != 0) who = principal_words(r);
         if (missing_key != 0) {
             std::string where = missing_sub != 0 ? "on the key and its subkeys" : "on the key";
             findings.push_back(
@@ -168,6 +170,7 @@ std::vector<Finding> evaluate(const SecurityDescriptor& sd,
             if (ace.sid != *r.sid && ace.sid != everyone_sid()) continue;
             const AccessMask blocked = map_generic_to_key_rights(ace.mask) & required;
             if (blocked != 0 && deny_reaches(ace, r.requirement.inherit)) {
+                if (who.empty()) who = principal_words(r);
                 const std::string whom = ace.sid == everyone_sid() ? "Everyone" : ace.sid.str();
                 findings.push_back({FindingKind::blocked_by_deny, Severity::error, r.sid->str(),
                                     std::string(ace.is_inherited() ? "an inherited" : "a") +

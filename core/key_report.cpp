@@ -34,6 +34,11 @@ KeyReport key_error(const KeyPolicy& policy, FindingKind kind, std::string messa
 
 KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
                     AccountResolver& accounts) {
+    return check_key(policy, current, accounts, true);
+}
+
+KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
+                    AccountResolver& accounts, bool format_current) {
     if (current == nullptr) {
         return key_error(policy, FindingKind::key_missing,
                          "the key " + policy.path + " does not exist");
@@ -41,11 +46,19 @@ KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
     const auto requirements = resolve_requirements(policy, accounts);
     KeyReport report;
     report.path = policy.path;
-    report.sddl = format_sddl(*current);
+    if (format_current) report.sddl = format_sddl(*current);
     report.findings = evaluate(*current, requirements);
-    const RepairPlan plan = plan_repair(*current, requirements);
-    if (plan.planned) report.planned_sddl = format_sddl(*plan.planned);
-    report.blockers = plan.blockers;
+    // No finding at all means every account resolved, the DACL is present,
+    // not null and canonical, and no requirement lacks rights or is blocked:
+    // plan_repair would change nothing and return no blockers, so skip it.
+    if (!report.findings.empty()) {
+        RepairPlan plan = plan_repair(*current, requirements);
+        if (plan.planned) {
+            report.planned_sddl = format_sddl(*plan.planned);
+            report.planned = std::move(plan.planned);
+        }
+        report.blockers = std::move(plan.blockers);
+    }
 
     const auto has = [&](auto pred) {
         return std::any_of(report.findings.begin(), report.findings.end(), pred);

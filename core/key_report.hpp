@@ -24,11 +24,18 @@ struct KeyReport {
     std::optional<std::string> planned_sddl;  // what repair would write
     std::vector<Finding> findings;
     std::vector<std::string> blockers;  // why repair cannot fix it all
+    // The descriptor planned_sddl was formatted from, so a repair writes it
+    // without parsing the text back.
+    std::optional<SecurityDescriptor> planned;
 };
 
 // Evaluates and plans one key. `current` is null when the key does not exist.
 KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
                     AccountResolver& accounts);
+// The same; with format_current false, `sddl` is left empty (the engine keeps
+// the text of a descriptor it has already formatted).
+KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
+                    AccountResolver& accounts, bool format_current);
 
 // A key that could not be read at all (access denied, bad data).
 KeyReport key_error(const KeyPolicy& policy, FindingKind kind, std::string message);
