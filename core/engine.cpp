@@ -39,8 +39,8 @@ std::string findings_text(const std::vector<Finding>& findings) {
     return text;
 }
 
-bool has_errors(const KeyReport& report) {
-    return std::any_of(report.findings.begin(), report.findings.end(),
+bool has_errors(const std::vector<Finding>& findings) {
+    return std::any_of(findings.begin(), findings.end(),
                        [](const Finding& f) { return f.severity == Severity::error; });
 }
 
@@ -65,6 +65,7 @@ std::uint64_t hash_descriptor(const SecurityDescriptor& sd) {
 }
 
 Engine::Engine(Config config, Ports ports) : config_(std::move(config)), ports_(ports) {
+    status_.reserve(config_.keys.size());
     for (const KeyPolicy& key : config_.keys) {
         KeyStatus s;
         s.path = key.path;
@@ -92,12 +93,21 @@ void Engine::key_changed(std::size_t index) {
     Tracking& t = tracking_[index];
     // The first notification of a burst sets the deadline; the rest of the
     // burst joins it, so a burst costs one check and at most one repair.
-    if (!t.pending) t.pending = ports_.clock.now() + std::chrono::milliseconds(config_.debounce_ms);
+    if (!t.pending) {
+        t.pending = ports_.clock.now() + std::chrono::milliseconds(config_.debounce_ms);
+        watch_due(index);
+    }
 }
 
 void Engine::run_due() {
     const TimePoint now = ports_.clock.now();
-    for (std::size_t i = 0; i < status_.size(); ++i) {
+    // In key order, as a scan of every key would.
+    std::vector<std::size_t> work;
+    work.swap(due_);
+    std::sort(work.begin(), work.end());
+    work.erase(std::unique(work.begin(), work.end()), work.end());
+    for (const std::size_t i : work) {
+        if (i >= tracking_.size()) continue;
         Tracking& t = tracking_[i];
         const bool debounced = t.pending && *t.pending <= now;
         const bool backoff_over = t.backoff_until && *t.backoff_until <= now;
@@ -105,11 +115,17 @@ void Engine::run_due() {
         t.pending.reset();
         process(i, "drift");
     }
+    for (const std::size_t i : work) {
+        if (i < tracking_.size() && (tracking_[i].pending || tracking_[i].backoff_until))
+            watch_due(i);
+    }
 }
 
 std::optional<Engine::TimePoint> Engine::next_due() const {
     std::optional<TimePoint> next;
-    for (const Tracking& t : tracking_) {
+    for (const std::size_t i : due_) {
+        if (i >= tracking_.size()) continue;
+        const Tracking& t = tracking_[i];
         for (const auto& when : {t.pending, t.backoff_until}) {
             if (when && (!next || *when < *next)) next = when;
         }
@@ -138,6 +154,8 @@ void Engine::sweep() {
 void Engine::replace_config(Config config) {
     std::vector<KeyStatus> status;
     std::vector<Tracking> tracking;
+    status.reserve(config.keys.size());
+    tracking.reserve(config.keys.size());
     for (const KeyPolicy& key : config.keys) {
         const auto same = std::find_if(status_.begin(), status_.end(), [&](const KeyStatus& s) {
             return same_key_path(s.path, key.path);
@@ -156,11 +174,38 @@ void Engine::replace_config(Config config) {
     config_ = std::move(config);
     status_ = std::move(status);
     tracking_ = std::move(tracking);
+    due_.clear();
+    for (std::size_t i = 0; i < tracking_.size(); ++i) {
+        if (tracking_[i].pending || tracking_[i].backoff_until) watch_due(i);
+    }
     check_all();
 }
 
 void Engine::process(std::size_t index, const std::string& reason) {
     evaluate_read(index, ports_.registry.read(status_[index].path), reason);
+}
+
+const std::string& Engine::now_utc() {
+    using namespace std::chrono;
+    const system_clock::time_point wall = ports_.clock.wall();
+    const auto ms = duration_cast<milliseconds>(wall.time_since_epoch()).count();
+    if (ms < 0) {  // before 1970: not worth a cache
+        utc_second_ = -1;
+        utc_text_ = format_utc(wall);
+        return utc_text_;
+    }
+    const std::int64_t second = ms / 1000;
+    if (second != utc_second_ || utc_text_.size() < 5) {
+        utc_text_ = format_utc(wall);
+        utc_second_ = second;
+    }
+    // "YYYY-MM-DDTHH:MM:SS.mmmZ": only the milliseconds differ within a second.
+    const int m = static_cast<int>(ms % 1000);
+    char* tail = utc_text_.data() + utc_text_.size() - 4;
+    tail[0] = static_cast<char>('0' + m / 100);
+    tail[1] = static_cast<char>('0' + m / 10 % 10);
+    tail[2] = static_cast<char>('0' + m % 10);
+    return utc_text_;
 }
 
 void Engine::set_error(std::size_t index, FindingKind kind, const std::string& message) {
@@ -173,7 +218,7 @@ void Engine::evaluate_read(std::size_t index, const KeyRead& read, const std::st
     KeyStatus& s = status_[index];
     Tracking& t = tracking_[index];
     ++counters_.checks;
-    s.last_check = format_utc(ports_.clock.wall());
+    s.last_check = now_utc();
     if (read.status != KeyRead::Status::ok) {
         t.hash.reset();
         set_error(index,
@@ -182,22 +227,28 @@ void Engine::evaluate_read(std::size_t index, const KeyRead& read, const std::st
                   read.error);
         return;
     }
-    t.hash = hash_descriptor(read.sd);
-    const KeyReport report = check_key(config_.keys[index], &read.sd, ports_.accounts);
-    s.sddl = *report.sddl;
+    const std::uint64_t hash = hash_descriptor(read.sd);
+    t.hash = hash;
+    // The status text of a descriptor already formatted is not made again.
+    const bool format = !(t.sddl_hash && *t.sddl_hash == hash);
+    KeyReport report = check_key(config_.keys[index], &read.sd, ports_.accounts, format);
+    if (format) {
+        s.sddl = std::move(*report.sddl);
+        t.sddl_hash = hash;
+    }
     const KeyState before = s.state;
-    const std::vector<Finding> before_findings = s.findings;
-    s.findings = report.findings;
+    const bool same_findings = s.findings == report.findings;
+    s.findings = std::move(report.findings);
     if (report.state == KeyState::compliant) {
         // "repaired" stays until the key drifts again, so status shows it.
         if (before != KeyState::repaired) s.state = KeyState::compliant;
         t.backoff_until.reset();
         return;
     }
-    const bool news = before != report.state || before_findings != report.findings;
-    if (news && has_errors(report)) {
+    const bool news = before != report.state || !same_findings;
+    if (news && has_errors(s.findings)) {
         ++counters_.drift_found;
-        ports_.alerts.raise(EventId::drift_found, {s.path, findings_text(report.findings)});
+        ports_.alerts.raise(EventId::drift_found, {s.path, findings_text(s.findings)});
     }
     s.state = report.state;
     if (config_.mode == Mode::audit || !report.planned_sddl) return;
@@ -218,9 +269,12 @@ bool Engine::flapping_guard(std::size_t index) {
         t.writes.clear();
     }
     const auto window = std::chrono::seconds(config_.flapping.window_s);
-    while (!t.writes.empty() && now - t.writes.front() >= window) t.writes.pop_front();
+    const auto expired = std::find_if(t.writes.begin(), t.writes.end(),
+                                      [&](const TimePoint& w) { return now - w < window; });
+    t.writes.erase(t.writes.begin(), expired);
     if (static_cast<int>(t.writes.size()) < config_.flapping.max_repairs) return true;
     t.backoff_until = now + std::chrono::seconds(config_.flapping.backoff_s);
+    watch_due(index);
     s.state = KeyState::flapping;
     ++counters_.flapping;
     ports_.alerts.raise(EventId::flapping, {s.path, std::to_string(t.writes.size()),
@@ -244,15 +298,16 @@ void Engine::repair_failed(std::size_t index, const std::string& why) {
 bool Engine::repair(std::size_t index, const KeyReport& report, const std::string& reason) {
     KeyStatus& s = status_[index];
     if (!flapping_guard(index)) return false;
-    const SecurityDescriptor planned = parse_sddl(*report.planned_sddl);
+    // s.sddl is the text of the descriptor just evaluated (report.sddl may be
+    // left empty when it was formatted before).
     JournalEntry entry{
-        "", format_utc(ports_.clock.wall()), s.path, reason, *report.sddl, *report.planned_sddl};
+        "", format_utc(ports_.clock.wall()), s.path, reason, s.sddl, *report.planned_sddl};
     if (auto error = ports_.journal.append(entry)) {
         // Nothing may be written that the journal does not hold.
         repair_failed(index, "not written: the journal could not record it: " + *error);
         return false;
     }
-    const KeyWrite write = ports_.registry.write_dacl(s.path, *planned.dacl);
+    const KeyWrite write = ports_.registry.write_dacl(s.path, *report.planned->dacl);
     if (!write.ok) {
         repair_failed(index, write.error);
         return false;
@@ -264,17 +319,19 @@ bool Engine::repair(std::size_t index, const KeyReport& report, const std::strin
     ++counters_.repairs;
     ++s.repairs;
     s.last_repair = format_utc(ports_.clock.wall());
-    ports_.alerts.raise(EventId::drift_repaired, {s.path, *report.sddl, *report.planned_sddl});
+    ports_.alerts.raise(EventId::drift_repaired, {s.path, s.sddl, *report.planned_sddl});
     // Read back: what counts is what is on the key now.
     const KeyRead after = ports_.registry.read(s.path);
     if (after.status != KeyRead::Status::ok) {
         set_error(index, FindingKind::read_failed, after.error);
         return false;
     }
-    tracking_[index].hash = hash_descriptor(after.sd);
-    const KeyReport check = check_key(config_.keys[index], &after.sd, ports_.accounts);
-    s.sddl = *check.sddl;
-    s.findings = check.findings;
+    const std::uint64_t hash = hash_descriptor(after.sd);
+    tracking_[index].hash = hash;
+    KeyReport check = check_key(config_.keys[index], &after.sd, ports_.accounts);
+    s.sddl = std::move(*check.sddl);
+    tracking_[index].sddl_hash = hash;
+    s.findings = std::move(check.findings);
     s.state = check.state == KeyState::compliant ? KeyState::repaired : check.state;
     return s.state == KeyState::repaired;
 }

@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,12 +83,15 @@ public:
 
 private:
     // What the engine tracks per key beyond its status.
+    // Kept small: there is one per key (a std::deque here cost ~600 bytes a
+    // key even when empty).
     struct Tracking {
-        std::optional<std::uint64_t> hash;  // of the last descriptor read
-        std::string last_failure;           // the last repair failure raised
-        std::optional<TimePoint> pending;   // debounced work due then
+        std::optional<std::uint64_t> hash;       // of the last descriptor read
+        std::optional<std::uint64_t> sddl_hash;  // of the descriptor status_.sddl shows
+        std::string last_failure;                // the last repair failure raised
+        std::optional<TimePoint> pending;        // debounced work due then
         std::optional<TimePoint> backoff_until;
-        std::deque<TimePoint> writes;  // within flapping.window_s
+        std::vector<TimePoint> writes;  // within flapping.window_s, oldest first
     };
 
     void process(std::size_t index, const std::string& reason);
@@ -98,12 +100,21 @@ private:
     bool flapping_guard(std::size_t index);
     void repair_failed(std::size_t index, const std::string& why);
     void set_error(std::size_t index, FindingKind kind, const std::string& message);
+    void watch_due(std::size_t index) { due_.push_back(index); }
+    // format_utc(now), without gmtime+snprintf for every key of a check_all.
+    const std::string& now_utc();
 
     Config config_;
     Ports ports_;
     std::vector<KeyStatus> status_;  // one per config_.keys entry, same order
     std::vector<Tracking> tracking_;
+    // Keys that may have a pending check or a back-off (may repeat or be
+    // stale): run_due and next_due look at these instead of every key.
+    std::vector<std::size_t> due_;
     EngineCounters counters_;
+    // now_utc's cache: the second it formatted, and the text up to the dot.
+    std::int64_t utc_second_ = -1;
+    std::string utc_text_;
 };
 
 }  // namespace permwatch

@@ -229,5 +229,54 @@ TEST(Engine, HashDescriptorSeesEveryField) {
               hash_descriptor(parse_sddl("O:BAG:SYD:P(A;CI;KA;;;S-1-5-18)")));
 }
 
+// The status text is reused while the descriptor is unchanged and follows it
+// when it changes; last_check carries the milliseconds of each check.
+TEST(Engine, StatusSddlAndLastCheckFollowTheKeyAcrossChecks) {
+    Rig rig(Mode::audit);
+    rig.registry.set(key, fixed);
+    rig.clock.advance(1500ms);
+    rig.engine.check_all();
+    EXPECT_EQ(rig.engine.keys()[0].sddl, rig.registry.sddl(key));
+    EXPECT_EQ(rig.engine.keys()[0].last_check, "1970-01-01T00:00:01.500Z");
+    rig.clock.advance(7ms);
+    rig.engine.check_all();
+    EXPECT_EQ(rig.engine.keys()[0].sddl, rig.registry.sddl(key));
+    EXPECT_EQ(rig.engine.keys()[0].last_check, "1970-01-01T00:00:01.507Z");
+    rig.registry.set(key, broken);
+    rig.clock.advance(61s);
+    rig.engine.check_all();
+    EXPECT_EQ(rig.engine.keys()[0].sddl, rig.registry.sddl(key));
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::drift);
+    EXPECT_EQ(rig.engine.keys()[0].last_check, "1970-01-01T00:01:02.507Z");
+}
+
+// Notifications for several keys, arriving out of order, are handled in key
+// order once their debounce is over.
+TEST(Engine, RunDueHandlesEveryDueKey) {
+    Config c = config(Mode::audit);
+    KeyPolicy second = c.keys[0];
+    second.path = key + "\\Sub";
+    c.keys.push_back(second);
+    FakeRegistry registry;
+    FakeAccounts accounts;
+    FakeJournal journal;
+    RecordingAlerts alerts;
+    FakeClock clock;
+    accounts.services.emplace("MSExchangeSA", *Sid::parse(svc));
+    registry.set(key, fixed);
+    registry.set(second.path, fixed);
+    Engine engine(c, {registry, accounts, journal, alerts, clock});
+    engine.key_changed(1);
+    engine.key_changed(0);
+    engine.run_due();
+    EXPECT_EQ(registry.reads, 0);
+    ASSERT_TRUE(engine.next_due().has_value());
+    clock.advance(50ms);
+    engine.run_due();
+    EXPECT_EQ(registry.reads, 2);
+    EXPECT_EQ(engine.counters().checks, 2u);
+    EXPECT_FALSE(engine.next_due().has_value());
+}
+
 }  // namespace
 }  // namespace permwatch
