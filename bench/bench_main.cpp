@@ -11,13 +11,16 @@
 // 2. repair: M keys with a broken DACL; bare RegGetKeySecurity+
 //    RegSetKeySecurity vs key_changed+run_due (FileJournal, and FakeJournal).
 // 3. idle: a real win::Watchdog watching K keys; process CPU over S seconds.
-// 4. memory: PeakWorkingSetSize before the engine and after the N-key audit.
+// 4. memory: PeakWorkingSetSize before the engine and after the N-key audit,
+//    and the live C++ heap (counted by this file's operator new) that the
+//    engine holds, apart from what the bench itself holds.
 #include <windows.h>
 // psapi.h needs windows.h first
 #include <psapi.h>
 #include <sddl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +28,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <new>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -42,6 +46,49 @@
 #include "service/watchdog.hpp"
 #include "service/win32_error.hpp"
 #include "tests/fakes/fake_ports.hpp"
+
+// Live bytes allocated through operator new (all of the engine's and the
+// loader's containers), so the engine's holding can be told apart from the
+// bench's own (its JSON, its path lists) and from Wine's.
+namespace {
+std::atomic<long long> g_live_bytes{0};
+constexpr std::size_t kHeader = 16;  // keeps malloc's 16-byte alignment
+void* counted_new(std::size_t n) {
+    void* p = std::malloc(n + kHeader);
+    if (!p) throw std::bad_alloc();
+    *static_cast<std::size_t*>(p) = n;
+    g_live_bytes += static_cast<long long>(n);
+    return static_cast<char*>(p) + kHeader;
+}
+void counted_delete(void* p) noexcept {
+    if (!p) return;
+    char* base = static_cast<char*>(p) - kHeader;
+    g_live_bytes -= static_cast<long long>(*reinterpret_cast<std::size_t*>(base));
+    std::free(base);
+}
+double live_mib() { return static_cast<double>(g_live_bytes.load()) / 1048576.0; }
+}  // namespace
+
+void* operator new(std::size_t n) { return counted_new(n); }
+void* operator new[](std::size_t n) { return counted_new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    try {
+        return counted_new(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    try {
+        return counted_new(n);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void operator delete(void* p) noexcept { counted_delete(p); }
+void operator delete[](void* p) noexcept { counted_delete(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_delete(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_delete(p); }
 
 namespace {
 
@@ -376,8 +423,14 @@ int main(int argc, char** argv) {
     permwatch::SystemClock clock;
 
     // ---- 4 (baseline): memory before any engine exists ----
+    // The config is built first: its JSON text and document are the bench's
+    // (the service reads a file), and were counted against the engine before.
+    const double live_before_config = live_mib();
+    Config audit_config = make_config(opt.keys, (temp / "audit.jsonl").string(), 50);
+    const double live_config = live_mib() - live_before_config;
     const Memory mem_before = memory_now();
     const double hwm_before = linux_status_mib("VmHWM");
+    const double live_before_engine = live_mib();
 
     // ---- 1. audit ----
     std::printf("\n[1] audit of %d compliant keys\n", opt.keys);
@@ -398,9 +451,9 @@ int main(int argc, char** argv) {
             RegCloseKey(key);
         }
     };
-    const Config audit_config = make_config(opt.keys, (temp / "audit.jsonl").string(), 50);
     permwatch::fakes::FakeJournal audit_journal;
-    Engine engine(audit_config, {registry, accounts, audit_journal, alerts, clock});
+    // Moved in, as the service does: no second copy held by the bench.
+    Engine engine(std::move(audit_config), {registry, accounts, audit_journal, alerts, clock});
     std::printf(" check_all() vs bare open+RegGetKeySecurity+close:\n");
     timed_pair(
         "audit check_all, " + std::to_string(opt.keys) + " keys", "1.3x", opt.reps, {},
@@ -420,6 +473,8 @@ int main(int argc, char** argv) {
     // ---- 4: memory after the audit with the engine alive ----
     const Memory mem_after = memory_now();
     const double hwm_after = linux_status_mib("VmHWM");
+    // What the engine holds (its config included), apart from the bench.
+    const double live_engine = live_mib() - live_before_engine;
 
     // ---- 2. repair path ----
     const int m = opt.repair_keys;
@@ -533,12 +588,17 @@ int main(int argc, char** argv) {
     std::printf("  after %d-key audit: peak %s MiB, current %s MiB (Linux VmHWM %s MiB)\n",
                 opt.keys, num(mem_after.peak_mib).c_str(), num(mem_after.current_mib).c_str(),
                 num(hwm_after).c_str());
+    std::printf(
+        "  live C++ heap: config for %d keys %s MiB; engine with it, after the audit %s MiB\n",
+        opt.keys, num(live_config, 2).c_str(), num(live_engine, 2).c_str());
     const bool mem_ok = plausible(mem_before) && plausible(mem_after);
     std::printf("  Wine fills PeakWorkingSetSize: %s\n",
                 mem_ok ? "yes (non-zero, plausible)" : "NO (zero or nonsense; ignore these)");
     g_rows.push_back({"peak working set (MiB)", num(mem_before.peak_mib) + " before engine",
                       num(mem_after.peak_mib) + " after audit",
                       "+" + num(mem_after.peak_mib - mem_before.peak_mib), mem_ok ? "-" : "bogus"});
+    g_rows.push_back({"live heap held by the engine (MiB)", "-", num(live_engine, 2) + " MiB",
+                      "config " + num(live_config, 2), "16"});
 
     // ---- cleanup ----
     t = Clock::now();
