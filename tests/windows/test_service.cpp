@@ -350,6 +350,18 @@ TEST_F(Service, InstallStartRepairStopUninstall) {
     // The log file beside the journal.
     EXPECT_TRUE(std::filesystem::exists(temp_dir / "permwatch.log"));
 
+    // `status --json` asks the running service over its pipe.
+    const Output status_json = permwatch(L"status --json --config \"" + config.wstring() + L"\"");
+    ASSERT_EQ(status_json.exit_code, 0u) << status_json.text;
+    const auto doc = nlohmann::json::parse(status_json.text);
+    EXPECT_EQ(doc["ok"], true);
+    EXPECT_EQ(doc["keys"][0]["state"], "repaired");
+    EXPECT_GE(doc["counters"]["repairs"].get<int>(), 2);
+    EXPECT_EQ(doc["cluster"]["available"], false);  // no Cluster service in Wine
+    const Output status_table = permwatch(L"status --config \"" + config.wstring() + L"\"");
+    EXPECT_EQ(status_table.exit_code, 0u) << status_table.text;
+    EXPECT_NE(status_table.text.find("repaired"), std::string::npos) << status_table.text;
+
     // Stop through the SCM, as `net stop` does; 5 s is the goal, 15 s the bound.
     SERVICE_STATUS status{};
     const auto stop = Clock::now();
@@ -359,6 +371,8 @@ TEST_F(Service, InstallStartRepairStopUninstall) {
     const auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stop);
     state_of(service, &status);
     EXPECT_EQ(status.dwWin32ExitCode, static_cast<DWORD>(NO_ERROR));
+    const Output not_running = permwatch(L"status --config \"" + config.wstring() + L"\"");
+    EXPECT_EQ(not_running.exit_code, 4u) << not_running.text;
     std::cout << "[ measured ] running after " << running->count() << " ms; key repaired "
               << repaired_after.count() << " ms after StartService; stopped " << stop_ms.count()
               << " ms after ControlService(STOP)\n";
