@@ -19,10 +19,11 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_CXX_FLAGS=-Wno-error=restrict \
   -DPERMWATCH_TESTS=OFF \
   "-DCMAKE_CROSSCOMPILING_EMULATOR=$root/scripts/wine-run.sh;--prefix;$PERMWATCH_WINEPREFIX"
-cmake --build "$build" --target permwatch_bench -j2
+cmake --build "$build" --target permwatch_bench permwatch_failover_bench -j2
 
 # shellcheck source=scripts/wine-env.sh
 . "$root/scripts/wine-env.sh"
 trap rig_stop EXIT
 rig_start
 wine "$build/bench/permwatch_bench.exe" "$@"
+wine "$build/bench/permwatch_failover_bench.exe"
