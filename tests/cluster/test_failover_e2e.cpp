@@ -65,6 +65,9 @@ protected:
                             {"sweep_interval_s", 3600},  // no sweep: only the failover may repair
                             {"debounce_ms", 0},
                             {"journal", (temp_dir / "journal.jsonl").string()},
+                            // A pipe of its own: ctest runs the test executables side by side,
+                            // and the service test serves the default name.
+                            {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
                             {"keys",
                              {{{"path", path},
                                {"require",

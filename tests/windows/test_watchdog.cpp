@@ -38,6 +38,9 @@ protected:
             {"sweep_interval_s", sweep_s},
             {"debounce_ms", 20},
             {"journal", (temp_dir / "journal.jsonl").string()},
+            // A pipe of its own: ctest runs the test executables side by side,
+            // and the service test serves the default name.
+            {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
             {"keys",
              {{{"path", path},
                {"require",
