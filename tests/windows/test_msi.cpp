@@ -24,15 +24,16 @@
 #include <type_traits>
 #include <vector>
 
+#include "scm_test_support.hpp"
+
 namespace permwatch {
 namespace {
+
+using namespace test;  // SCM helpers
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-constexpr const wchar_t* kEventSourceKey =
-    L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PermWatch";
 
 fs::path self_dir() {
     wchar_t self[MAX_PATH];
@@ -78,59 +79,7 @@ Exec msiexec(const std::wstring& args) {
 
 std::wstring quoted_msi() { return L"\"" + msi_path().wstring() + L"\""; }
 
-struct ScCloser {
-    void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
-};
-using ScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScCloser>;
-
-ScHandle open_scm() { return ScHandle(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS)); }
-
-ScHandle open_service(const ScHandle& scm) {
-    return ScHandle(scm ? OpenServiceW(scm.get(), L"PermWatch", SERVICE_ALL_ACCESS) : nullptr);
-}
-
 bool service_exists() { return open_service(open_scm()) != nullptr; }
-
-DWORD state_of(const ScHandle& service) {
-    SERVICE_STATUS status{};
-    return QueryServiceStatus(service.get(), &status) ? status.dwCurrentState : 0;
-}
-
-// Polls QueryServiceStatus until `state`; nullopt after `limit`.
-std::optional<std::chrono::milliseconds> wait_for_state(const ScHandle& service, DWORD state,
-                                                        std::chrono::milliseconds limit) {
-    const auto start = Clock::now();
-    while (Clock::now() - start < limit) {
-        if (state_of(service) == state)
-            return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-        std::this_thread::sleep_for(20ms);
-    }
-    return std::nullopt;
-}
-
-struct Config {
-    std::wstring binary_path;
-    DWORD start_type = 0;
-};
-
-Config query_config(const ScHandle& service) {
-    DWORD need = 0;
-    QueryServiceConfigW(service.get(), nullptr, 0, &need);
-    std::vector<BYTE> buffer(need);
-    auto* c = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
-    if (!QueryServiceConfigW(service.get(), c, need, &need)) return {};
-    return {c->lpBinaryPathName ? c->lpBinaryPathName : L"", c->dwStartType};
-}
-
-bool event_source_exists() {
-    HKEY key = nullptr;
-    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, kEventSourceKey, 0, KEY_READ | KEY_WOW64_64KEY, &key) !=
-        ERROR_SUCCESS) {
-        return false;
-    }
-    RegCloseKey(key);
-    return true;
-}
 
 std::string read_file(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);
@@ -230,7 +179,7 @@ TEST_F(Msi, InstallStartsTheServiceUninstallRemovesItAndKeepsConfigAndJournal) {
     }
     {
         const ScHandle service = open_service(open_scm());
-        const Config c = query_config(service);
+        const ServiceConfig c = query_config(service);
         EXPECT_EQ(c.start_type, static_cast<DWORD>(SERVICE_AUTO_START));
         // Windows Installer quotes the image path; Wine's msi.dll does not
         // (docs/testing.md (m)), and Wine's SCM starts it all the same.

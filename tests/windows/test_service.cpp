@@ -21,17 +21,17 @@
 
 #include "core/event_text.hpp"
 #include "core/sddl.hpp"
+#include "scm_test_support.hpp"
 #include "service/file_journal.hpp"
 #include "wine_test_support.hpp"
 
 namespace permwatch {
 namespace {
 
+using namespace test;  // SCM and registry helpers
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-constexpr const wchar_t* kEventSourceKey =
-    L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PermWatch";
 
 // BU must hold full control; the broken DACL gives it only read.
 const char* const kBroken = "D:(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
@@ -90,55 +90,6 @@ Output permwatch(const std::wstring& args) {
     return run(L"\"" + permwatch_exe().wstring() + L"\" " + args);
 }
 
-struct ScCloser {
-    void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
-};
-using ScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScCloser>;
-
-ScHandle open_scm() { return ScHandle(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS)); }
-
-ScHandle open_service(const ScHandle& scm, DWORD* error = nullptr) {
-    ScHandle s(OpenServiceW(scm.get(), L"PermWatch", SERVICE_ALL_ACCESS));
-    if (error) *error = s ? 0 : GetLastError();
-    return s;
-}
-
-DWORD state_of(const ScHandle& service, SERVICE_STATUS* full = nullptr) {
-    SERVICE_STATUS status{};
-    if (!QueryServiceStatus(service.get(), &status)) return 0;
-    if (full) *full = status;
-    return status.dwCurrentState;
-}
-
-// Polls until the service is in `state`; returns how long it took, or nullopt.
-std::optional<std::chrono::milliseconds> wait_for_state(const ScHandle& service, DWORD state,
-                                                        std::chrono::milliseconds limit) {
-    const auto start = Clock::now();
-    while (Clock::now() - start < limit) {
-        if (state_of(service) == state)
-            return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-        std::this_thread::sleep_for(20ms);
-    }
-    return std::nullopt;
-}
-
-struct ServiceConfig {
-    std::wstring binary_path, account, display_name;
-    DWORD start_type = 0, service_type = 0;
-    bool operator==(const ServiceConfig&) const = default;
-};
-
-ServiceConfig query_config(const ScHandle& service) {
-    DWORD need = 0;
-    QueryServiceConfigW(service.get(), nullptr, 0, &need);
-    std::vector<BYTE> buffer(need);
-    auto* c = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
-    if (!QueryServiceConfigW(service.get(), c, need, &need)) return {};
-    return {c->lpBinaryPathName ? c->lpBinaryPathName : L"",
-            c->lpServiceStartName ? c->lpServiceStartName : L"",
-            c->lpDisplayName ? c->lpDisplayName : L"", c->dwStartType, c->dwServiceType};
-}
-
 // QueryServiceConfig2W; empty when the SCM does not answer for that level.
 std::vector<BYTE> query_config2(const ScHandle& service, DWORD level, DWORD* error) {
     DWORD need = 0;
@@ -150,16 +101,6 @@ std::vector<BYTE> query_config2(const ScHandle& service, DWORD level, DWORD* err
                  : GetLastError();
     if (*error) buffer.clear();
     return buffer;
-}
-
-bool event_source_exists() {
-    HKEY key = nullptr;
-    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, kEventSourceKey, 0, KEY_READ | KEY_WOW64_64KEY, &key) !=
-        ERROR_SUCCESS) {
-        return false;
-    }
-    RegCloseKey(key);
-    return true;
 }
 
 // Removes the service and event source with plain Win32 calls, independent
