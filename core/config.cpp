@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/ascii.hpp"
+
 #include "core/security_descriptor.hpp"
 
 namespace permwatch {
@@ -29,18 +31,6 @@ constexpr std::size_t kMaxServiceName = 256;
 constexpr std::string_view kHklm = "HKLM\\";
 constexpr std::string_view kHklmLong = "HKEY_LOCAL_MACHINE\\";
 
-char ascii_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return ascii_upper(x) == ascii_upper(y);
-           });
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
 std::string upper(std::string_view s) {
     std::string out(s);
     for (char& c : out) c = ascii_upper(c);
@@ -59,24 +49,8 @@ bool has_control_char(std::string_view s) {
                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
 }
 
-// RFC 6901: "~" becomes "~0" and "/" becomes "~1".
-std::string pointer_token(std::string_view token) {
-    std::string out;
-    out.reserve(token.size());
-    for (char c : token) {
-        if (c == '~') {
-            out += "~0";
-        } else if (c == '/') {
-            out += "~1";
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 std::string child(const std::string& pointer, std::string_view member) {
-    return pointer + "/" + pointer_token(member);
+    return pointer + "/" + json_pointer_token(member);
 }
 
 std::string child(const std::string& pointer, std::size_t index) {
@@ -854,6 +828,21 @@ ConfigResult load_config(std::string_view json_text) {
     Config cfg = Loader(result.problems).load(doc);
     if (result.problems.empty()) result.config = std::move(cfg);
     return result;
+}
+
+std::string json_pointer_token(std::string_view token) {
+    std::string out;
+    out.reserve(token.size());
+    for (char c : token) {
+        if (c == '~') {
+            out += "~0";
+        } else if (c == '/') {
+            out += "~1";
+        } else {
+            out += c;
+        }
+    }
+    return out;
 }
 
 }  // namespace permwatch

@@ -66,6 +66,9 @@ struct Config {
     friend bool operator==(const Config&, const Config&) = default;
 };
 
+// One JSON pointer reference token (RFC 6901): "~" becomes "~0", "/" "~1".
+std::string json_pointer_token(std::string_view token);
+
 struct ConfigProblem {
     std::string pointer;  // JSON pointer, "" for the document itself
     std::string message;  // what was wrong and what was expected

@@ -1,21 +1,15 @@
 #include "core/failover.hpp"
 
-#include <cctype>
 #include <cstdio>
+
+#include "core/ascii.hpp"
 
 namespace permwatch {
 
 bool inside_checkpoint(const std::string& key, const std::string& checkpoint_key) {
     const auto k = normalize_key_path(key);
     const auto c = normalize_key_path(checkpoint_key);
-    if (!k || !c || k->size() < c->size()) return false;
-    for (std::size_t i = 0; i < c->size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>((*k)[i])) !=
-            std::tolower(static_cast<unsigned char>((*c)[i]))) {
-            return false;
-        }
-    }
-    return k->size() == c->size() || (*k)[c->size()] == '\\';
+    return k && c && istarts_with(*k, *c) && (k->size() == c->size() || (*k)[c->size()] == '\\');
 }
 
 FailoverCoordinator::FailoverCoordinator(Engine& engine, ClusterPort& cluster,

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/ascii.hpp"
 #include "core/sddl.hpp"
 
 namespace permwatch {
@@ -10,19 +11,6 @@ namespace permwatch {
 using json = nlohmann::ordered_json;
 
 namespace {
-
-std::string pointer_token(const std::string& name) {
-    std::string out;
-    for (char c : name) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
 
 std::string type_name(const json& j) { return j.type_name(); }
 
@@ -52,8 +40,8 @@ SnapshotResult load_snapshot(std::string_view json_text) {
     Snapshot snap;
     for (const auto& [name, value] : doc.items()) {
         if (name != "version" && name != "keys" && name != "accounts") {
-            problems.push_back(
-                {"/" + pointer_token(name), "unknown field; expected version, keys or accounts"});
+            problems.push_back({"/" + json_pointer_token(name),
+                                "unknown field; expected version, keys or accounts"});
         }
     }
     if (!doc.contains("version")) {
@@ -68,7 +56,7 @@ SnapshotResult load_snapshot(std::string_view json_text) {
             {"/keys", "expected an object of key path -> SDDL, found " + type_name(doc["keys"])});
     } else {
         for (const auto& [path, value] : doc["keys"].items()) {
-            const std::string pointer = "/keys/" + pointer_token(path);
+            const std::string pointer = "/keys/" + json_pointer_token(path);
             if (!normalize_key_path(path)) {
                 problems.push_back({pointer,
                                     "key path must start with HKLM\\ or "
@@ -92,7 +80,7 @@ SnapshotResult load_snapshot(std::string_view json_text) {
                                                  type_name(doc["accounts"])});
         } else {
             for (const auto& [name, value] : doc["accounts"].items()) {
-                const std::string pointer = "/accounts/" + pointer_token(name);
+                const std::string pointer = "/accounts/" + json_pointer_token(name);
                 auto sid = value.is_string() ? Sid::parse(value.get<std::string>()) : std::nullopt;
                 if (!sid) {
                     problems.push_back(
@@ -118,11 +106,7 @@ namespace {
 
 AccountLookup lookup(const Snapshot& snap, std::string_view name, const char* what) {
     for (const auto& [known, sid] : snap.accounts) {
-        if (known.size() == name.size() &&
-            std::equal(known.begin(), known.end(), name.begin(), [](char a, char b) {
-                return std::tolower(static_cast<unsigned char>(a)) ==
-                       std::tolower(static_cast<unsigned char>(b));
-            })) {
+        if (iequals(known, name)) {
             return {sid, {}};
         }
     }

@@ -6,19 +6,13 @@
 #include <memory>
 #include <vector>
 
+#include "core/ascii.hpp"
 #include "service/security_convert.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
-}
 
 struct ScHandleCloser {
     void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
