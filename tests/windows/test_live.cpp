@@ -162,7 +162,8 @@ TEST_F(LiveEngine, UnjournaledWriteIsNotMade) {
 TEST_F(LiveEngine, AccessDeniedOnWriteIsAnErrorWithAnEventAndTheEngineGoesOn) {
     // The owner may always write the DACL, so the key is given to SYSTEM and
     // granted read-only to everyone (Wine enforces this: docs/testing.md (d)).
-    ASSERT_EQ(test::lock_key_against_us(path), 0);
+    const test::LockedKey locked(path);
+    ASSERT_EQ(locked.error(), 0);
     win::FileJournal journal(journal_path());
     Engine engine(config_for(path, journal_path()), {registry, accounts, journal, alerts, clock});
     engine.check_all();

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -144,22 +145,49 @@ namespace permwatch::test {
 
 // Makes a key that the prefix's user cannot write the DACL of: owner SYSTEM
 // (so the owner's implicit WRITE_DAC is not ours) and a DACL granting only
-// read. Returns the Win32 error of the step that failed, 0 when done.
-inline LONG lock_key_against_us(const std::string& path) {
-    HKEY key = nullptr;
-    LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path).c_str(), 0,
-                            WRITE_DAC | WRITE_OWNER | KEY_WOW64_64KEY, &key);
-    if (rc != ERROR_SUCCESS) return rc;
-    PSECURITY_DESCRIPTOR sd = nullptr;
-    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"O:SYD:(A;CI;KR;;;WD)",
-                                                              SDDL_REVISION_1, &sd, nullptr)) {
-        rc = static_cast<LONG>(GetLastError());
-    } else {
-        rc = RegSetKeySecurity(key, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, sd);
+// read. The handle opened before the lock keeps WRITE_DAC | WRITE_OWNER, so
+// the destructor can give the key back (owner and DACL as they were) and the
+// test's TearDown can delete it: a locked key left behind would make the
+// next run's SetUp fail while the same wineserver runs.
+class LockedKey {
+public:
+    explicit LockedKey(const std::string& path) {
+        error_ = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey_of(path).c_str(), 0,
+                               READ_CONTROL | WRITE_DAC | WRITE_OWNER | KEY_WOW64_64KEY, &key_);
+        if (error_ != ERROR_SUCCESS) return;
+        const SECURITY_INFORMATION what = OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
+        DWORD size = 0;
+        RegGetKeySecurity(key_, what, nullptr, &size);
+        saved_.resize(size);
+        error_ = RegGetKeySecurity(key_, what, saved_.data(), &size);
+        if (error_ != ERROR_SUCCESS) return;
+        PSECURITY_DESCRIPTOR sd = nullptr;
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"O:SYD:(A;CI;KR;;;WD)",
+                                                                  SDDL_REVISION_1, &sd, nullptr)) {
+            error_ = static_cast<LONG>(GetLastError());
+            return;
+        }
+        error_ = RegSetKeySecurity(key_, what, sd);
         LocalFree(sd);
     }
-    RegCloseKey(key);
-    return rc;
-}
+    ~LockedKey() {
+        if (!key_) return;
+        if (!saved_.empty()) {
+            RegSetKeySecurity(key_, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                              saved_.data());
+        }
+        RegCloseKey(key_);
+    }
+    LockedKey(const LockedKey&) = delete;
+    LockedKey& operator=(const LockedKey&) = delete;
+
+    // The Win32 error of the step that failed, 0 when the key is locked.
+    LONG error() const { return error_; }
+
+private:
+    HKEY key_ = nullptr;
+    LONG error_ = ERROR_SUCCESS;
+    std::vector<unsigned char> saved_;
+};
 
 }  // namespace permwatch::test
