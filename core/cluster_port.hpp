@@ -3,7 +3,9 @@
 // Cluster service is "not available" and PermWatch runs standalone.
 #pragma once
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,7 @@ struct ClusterEvent {
         resource_online_pending,  // the checkpoint restore is about to happen on this node
         resource_online,          // restore done: re-open, re-check
         resource_failed,          // restore (or start) failed: re-open, re-check
+        group_elsewhere,          // the group's owner is (becoming) another node
         resources_changed,        // a resource was added or deleted: rediscover checkpoints
         connection_lost,          // notify port broke or reconnected: full resync
     };
@@ -30,6 +33,9 @@ struct ClusterEvent {
     std::string group;
     std::string resource;
     std::string node;  // the node the group is moving to, when known
+    // When the adapter received it (steady clock); unset for events made up
+    // by the engine's side. Failover timings start here, queueing included.
+    std::optional<std::chrono::steady_clock::time_point> received;
 };
 
 class ClusterPort {
@@ -44,6 +50,13 @@ public:
     virtual std::string node_name() const = 0;
     // Every resource's registry checkpoints, with the resource's group.
     virtual std::vector<Checkpoint> checkpoints() = 0;
+    // What is in flight towards this node right now, as the events that would
+    // have announced it: groups pending with this node as owner
+    // (group_moving_here) and resources online-pending here
+    // (resource_online_pending). A resync asks this before it re-opens
+    // anything, because the notifications of a move made while the
+    // connection was down are lost.
+    virtual std::vector<ClusterEvent> pending_here() = 0;
 };
 
 }  // namespace permwatch

@@ -118,7 +118,8 @@ std::string join(std::initializer_list<std::string_view> names) {
 }
 
 const std::initializer_list<std::string_view> kTopMembers = {
-    "version", "mode", "sweep_interval_s", "debounce_ms", "flapping", "pipe", "journal", "keys"};
+    "version", "mode",    "sweep_interval_s", "debounce_ms", "failover_timeout_s",
+    "flapping", "pipe", "journal", "keys"};
 const std::initializer_list<std::string_view> kFlappingMembers = {"max_repairs", "window_s",
                                                                   "backoff_s"};
 const std::initializer_list<std::string_view> kKeyMembers = {"path", "checkpoint", "require"};
@@ -163,6 +164,11 @@ public:
                 }
             } else if (name == "sweep_interval_s") {
                 int_member(v, p, 1, "seconds between safety sweeps", cfg.sweep_interval_s);
+            } else if (name == "failover_timeout_s") {
+                int_member(v, p, 1,
+                           "seconds keys stay frozen after a failover prepare when neither "
+                           "online nor failed comes",
+                           cfg.failover_timeout_s);
             } else if (name == "debounce_ms") {
                 int_member(v, p, 0, "milliseconds to wait for a burst of changes to end",
                            cfg.debounce_ms);
@@ -843,6 +849,12 @@ std::string json_pointer_token(std::string_view token) {
         }
     }
     return out;
+}
+
+bool inside_checkpoint(const std::string& key, const std::string& checkpoint_key) {
+    const auto k = normalize_key_path(key);
+    const auto c = normalize_key_path(checkpoint_key);
+    return k && c && istarts_with(*k, *c) && (k->size() == c->size() || (*k)[c->size()] == '\\');
 }
 
 }  // namespace permwatch

@@ -59,6 +59,9 @@ struct Config {
     Mode mode = Mode::enforce;
     int sweep_interval_s = 60;
     int debounce_ms = 50;
+    // How long keys stay frozen after a failover prepare when neither online
+    // nor failed comes (CONTRACT.md, Additions (turn 3)).
+    int failover_timeout_s = 120;
     Flapping flapping;
     std::string pipe = "permwatch";
     std::string journal = "%ProgramData%\\PermWatch\\journal.jsonl";
@@ -87,6 +90,8 @@ ConfigResult load_config(std::string_view json_text);
 // or nullopt when the path does not start with either root.
 std::optional<std::string> normalize_key_path(std::string_view path);
 bool same_key_path(std::string_view a, std::string_view b);
+// Whether `key` is the checkpointed key or lies inside its subtree.
+bool inside_checkpoint(const std::string& key, const std::string& checkpoint_key);
 
 std::string_view to_string(Mode mode);
 

@@ -72,6 +72,45 @@ Engine::Engine(Config config, Ports ports) : config_(std::move(config)), ports_(
         status_.push_back(std::move(s));
     }
     tracking_.resize(status_.size());
+    frozen_.assign(status_.size(), false);
+}
+
+void Engine::compute_frozen() {
+    frozen_.assign(status_.size(), false);
+    if (frozen_subtrees_.empty()) return;
+    for (std::size_t i = 0; i < status_.size(); ++i) {
+        for (const std::string& subtree : frozen_subtrees_) {
+            if (inside_checkpoint(status_[i].path, subtree)) {
+                frozen_[i] = true;
+                break;
+            }
+        }
+    }
+}
+
+void Engine::freeze(const std::string& subtree) {
+    frozen_subtrees_.push_back(subtree);
+    compute_frozen();
+}
+
+std::vector<std::size_t> Engine::thaw(const std::string& subtree) {
+    const auto it = std::find_if(frozen_subtrees_.begin(), frozen_subtrees_.end(),
+                                 [&](const std::string& s) { return same_key_path(s, subtree); });
+    if (it == frozen_subtrees_.end()) return {};
+    frozen_subtrees_.erase(it);
+    const std::vector<bool> before = frozen_;
+    compute_frozen();
+    std::vector<std::size_t> thawed;
+    for (std::size_t i = 0; i < frozen_.size(); ++i) {
+        if (before[i] && !frozen_[i]) thawed.push_back(i);
+    }
+    return thawed;
+}
+
+bool Engine::defer_if_frozen(std::size_t index) {
+    if (!frozen_[index]) return false;
+    ++counters_.deferred;
+    return true;
 }
 
 void Engine::check_all() {
@@ -136,6 +175,7 @@ std::optional<Engine::TimePoint> Engine::next_due() const {
 void Engine::sweep() {
     ++counters_.sweeps;
     for (std::size_t i = 0; i < status_.size(); ++i) {
+        if (defer_if_frozen(i)) continue;
         const KeyRead read = ports_.registry.read(status_[i].path);
         // Unchanged and settled: nothing to evaluate. A key left in drift is
         // evaluated again (cheap), so a repair undone before its read-back
@@ -174,6 +214,7 @@ void Engine::replace_config(Config config) {
     config_ = std::move(config);
     status_ = std::move(status);
     tracking_ = std::move(tracking);
+    compute_frozen();  // a new key inside a frozen subtree is frozen too
     due_.clear();
     for (std::size_t i = 0; i < tracking_.size(); ++i) {
         if (tracking_[i].pending || tracking_[i].backoff_until) watch_due(i);
@@ -182,6 +223,7 @@ void Engine::replace_config(Config config) {
 }
 
 void Engine::process(std::size_t index, const std::string& reason) {
+    if (defer_if_frozen(index)) return;
     evaluate_read(index, ports_.registry.read(status_[index].path), reason);
 }
 
@@ -351,7 +393,8 @@ nlohmann::ordered_json Engine::status_json() const {
                         {"last_repair", when(s.last_repair)},
                         {"findings", std::move(findings)},
                         {"sddl", s.sddl},
-                        {"repairs", s.repairs}});
+                        {"repairs", s.repairs},
+                        {"frozen", static_cast<bool>(frozen_[&s - status_.data()])}});
     }
     const EngineCounters& c = counters_;
     return {{"keys", std::move(keys)},
@@ -362,7 +405,8 @@ nlohmann::ordered_json Engine::status_json() const {
               {"drift_found", c.drift_found},
               {"repairs", c.repairs},
               {"repair_failures", c.repair_failures},
-              {"flapping", c.flapping}}}};
+              {"flapping", c.flapping},
+              {"deferred", c.deferred}}}};
 }
 
 }  // namespace permwatch

@@ -29,6 +29,7 @@ struct EngineCounters {
     std::uint64_t repairs = 0;  // descriptors written
     std::uint64_t repair_failures = 0;
     std::uint64_t flapping = 0;  // times a key was put into back-off
+    std::uint64_t deferred = 0;  // checks put off because the key was frozen
 };
 
 struct KeyStatus {
@@ -76,6 +77,18 @@ public:
     // keys that stay, then checks every key.
     void replace_config(Config config);
 
+    // Failover freeze (DESIGN.md): while a checkpointed subtree is frozen the
+    // engine opens no key inside it; sweeps, debounced and explicit checks of
+    // those keys are deferred. Subtrees nest and repeat (two groups may
+    // freeze the same one): each freeze needs its own thaw.
+    void freeze(const std::string& subtree);
+    // Returns the keys that thawed (no other freeze holds them), in order:
+    // the caller checks them (a restore rewrote them without notifications).
+    std::vector<std::size_t> thaw(const std::string& subtree);
+    bool frozen(std::size_t index) const { return frozen_[index]; }
+    // One flag per key, for the watcher's handles.
+    const std::vector<bool>& frozen_keys() const { return frozen_; }
+
     const Config& config() const { return config_; }
     const std::vector<KeyStatus>& keys() const { return status_; }
     const EngineCounters& counters() const { return counters_; }
@@ -101,6 +114,10 @@ private:
     void repair_failed(std::size_t index, const std::string& why);
     void set_error(std::size_t index, FindingKind kind, const std::string& message);
     void watch_due(std::size_t index) { due_.push_back(index); }
+    // frozen_ from frozen_subtrees_, for the current keys.
+    void compute_frozen();
+    // A frozen key is not opened: the check is counted as deferred.
+    bool defer_if_frozen(std::size_t index);
     // format_utc(now), without gmtime+snprintf for every key of a check_all.
     const std::string& now_utc();
 
@@ -108,6 +125,8 @@ private:
     Ports ports_;
     std::vector<KeyStatus> status_;  // one per config_.keys entry, same order
     std::vector<Tracking> tracking_;
+    std::vector<std::string> frozen_subtrees_;  // one entry per freeze
+    std::vector<bool> frozen_;                  // per key
     // Keys that may have a pending check or a back-off (may repeat or be
     // stale): run_due and next_due look at these instead of every key.
     std::vector<std::size_t> due_;

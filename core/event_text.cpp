@@ -7,8 +7,10 @@ EventLevel event_level(EventId id) {
         case EventId::drift_found:
         case EventId::flapping:
         case EventId::cluster_resync:
+        case EventId::failover_timed_out:
             return EventLevel::warning;
         case EventId::repair_failed:
+        case EventId::journal_flush_failed:
         case EventId::config_rejected:
             return EventLevel::error;
         default:
@@ -33,12 +35,17 @@ std::string event_message(EventId id, const std::vector<std::string>& s) {
         case EventId::flapping:
             return "flapping on " + at(0) + ": " + at(1) + " repairs in " + at(2) +
                    " s were undone by another actor; backing off for " + at(3) + " s";
+        case EventId::journal_flush_failed:
+            return "journal flush failed: " + at(0) + ": " + at(1) + "; retrying";
         case EventId::failover_prepared:
             return "failover prepared: group " + at(0) + ", key " + at(1) + ", " + at(2) + " ms";
         case EventId::checkpoint_rechecked:
             return "checkpoint re-checked after the resource came online: " + at(0);
         case EventId::cluster_resync:
             return "cluster connection lost; resynchronised: " + at(0);
+        case EventId::failover_timed_out:
+            return "failover wait timed out: group " + at(0) + ", key " + at(1) +
+                   " thawed and re-checked after " + at(2) + " s";
         case EventId::config_rejected:
             return "configuration rejected: " + at(0);
     }

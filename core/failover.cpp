@@ -1,25 +1,16 @@
 #include "core/failover.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 #include "core/ascii.hpp"
 
 namespace permwatch {
 
-bool inside_checkpoint(const std::string& key, const std::string& checkpoint_key) {
-    const auto k = normalize_key_path(key);
-    const auto c = normalize_key_path(checkpoint_key);
-    return k && c && istarts_with(*k, *c) && (k->size() == c->size() || (*k)[c->size()] == '\\');
-}
-
 FailoverCoordinator::FailoverCoordinator(Engine& engine, ClusterPort& cluster,
                                          WatchHandles& handles, AlertSink& alerts, Clock& clock)
     : engine_(engine), cluster_(cluster), handles_(handles), alerts_(alerts), clock_(clock) {}
-
-void FailoverCoordinator::connected() {
-    discover();
-    engine_.check_all();
-}
 
 void FailoverCoordinator::discover() { checkpoints_ = cluster_.checkpoints(); }
 
@@ -67,6 +58,30 @@ std::string format_ms(double ms) {
 
 }  // namespace
 
+void FailoverCoordinator::connected(bool first) {
+    discover();
+    // (a) Whatever is moving here now is prepared before anything is opened.
+    std::set<std::string> in_flight;
+    for (const ClusterEvent& event : cluster_.pending_here()) {
+        in_flight.insert(group_of(event, checkpoints_));
+        prepare(event);
+    }
+    // (b) A freeze whose failover ended while no one listened: step 3 now.
+    std::vector<bool> checked(engine_.keys().size(), false);
+    std::vector<std::string> ended;
+    for (const auto& [group, freeze] : frozen_) {
+        if (!in_flight.count(group)) ended.push_back(group);
+    }
+    for (const std::string& group : ended) {
+        for (std::size_t i : thaw(group, ThawReason::resync)) checked[i] = true;
+    }
+    if (first) return;
+    // (c) Everything else once (frozen keys are deferred by the engine).
+    for (std::size_t i = 0; i < checked.size(); ++i) {
+        if (!checked[i]) engine_.check_key_now(i, "drift");
+    }
+}
+
 void FailoverCoordinator::on_event(const ClusterEvent& event) {
     switch (event.kind) {
         case ClusterEvent::Kind::group_moving_here:
@@ -79,11 +94,18 @@ void FailoverCoordinator::on_event(const ClusterEvent& event) {
             break;
         case ClusterEvent::Kind::resource_online:
             last_event_ = "resource " + event.resource + " online";
-            finish(event);
+            thaw(group_of(event, checkpoints_), ThawReason::online);
             break;
         case ClusterEvent::Kind::resource_failed:
             last_event_ = "resource " + event.resource + " failed";
-            finish(event);
+            thaw(group_of(event, checkpoints_), ThawReason::failed);
+            break;
+        case ClusterEvent::Kind::group_elsewhere:
+            // Only news when it ends a freeze: every group on other nodes says so.
+            if (frozen_.count(event.group)) {
+                last_event_ = "group " + event.group + " owned by " + event.node;
+                thaw(event.group, ThawReason::elsewhere);
+            }
             break;
         case ClusterEvent::Kind::resources_changed:
             last_event_ = "resources changed";
@@ -91,24 +113,41 @@ void FailoverCoordinator::on_event(const ClusterEvent& event) {
             break;
         case ClusterEvent::Kind::connection_lost:
             last_event_ = "connection lost";
-            resync("the cluster notification port was lost");
+            ++counters_.resyncs;
+            // Freezes stay: restores may be in flight. The caller reconnects,
+            // and connected() finds out what happened meanwhile.
+            alerts_.raise(EventId::cluster_resync, {"the cluster notification port was lost"});
             break;
     }
 }
 
 void FailoverCoordinator::prepare(const ClusterEvent& event) {
+    const std::string group = group_of(event, checkpoints_);
+    // Once per failover: the group's other indications (owner, group state,
+    // each resource's online-pending) find it frozen already.
+    if (frozen_.count(group)) return;
     const std::vector<std::size_t> keys = keys_of(event);
     if (keys.empty()) return;
-    const std::string group = group_of(event, checkpoints_);
-    const auto t0 = clock_.now();
+    const TimePoint t0 = event.received.value_or(clock_.now());
     // (1) Right now, whatever the debounce or a flapping back-off says.
     for (std::size_t i : keys) engine_.check_key_now(i, "failover", true);
-    // (2) Then let go of every handle until the resource is online or failed.
-    if (pending_.empty()) handles_.release();
-    const bool first = pending_.insert(group).second;
+    // (2) Freeze the subtrees, which lets go of every handle inside them.
+    Freeze freeze;
+    for (std::size_t i : keys) {
+        const std::string subtree = checkpoint_of(i)->key;
+        if (std::none_of(freeze.subtrees.begin(), freeze.subtrees.end(),
+                         [&](const std::string& s) { return same_key_path(s, subtree); })) {
+            freeze.subtrees.push_back(subtree);
+            engine_.freeze(subtree);
+        }
+    }
+    handles_.set_frozen(engine_.frozen_keys());
     const double ms = std::chrono::duration<double, std::milli>(clock_.now() - t0).count();
+    freeze.deadline =
+        clock_.now() + std::chrono::seconds(engine_.config().failover_timeout_s);
+    frozen_.emplace(group, std::move(freeze));
     counters_.last_prepare_ms = ms;
-    if (first) ++counters_.failovers_prepared;
+    ++counters_.failovers_prepared;
     for (std::size_t i : keys) {
         const KeyStatus& s = engine_.keys()[i];
         if (s.state != KeyState::compliant && s.state != KeyState::repaired) {
@@ -119,34 +158,59 @@ void FailoverCoordinator::prepare(const ClusterEvent& event) {
     }
 }
 
-void FailoverCoordinator::finish(const ClusterEvent& event) {
-    const std::string group = group_of(event, checkpoints_);
-    if (pending_.erase(group) == 0) return;
-    // (3) A restore rewrote the keys without notifications: re-open, re-check.
-    if (pending_.empty()) handles_.reacquire();
+std::vector<std::size_t> FailoverCoordinator::thaw(const std::string& group, ThawReason why) {
+    const auto it = frozen_.find(group);
+    if (it == frozen_.end()) return {};
+    std::vector<std::size_t> thawed;
+    for (const std::string& subtree : it->second.subtrees) {
+        for (std::size_t i : engine_.thaw(subtree)) thawed.push_back(i);
+    }
+    frozen_.erase(it);
+    std::sort(thawed.begin(), thawed.end());
+    thawed.erase(std::unique(thawed.begin(), thawed.end()), thawed.end());
+    // Watch first, then check: a change between the two is not missed.
+    handles_.set_frozen(engine_.frozen_keys());
+    // (3) Once: a restore rewrote the keys without notifications.
     ++counters_.rechecks;
-    for (std::size_t i : keys_of(event)) {
-        engine_.check_key_now(i, "post_online", true);
+    const bool restored_here = why == ThawReason::online || why == ThawReason::failed;
+    for (std::size_t i : thawed) {
+        engine_.check_key_now(i, restored_here ? "post_online" : "drift", true);
         const KeyStatus& s = engine_.keys()[i];
-        alerts_.raise(EventId::checkpoint_rechecked,
-                      {s.path + " (" + std::string(to_string(s.state)) + ")"});
+        const std::string text = s.path + " (" + std::string(to_string(s.state)) + ")";
+        if (why == ThawReason::timeout) {
+            alerts_.raise(EventId::failover_timed_out,
+                          {group, text, std::to_string(engine_.config().failover_timeout_s)});
+        } else {
+            alerts_.raise(EventId::checkpoint_rechecked, {text});
+        }
+    }
+    return thawed;
+}
+
+void FailoverCoordinator::run_due() {
+    const TimePoint now = clock_.now();
+    std::vector<std::string> expired;
+    for (const auto& [group, freeze] : frozen_) {
+        if (freeze.deadline <= now) expired.push_back(group);
+    }
+    for (const std::string& group : expired) {
+        ++counters_.timeouts;
+        last_event_ = "group " + group + ": failover wait timed out";
+        thaw(group, ThawReason::timeout);
     }
 }
 
-void FailoverCoordinator::resync(const std::string& why) {
-    ++counters_.resyncs;
-    alerts_.raise(EventId::cluster_resync, {why});
-    // Nothing is known about the restores in flight: take the handles back,
-    // learn the checkpoints again and check everything.
-    if (!pending_.empty()) {
-        pending_.clear();
-        handles_.reacquire();
+std::optional<FailoverCoordinator::TimePoint> FailoverCoordinator::next_due() const {
+    std::optional<TimePoint> next;
+    for (const auto& [group, freeze] : frozen_) {
+        if (!next || freeze.deadline < *next) next = freeze.deadline;
     }
-    discover();
-    engine_.check_all();
+    return next;
 }
 
 nlohmann::ordered_json FailoverCoordinator::status() const {
+    nlohmann::ordered_json frozen = nlohmann::ordered_json::array();
+    for (const auto& [group, freeze] : frozen_) frozen.push_back(group);
     return {{"available", cluster_.available()},
             {"node", cluster_.available() ? nlohmann::ordered_json(cluster_.node_name())
                                           : nlohmann::ordered_json(nullptr)},
@@ -157,7 +221,9 @@ nlohmann::ordered_json FailoverCoordinator::status() const {
             {"prepare_failures", counters_.prepare_failures},
             {"rechecks", counters_.rechecks},
             {"resyncs", counters_.resyncs},
-            {"handles_released", handles_released()}};
+            {"timeouts", counters_.timeouts},
+            {"handles_released", handles_released()},
+            {"frozen_groups", std::move(frozen)}};
 }
 
 }  // namespace permwatch

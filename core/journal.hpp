@@ -1,5 +1,6 @@
 // The journal (CONTRACT.md "Journal"): one JSON line per descriptor write,
-// appended and flushed before the write. Format and parsing live here; the
+// appended before the write; made durable by a flusher of its own (group
+// commit), which nothing on the repair path waits for. Format and parsing live here; the
 // durable file is an adapter in service/.
 #pragma once
 
@@ -21,9 +22,9 @@ struct JournalEntry {
     friend bool operator==(const JournalEntry&, const JournalEntry&) = default;
 };
 
-// Port: appends an entry durably (flushed to disk) and gives it the next id.
-// Returns an error when the line may not be on disk: the caller must then not
-// write the descriptor.
+// Port: appends an entry (written to the file, the flush follows on another
+// thread) and gives it the next id. Returns an error when the line could not
+// be appended: the caller must then not write the descriptor.
 class Journal {
 public:
     virtual ~Journal() = default;

@@ -41,9 +41,11 @@ enum class EventId : int {
     drift_repaired = 2001,
     repair_failed = 2002,
     flapping = 2003,
+    journal_flush_failed = 2004,
     failover_prepared = 3000,
     checkpoint_rechecked = 3001,
     cluster_resync = 3002,
+    failover_timed_out = 3003,
     config_rejected = 4000,
 };
 
@@ -57,13 +59,14 @@ public:
 
 // The handles PermWatch holds inside watched keys (the change watcher's). The
 // Cluster service cannot restore a checkpoint while any process holds a key
-// inside the subtree, so they are released around a failover.
+// inside the subtree, so the keys of a failover are frozen around it.
 class WatchHandles {
 public:
     virtual ~WatchHandles() = default;
-    virtual void release() = 0;
-    // Reopens them; keys are checked again by the caller.
-    virtual void reacquire() = 0;
+    // One flag per configured key (the engine's order): true closes that
+    // key's handles and keeps them closed; false re-opens and re-arms a key
+    // that was closed, without reporting it (the caller checks it).
+    virtual void set_frozen(const std::vector<bool>& frozen) = 0;
 };
 
 class Clock {

@@ -133,17 +133,132 @@ TEST(Failover, RepairThatFailsDuringPrepareIsCountedAndRaised) {
     EXPECT_FALSE(rig.handles.held);  // the restore must still not find our handles
 }
 
-TEST(Failover, ConnectionLostMidFailoverResyncsEverything) {
+TEST(Failover, ConnectionLostMidFailoverKeepsTheFreezeUntilTheResyncSaysItEnded) {
     Rig rig;
     rig.failover.on_event(rig.event(Kind::resource_online_pending));
-    rig.registry.set(key, broken);  // changed while the connection was down
-    rig.cluster.known.push_back({"Other", "Other Group", "HKLM\\SOFTWARE\\Other"});
+    rig.registry.set(key, broken);  // the restore wrote a broken checkpoint meanwhile
+    rig.registry.set("HKLM\\SOFTWARE\\Other", "D:");  // and another key drifted
     rig.failover.on_event({Kind::connection_lost, "", "", ""});
+    // Nothing is known yet: a restore may be in flight, so nothing is opened.
+    EXPECT_FALSE(rig.handles.held);
+    EXPECT_EQ(rig.registry.sddl(key), broken);
+    EXPECT_EQ(rig.alerts.count(EventId::cluster_resync), 1);
+    // Reconnected: the group is no longer pending here (it came online while
+    // no one listened): step 3 now, and every other key checked once.
+    const auto reads = rig.registry.reads;
+    rig.failover.connected();
     EXPECT_TRUE(rig.handles.held);
     EXPECT_EQ(rig.registry.sddl(key), fixed);
-    EXPECT_EQ(rig.alerts.count(EventId::cluster_resync), 1);
+    EXPECT_EQ(rig.registry.sddl("HKLM\\SOFTWARE\\Other"), "D:(A;;KR;;;SY)");
     EXPECT_EQ(rig.failover.counters().resyncs, 1u);
+    EXPECT_EQ(rig.failover.counters().rechecks, 1u);
+    // Each key read once for its check (plus one read-back per repair).
+    EXPECT_EQ(rig.registry.reads - reads, 4);
     EXPECT_EQ(rig.failover.status()["handles_released"], false);
+}
+
+TEST(Failover, ResyncPreparesAGroupAlreadyMovingHereBeforeItChecksAnythingElse) {
+    Rig rig;
+    rig.registry.set(key, broken);
+    // The move began while the connection was down: no event will come.
+    rig.failover.on_event({Kind::connection_lost, "", "", ""});
+    rig.cluster.pending = {rig.event(Kind::resource_online_pending)};
+    std::vector<std::string> order;
+    rig.registry.on_read = [&](const std::string& path) { order.push_back(path); };
+    rig.handles.on_release = [&] { order.push_back("release"); };
+    rig.failover.connected();
+    ASSERT_GE(order.size(), 3u);
+    EXPECT_EQ(order[0], key);        // (1) repaired first
+    EXPECT_EQ(order[1], key);        // its read-back
+    EXPECT_EQ(order[2], "release");  // (2) then let go, before anything else is read
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    EXPECT_FALSE(rig.handles.held);
+    EXPECT_EQ(rig.failover.counters().failovers_prepared, 1u);
+    EXPECT_EQ(rig.alerts.count(EventId::failover_prepared), 1);
+}
+
+TEST(Failover, FrozenKeysAreNotOpenedBySweepCheckOrReloadAndAreCheckedOnceAtThaw) {
+    Rig rig;
+    rig.failover.on_event(rig.event(Kind::group_moving_here));
+    ASSERT_TRUE(rig.engine.frozen(0));
+    EXPECT_FALSE(rig.engine.frozen(1));  // not checkpointed: still guarded
+    std::vector<std::string> opened;
+    rig.registry.on_read = [&](const std::string& path) { opened.push_back(path); };
+    rig.engine.sweep();
+    rig.engine.check_key_now(0, "manual");  // a pipe "check"
+    rig.engine.key_changed(0);
+    rig.clock.advance(1s);
+    rig.engine.run_due();
+    rig.engine.replace_config(config());  // a reload: the key stays frozen
+    EXPECT_TRUE(rig.engine.frozen(0));
+    for (const auto& path : opened) EXPECT_NE(path, key);
+    EXPECT_GE(rig.engine.counters().deferred, 4u);
+    EXPECT_TRUE(rig.engine.status_json()["keys"][0]["frozen"].get<bool>());
+    // Online: re-opened, then checked exactly once.
+    opened.clear();
+    rig.failover.on_event(rig.event(Kind::resource_online));
+    EXPECT_EQ(std::count(opened.begin(), opened.end(), key), 1);
+    EXPECT_FALSE(rig.engine.frozen(0));
+    EXPECT_EQ(rig.alerts.count(EventId::checkpoint_rechecked), 1);
+    // A second online for the same group is not a second step 3.
+    rig.failover.on_event(rig.event(Kind::resource_online));
+    EXPECT_EQ(rig.failover.counters().rechecks, 1u);
+}
+
+TEST(Failover, EveryIndicationOfOneMoveIsOneFailoverAndOneEvent) {
+    Rig rig;
+    rig.registry.set(key, broken);
+    rig.failover.on_event(rig.event(Kind::group_moving_here));
+    rig.failover.on_event(rig.event(Kind::group_moving_here));  // owner, then state
+    rig.failover.on_event(rig.event(Kind::resource_online_pending));
+    EXPECT_EQ(rig.alerts.count(EventId::failover_prepared), 1);
+    EXPECT_EQ(rig.journal.entries.size(), 1u);
+    EXPECT_EQ(rig.failover.counters().failovers_prepared, 1u);
+    rig.failover.on_event(rig.event(Kind::resource_online));
+    rig.failover.on_event(rig.event(Kind::resource_online_pending));  // the next move
+    EXPECT_EQ(rig.alerts.count(EventId::failover_prepared), 2);
+}
+
+TEST(Failover, PrepareTimeRunsFromTheFirstIndication) {
+    Rig rig;
+    ClusterEvent e = rig.event(Kind::group_moving_here);
+    e.received = rig.clock.now();
+    rig.clock.advance(40ms);  // queued behind other work
+    rig.failover.on_event(e);
+    EXPECT_GE(rig.failover.counters().last_prepare_ms, 40.0);
+    EXPECT_EQ(rig.alerts.raised.back().strings[2], "40.0");
+}
+
+TEST(Failover, GroupOwnedByAnotherNodeEndsTheFreeze) {
+    Rig rig;
+    rig.failover.on_event(rig.event(Kind::group_moving_here));
+    ASSERT_FALSE(rig.handles.held);
+    rig.failover.on_event({Kind::group_elsewhere, "SQL Group", "", "NODE2"});  // not ours
+    EXPECT_FALSE(rig.handles.held);
+    rig.registry.set(key, broken);
+    rig.failover.on_event({Kind::group_elsewhere, "Exchange Group", "", "NODE2"});
+    EXPECT_TRUE(rig.handles.held);
+    EXPECT_FALSE(rig.engine.frozen(0));
+    EXPECT_EQ(rig.registry.sddl(key), fixed);  // checked (and repaired) at thaw
+    EXPECT_EQ(rig.journal.entries.back().reason, "drift");
+}
+
+TEST(Failover, FreezeEndsAfterTheTimeoutWithEvent3003) {
+    Rig rig;
+    rig.failover.on_event(rig.event(Kind::resource_online_pending));
+    ASSERT_TRUE(rig.failover.next_due().has_value());
+    EXPECT_EQ(*rig.failover.next_due() - rig.clock.now(), 120s);  // the default
+    rig.clock.advance(119s);
+    rig.failover.run_due();
+    EXPECT_FALSE(rig.handles.held);
+    rig.clock.advance(1s);
+    rig.registry.set(key, broken);
+    rig.failover.run_due();
+    EXPECT_TRUE(rig.handles.held);
+    EXPECT_EQ(rig.alerts.count(EventId::failover_timed_out), 1);
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    EXPECT_EQ(rig.failover.counters().timeouts, 1u);
+    EXPECT_FALSE(rig.failover.next_due().has_value());
 }
 
 TEST(Failover, CheckpointTrueWithoutDiscoveryIsPreparedForAnyFailover) {

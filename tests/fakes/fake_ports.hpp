@@ -2,6 +2,7 @@
 // engine is tested against the real Windows adapters under Wine.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
@@ -19,6 +20,7 @@ public:
     std::map<std::string, SecurityDescriptor> keys;
     std::function<void(const std::string&)> before_write;  // sees the journal at write time
     std::function<void(const std::string&)> after_write;   // e.g. another actor undoing it
+    std::function<void(const std::string&)> on_read;       // sees every key opened
     KeyWrite next_write_result;                            // ok unless a test says otherwise
     int writes = 0;
     int reads = 0;
@@ -28,6 +30,7 @@ public:
 
     KeyRead read(const std::string& path) override {
         ++reads;
+        if (on_read) on_read(path);
         auto it = keys.find(path);
         if (it == keys.end()) return {KeyRead::Status::missing, {}, path + " does not exist"};
         return {KeyRead::Status::ok, it->second, {}};
@@ -120,21 +123,25 @@ public:
     bool available() const override { return up; }
     std::string node_name() const override { return node; }
     std::vector<Checkpoint> checkpoints() override { return known; }
+    std::vector<ClusterEvent> pending;  // what pending_here() reports
+    std::vector<ClusterEvent> pending_here() override { return pending; }
 };
 
 class FakeHandles final : public WatchHandles {
 public:
-    bool held = true;
-    int releases = 0, reacquires = 0;
+    bool held = true;  // no key frozen
+    std::vector<bool> frozen;
+    int releases = 0, reacquires = 0;  // changes from all held / to all held
     std::function<void()> on_release;
-    void release() override {
-        held = false;
-        ++releases;
-        if (on_release) on_release();
-    }
-    void reacquire() override {
-        held = true;
-        ++reacquires;
+    void set_frozen(const std::vector<bool>& mask) override {
+        const bool now_held = std::none_of(mask.begin(), mask.end(), [](bool f) { return f; });
+        if (held && !now_held) {
+            ++releases;
+            if (on_release) on_release();
+        }
+        if (!held && now_held) ++reacquires;
+        held = now_held;
+        frozen = mask;
     }
 };
 

@@ -398,7 +398,8 @@ TEST(Messages, EveryContractIdIsInPermwatchExeWithTheLogFileText) {
     for (const EventId id :
          {EventId::service_started, EventId::service_stopped, EventId::drift_found,
           EventId::drift_repaired, EventId::repair_failed, EventId::flapping,
-          EventId::failover_prepared, EventId::checkpoint_rechecked, EventId::cluster_resync,
+          EventId::journal_flush_failed, EventId::failover_prepared, EventId::checkpoint_rechecked,
+          EventId::cluster_resync, EventId::failover_timed_out,
           EventId::config_rejected}) {
         std::vector<std::wstring> wide;
         for (const std::string& s : strings) wide.push_back(win::widen(s));
