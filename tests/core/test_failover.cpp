@@ -28,6 +28,15 @@ Config config(const std::string& checkpoint = "\"auto\"") {
     return *loaded.config;
 }
 
+ClusterEvent ev(Kind kind, std::string group, std::string resource, std::string node) {
+    ClusterEvent e;
+    e.kind = kind;
+    e.group = std::move(group);
+    e.resource = std::move(resource);
+    e.node = std::move(node);
+    return e;
+}
+
 struct Rig {
     fakes::FakeRegistry registry;
     fakes::FakeAccounts accounts;
@@ -51,8 +60,8 @@ struct Rig {
         failover.connected();
     }
     ClusterEvent event(Kind kind) {
-        return {kind, "Exchange Group",
-                kind == Kind::group_moving_here ? "" : "Exchange Event Service", "NODE1"};
+        return ev(kind, "Exchange Group",
+                  kind == Kind::group_moving_here ? "" : "Exchange Event Service", "NODE1");
     }
 };
 
@@ -100,7 +109,7 @@ TEST(Failover, HandlesComeBackAndTheRestoredKeyIsCheckedAfterOnline) {
 TEST(Failover, OtherGroupsAndUncheckpointedKeysAreLeftAlone) {
     Rig rig;
     rig.registry.set(key, broken);
-    ClusterEvent other{Kind::group_moving_here, "SQL Group", "", "NODE1"};
+    ClusterEvent other = ev(Kind::group_moving_here, "SQL Group", "", "NODE1");
     rig.failover.on_event(other);
     EXPECT_EQ(rig.registry.sddl(key), broken);
     EXPECT_TRUE(rig.handles.held);
@@ -138,7 +147,7 @@ TEST(Failover, ConnectionLostMidFailoverKeepsTheFreezeUntilTheResyncSaysItEnded)
     rig.failover.on_event(rig.event(Kind::resource_online_pending));
     rig.registry.set(key, broken);  // the restore wrote a broken checkpoint meanwhile
     rig.registry.set("HKLM\\SOFTWARE\\Other", "D:");  // and another key drifted
-    rig.failover.on_event({Kind::connection_lost, "", "", ""});
+    rig.failover.on_event(ev(Kind::connection_lost, "", "", ""));
     // Nothing is known yet: a restore may be in flight, so nothing is opened.
     EXPECT_FALSE(rig.handles.held);
     EXPECT_EQ(rig.registry.sddl(key), broken);
@@ -161,7 +170,7 @@ TEST(Failover, ResyncPreparesAGroupAlreadyMovingHereBeforeItChecksAnythingElse) 
     Rig rig;
     rig.registry.set(key, broken);
     // The move began while the connection was down: no event will come.
-    rig.failover.on_event({Kind::connection_lost, "", "", ""});
+    rig.failover.on_event(ev(Kind::connection_lost, "", "", ""));
     rig.cluster.pending = {rig.event(Kind::resource_online_pending)};
     std::vector<std::string> order;
     rig.registry.on_read = [&](const std::string& path) { order.push_back(path); };
@@ -233,10 +242,10 @@ TEST(Failover, GroupOwnedByAnotherNodeEndsTheFreeze) {
     Rig rig;
     rig.failover.on_event(rig.event(Kind::group_moving_here));
     ASSERT_FALSE(rig.handles.held);
-    rig.failover.on_event({Kind::group_elsewhere, "SQL Group", "", "NODE2"});  // not ours
+    rig.failover.on_event(ev(Kind::group_elsewhere, "SQL Group", "", "NODE2"));  // not ours
     EXPECT_FALSE(rig.handles.held);
     rig.registry.set(key, broken);
-    rig.failover.on_event({Kind::group_elsewhere, "Exchange Group", "", "NODE2"});
+    rig.failover.on_event(ev(Kind::group_elsewhere, "Exchange Group", "", "NODE2"));
     EXPECT_TRUE(rig.handles.held);
     EXPECT_FALSE(rig.engine.frozen(0));
     EXPECT_EQ(rig.registry.sddl(key), fixed);  // checked (and repaired) at thaw
@@ -264,9 +273,9 @@ TEST(Failover, FreezeEndsAfterTheTimeoutWithEvent3003) {
 TEST(Failover, CheckpointTrueWithoutDiscoveryIsPreparedForAnyFailover) {
     Rig rig("true");
     rig.cluster.known.clear();
-    rig.failover.on_event({Kind::resources_changed, "", "", ""});
+    rig.failover.on_event(ev(Kind::resources_changed, "", "", ""));
     rig.registry.set(key, broken);
-    rig.failover.on_event({Kind::group_moving_here, "Any Group", "", "NODE1"});
+    rig.failover.on_event(ev(Kind::group_moving_here, "Any Group", "", "NODE1"));
     EXPECT_EQ(rig.registry.sddl(key), fixed);
 }
 
