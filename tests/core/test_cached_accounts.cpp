@@ -26,15 +26,15 @@ TEST(CachedAccounts, SecondQuestionIsAnsweredFromTheCacheUntilRefresh) {
     CountingAccounts source;
     source.inner.services.emplace("MSExchangeSA", *Sid::parse("S-1-5-21-1-2-3-1105"));
     CachedAccounts cache(source);
-    EXPECT_EQ(cache.service_account_sid("MSExchangeSA").sid->to_string(), "S-1-5-21-1-2-3-1105");
+    EXPECT_EQ(cache.service_account_sid("MSExchangeSA").sid->str(), "S-1-5-21-1-2-3-1105");
     EXPECT_EQ(source.asked, 1);
     // The SCM changes its answer: the cache keeps the old one, without asking.
     source.inner.services.insert_or_assign("MSExchangeSA", *Sid::parse("S-1-5-20"));
-    EXPECT_EQ(cache.service_account_sid("MSExchangeSA").sid->to_string(), "S-1-5-21-1-2-3-1105");
+    EXPECT_EQ(cache.service_account_sid("MSExchangeSA").sid->str(), "S-1-5-21-1-2-3-1105");
     EXPECT_EQ(source.asked, 1);
     cache.refresh();  // off the failover path
     EXPECT_EQ(source.asked, 2);
-    EXPECT_EQ(cache.service_account_sid("MSExchangeSA").sid->to_string(), "S-1-5-20");
+    EXPECT_EQ(cache.service_account_sid("MSExchangeSA").sid->str(), "S-1-5-20");
     EXPECT_EQ(source.asked, 2);
 }
 
