@@ -57,17 +57,26 @@ public:
     std::vector<Checkpoint> checkpoints() override {
         return {{"Exchange Event Service", "Exchange Group", kPath}};
     }
+    std::vector<ClusterEvent> pending_here() override { return {}; }
 };
 
 class WatcherHandles final : public WatchHandles {
 public:
     explicit WatcherHandles(win::RegistryWatcher& w) : w_(w) {}
-    void release() override { w_.close_all(); }
-    void reacquire() override { w_.reopen_all(); }
+    void set_frozen(const std::vector<bool>& frozen) override { w_.set_frozen(frozen); }
 
 private:
     win::RegistryWatcher& w_;
 };
+
+ClusterEvent event(ClusterEvent::Kind kind) {
+    ClusterEvent e;
+    e.kind = kind;
+    e.group = "Exchange Group";
+    e.resource = "Exchange Event Service";
+    e.node = "NODE1";
+    return e;
+}
 
 double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
@@ -127,13 +136,11 @@ int main(int argc, char** argv) {
     int not_repaired = 0, handles_held = 0;
     for (int i = 0; i < rounds; ++i) {
         set(key, broken);
-        failover.on_event({ClusterEvent::Kind::resource_online_pending, "Exchange Group",
-                           "Exchange Event Service", "NODE1"});
+        failover.on_event(event(ClusterEvent::Kind::resource_online_pending));
         prepare.push_back(failover.counters().last_prepare_ms);
         if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
         if (watcher.handle_count() != 0) ++handles_held;
-        failover.on_event({ClusterEvent::Kind::resource_online, "Exchange Group",
-                           "Exchange Event Service", "NODE1"});
+        failover.on_event(event(ClusterEvent::Kind::resource_online));
     }
     watcher.stop();
     RegCloseKey(key);

@@ -118,8 +118,8 @@ std::string join(std::initializer_list<std::string_view> names) {
 }
 
 const std::initializer_list<std::string_view> kTopMembers = {
-    "version", "mode",    "sweep_interval_s", "debounce_ms", "failover_timeout_s",
-    "flapping", "pipe", "journal", "keys"};
+    "version",  "mode", "sweep_interval_s", "debounce_ms", "failover_timeout_s",
+    "flapping", "pipe", "journal",          "keys"};
 const std::initializer_list<std::string_view> kFlappingMembers = {"max_repairs", "window_s",
                                                                   "backoff_s"};
 const std::initializer_list<std::string_view> kKeyMembers = {"path", "checkpoint", "require"};

@@ -143,8 +143,7 @@ void FailoverCoordinator::prepare(const ClusterEvent& event) {
     }
     handles_.set_frozen(engine_.frozen_keys());
     const double ms = std::chrono::duration<double, std::milli>(clock_.now() - t0).count();
-    freeze.deadline =
-        clock_.now() + std::chrono::seconds(engine_.config().failover_timeout_s);
+    freeze.deadline = clock_.now() + std::chrono::seconds(engine_.config().failover_timeout_s);
     frozen_.emplace(group, std::move(freeze));
     counters_.last_prepare_ms = ms;
     ++counters_.failovers_prepared;

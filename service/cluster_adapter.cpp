@@ -134,6 +134,7 @@ struct Win32Cluster::Session {
               const std::wstring& at_node) {
         if (stop.load() || !on_event) return;
         ClusterEvent event;
+        event.received = std::chrono::steady_clock::now();
         event.kind = kind;
         event.group = narrow(group);
         event.resource = narrow(resource);
@@ -145,7 +146,11 @@ struct Win32Cluster::Session {
     void on_group(const std::wstring& group) {
         std::wstring owner;
         const int state = api->group_state(cluster, group, owner);
-        if (state == clus::kGroupPending && same_name(owner, node)) {
+        if (state == clus::kGroupStateUnknown || owner.empty()) return;
+        if (!same_name(owner, node)) {
+            // Ends a freeze here if this node was preparing for the group.
+            emit(ClusterEvent::Kind::group_elsewhere, group, L"", owner);
+        } else if (state == clus::kGroupPending) {
             emit(ClusterEvent::Kind::group_moving_here, group, L"", owner);
         }
     }
@@ -499,6 +504,45 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
             while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
             out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
             i = end + 1;
+        }
+    }
+    return out;
+}
+
+std::vector<ClusterEvent> Win32Cluster::pending_here() {
+    std::shared_ptr<Session> s;
+    {
+        std::lock_guard lock(mutex_);
+        s = session_;
+    }
+    std::vector<ClusterEvent> out;
+    if (!s) return out;
+    const Api& api = *s->api;
+    const auto now = std::chrono::steady_clock::now();
+    auto add = [&](ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
+                   const std::wstring& owner) {
+        ClusterEvent e;
+        e.kind = kind;
+        e.group = narrow(group);
+        e.resource = narrow(resource);
+        e.node = narrow(owner);
+        e.received = now;
+        out.push_back(std::move(e));
+    };
+    for (const auto& group : api.enumerate(s->cluster, clus::kEnumGroup)) {
+        std::wstring owner;
+        if (api.group_state(s->cluster, group, owner) == clus::kGroupPending &&
+            same_name(owner, s->node)) {
+            add(ClusterEvent::Kind::group_moving_here, group, L"", owner);
+        }
+    }
+    for (const auto& resource : api.enumerate(s->cluster, clus::kEnumResource)) {
+        std::wstring owner;
+        std::wstring group;
+        if (api.resource_state(s->cluster, resource, owner, group) ==
+                clus::kResourceOnlinePending &&
+            same_name(owner, s->node)) {
+            add(ClusterEvent::Kind::resource_online_pending, group, resource, owner);
         }
     }
     return out;

@@ -40,6 +40,7 @@ public:
     bool available() const override;
     std::string node_name() const override;
     std::vector<Checkpoint> checkpoints() override;
+    std::vector<ClusterEvent> pending_here() override;
 
     std::string cluster_name() const;
     // "V2" or "V1": which notification API the session uses ("" when not connected).

@@ -73,7 +73,8 @@ public:
                 parents_.push_back(Parent{parent, {}, KeyHandle(), Event()});
             }
             parents_.back().keys.push_back(keys_.size());
-            keys_.push_back(Key{index, subkey, parents_.size() - 1, KeyHandle(), Event()});
+            keys_.push_back(Key{index, subkey, parents_.size() - 1, KeyHandle(), Event(),
+                                owner_.frozen_.empty() ? false : owner_.frozen_[index]});
         }
     }
 
@@ -82,10 +83,9 @@ public:
         if (thread_.joinable()) thread_.join();
     }
 
-    // Launches the thread and returns once it has armed every key (or, when
-    // `suspended`, opened none).
-    void launch(bool suspended) {
-        suspended_ = suspended;
+    // Launches the thread and returns once it has armed every key that is
+    // not frozen.
+    void launch() {
         std::promise<void> ready;
         auto armed = ready.get_future();
         // The thread owns the promise: set_value may still be running when
@@ -107,14 +107,14 @@ public:
     }
 
     // Runs `command` on this group's thread and waits for it.
-    void run_sync(void (Group::*command)()) {
+    void run_sync(std::function<void()> command) {
         // Shared for the same reason as in launch().
         auto done = std::make_shared<std::promise<void>>();
         auto finished = done->get_future();
         {
             std::lock_guard lock(mutex_);
-            tasks_.push_back([this, command, done] {
-                (this->*command)();
+            tasks_.push_back([command = std::move(command), done] {
+                command();
                 done->set_value();
             });
         }
@@ -122,14 +122,19 @@ public:
         finished.wait();
     }
 
-    void close_all() {
-        suspended_ = true;
-        close_everything();
-    }
-
-    void reopen_all() {
-        suspended_ = false;
-        open_everything(/*report=*/true);
+    // Closes what is newly frozen, then reopens what thawed (parents first).
+    void apply(const std::vector<bool>& frozen, bool report) {
+        for (auto& key : keys_) {
+            key.frozen = frozen[key.index];
+            if (key.frozen) {
+                close_key(key);
+                set_state(key, KeyState::stopped);
+            }
+        }
+        for (auto& parent : parents_) {
+            if (all_frozen(parent)) close_parent(parent);
+        }
+        open_everything(report);
     }
 
 private:
@@ -139,6 +144,7 @@ private:
         std::size_t parent;  // into parents_
         KeyHandle handle;
         Event event;
+        bool frozen = false;  // failover: never opened until thawed
     };
     struct Parent {
         std::wstring subkey;
@@ -149,7 +155,7 @@ private:
 
     void run(std::promise<void>& ready) {
         t_on_watcher_thread = true;
-        if (!suspended_) open_everything(/*report=*/false);
+        open_everything(/*report=*/false);
         ready.set_value();
 
         std::vector<HANDLE> waits{command_.get()};
@@ -229,6 +235,7 @@ private:
         // key, and Wine never signals the deleted key's own watcher.
         for (const auto k : parent.keys) {
             Key& key = keys_[k];
+            if (key.frozen) continue;
             const bool was_open = static_cast<bool>(key.handle);
             close_key(key);
             if (open_key(key) || was_open) owner_.notify(key.index);
@@ -237,30 +244,37 @@ private:
 
     void retry() {
         for (auto& parent : parents_) {
-            if (!parent.handle) open_parent(parent);
+            if (!parent.handle && !all_frozen(parent)) open_parent(parent);
         }
         for (auto& key : keys_) {
-            if (!key.handle && state(key) == KeyState::retrying && open_key(key)) {
+            if (!key.frozen && !key.handle && state(key) == KeyState::retrying && open_key(key)) {
                 owner_.notify(key.index);
             }
         }
     }
 
     bool needs_retry() const {
-        if (suspended_) return false;
         return std::any_of(parents_.begin(), parents_.end(),
-                           [](const Parent& p) { return !p.handle; }) ||
-               std::any_of(keys_.begin(), keys_.end(),
-                           [this](const Key& k) { return state(k) == KeyState::retrying; });
+                           [this](const Parent& p) { return !p.handle && !all_frozen(p); }) ||
+               std::any_of(keys_.begin(), keys_.end(), [this](const Key& k) {
+                   return !k.frozen && state(k) == KeyState::retrying;
+               });
+    }
+
+    // A parent whose keys are all frozen may sit inside a frozen subtree.
+    bool all_frozen(const Parent& parent) const {
+        return std::all_of(parent.keys.begin(), parent.keys.end(),
+                           [this](std::size_t k) { return keys_[k].frozen; });
     }
 
     void open_everything(bool report) {
         // Parents first: a key created between its open and its parent's arm
         // would otherwise go unseen.
         for (auto& parent : parents_) {
-            if (!parent.handle) open_parent(parent);
+            if (!parent.handle && !all_frozen(parent)) open_parent(parent);
         }
         for (auto& key : keys_) {
+            if (key.frozen) continue;
             if (!key.handle) open_key(key);
             if (report) owner_.notify(key.index);
         }
@@ -351,7 +365,6 @@ private:
     std::vector<Key> keys_;
     std::vector<Parent> parents_;
     Event command_;
-    bool suspended_ = false;  // this group's thread only (after launch)
 
     std::mutex mutex_;  // guards stop_ and tasks_
     bool stop_ = false;
@@ -429,7 +442,7 @@ void RegistryWatcher::start() {
     std::vector<std::unique_ptr<Group>> groups;
     for (const auto& chunk : chunks) groups.push_back(std::make_unique<Group>(*this, chunk));
     // On failure the groups' destructors stop the threads already running.
-    for (auto& group : groups) group->launch(suspended_);
+    for (auto& group : groups) group->launch();
     threads_ = groups.size();
     groups_ = std::move(groups);
 }
@@ -443,17 +456,24 @@ void RegistryWatcher::stop() {
     threads_ = 0;
 }
 
-void RegistryWatcher::close_all() { run_on_groups(&Group::close_all); }
+void RegistryWatcher::set_frozen(std::vector<bool> frozen) { apply(std::move(frozen), false); }
 
-void RegistryWatcher::reopen_all() { run_on_groups(&Group::reopen_all); }
+void RegistryWatcher::close_all() { apply(std::vector<bool>(paths_.size(), true), false); }
 
-void RegistryWatcher::run_on_groups(void (Group::*command)()) {
+void RegistryWatcher::reopen_all() { apply(std::vector<bool>(paths_.size(), false), true); }
+
+void RegistryWatcher::apply(std::vector<bool> frozen, bool report) {
     if (t_on_watcher_thread) {
-        throw std::logic_error("RegistryWatcher::close_all/reopen_all from its callback");
+        throw std::logic_error(
+            "RegistryWatcher::set_frozen/close_all/reopen_all from its callback");
+    }
+    if (frozen.size() != paths_.size()) {
+        throw std::invalid_argument("registry watcher: one frozen flag per key expected");
     }
     std::lock_guard control(control_mutex_);
-    suspended_ = command == &Group::close_all;
-    for (auto& group : groups_) group->run_sync(command);
+    frozen_ = frozen;
+    for (auto& group : groups_)
+        group->run_sync([&group, &frozen, report] { group->apply(frozen, report); });
 }
 
 RegistryWatcher::KeyState RegistryWatcher::state(std::size_t index) const {

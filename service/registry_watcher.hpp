@@ -77,11 +77,14 @@ public:
     // Wakes and joins every thread; every handle is closed. Idempotent.
     void stop();
 
-    // Failover support: release every key handle (keys and parents) and keep
-    // them released until reopen_all(), which reopens and re-arms them and
-    // then reports every index once (a registry restore rewrites keys without
-    // firing notifications). Both return when done. Before start() they only
-    // set whether start() opens the keys.
+    // Failover support. set_frozen: one flag per key; a frozen key's handle is
+    // closed and stays closed (and so is a parent whose keys are all frozen);
+    // a key no longer frozen is reopened and re-armed without being reported
+    // (the caller checks it). Returns when done. Before start() it only says
+    // which keys start() opens.
+    void set_frozen(std::vector<bool> frozen);
+    // Every key frozen; then all thawed, and every index reported once (a
+    // registry restore rewrites keys without firing notifications).
     void close_all();
     void reopen_all();
 
@@ -98,7 +101,7 @@ private:
     friend class Group;
 
     void notify(std::size_t index);
-    void run_on_groups(void (Group::*command)());
+    void apply(std::vector<bool> frozen, bool report);
 
     std::vector<std::string> paths_;
     std::vector<std::wstring> subkeys_;  // below HKLM, for RegOpenKeyExW
@@ -109,7 +112,7 @@ private:
     std::atomic<std::size_t> threads_{0};
     std::mutex callback_mutex_;  // callbacks never overlap
     std::mutex control_mutex_;   // start/stop/close_all/reopen_all one at a time
-    bool suspended_ = false;
+    std::vector<bool> frozen_;   // under control_mutex_; what a group starts with
     std::vector<std::unique_ptr<Group>> groups_;
 };
 

@@ -1,5 +1,7 @@
 #include "service/watchdog.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <sstream>
 
@@ -36,8 +38,16 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
     : config_path_(std::move(config_path)),
       logger_(std::move(logger)),
       alerts_(alerts),
-      journal_(expand_environment(config.journal)),
-      engine_(config, {registry_, accounts_, journal_, alerts_, clock_}),
+      cached_accounts_(accounts_),
+      journal_(
+          expand_environment(config.journal),
+          [this](const std::string& path, unsigned long code) {
+              // On the flusher thread: the alert is raised on ours.
+              boost::asio::post(io_, [this, path, code] {
+                  alerts_.raise(EventId::journal_flush_failed, {path, describe("flushing", code)});
+              });
+          }),
+      engine_(config, {registry_, cached_accounts_, journal_, alerts_, clock_}),
       failover_(engine_, cluster_, *this, alerts_, clock_),
       sweep_timer_(io_),
       due_timer_(io_),
@@ -52,6 +62,24 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
 Watchdog::~Watchdog() {
     cluster_.disconnect();
     if (watcher_) watcher_->stop();
+    {
+        std::lock_guard lock(refresh_mutex_);
+        refresh_stop_ = true;
+    }
+    refresh_wake_.notify_all();
+    if (refresher_.joinable()) refresher_.join();
+}
+
+void Watchdog::refresh_accounts() {
+    // The SCM's and LSA's answers may change (a new service account): renew
+    // them here, where waiting for them delays no repair.
+    const auto every = std::chrono::seconds(std::max(10, engine_.config().sweep_interval_s));
+    std::unique_lock lock(refresh_mutex_);
+    while (!refresh_wake_.wait_for(lock, every, [this] { return refresh_stop_; })) {
+        lock.unlock();
+        cached_accounts_.refresh();
+        lock.lock();
+    }
 }
 
 void Watchdog::start_watcher() {
@@ -61,6 +89,8 @@ void Watchdog::start_watcher() {
             // Called on the watcher's thread: hand over to the engine's.
             boost::asio::post(io_, [this, index] { on_key_changed(index); });
         });
+    // Keys frozen by a failover in flight are not opened at all.
+    watcher_->set_frozen(engine_.frozen_keys());
     watcher_->start();
 }
 
@@ -70,20 +100,28 @@ void Watchdog::run() {
                                              std::to_string(config.keys.size())});
     logger_->info("journal {}; sweep every {} s; debounce {} ms", journal_.path(),
                   config.sweep_interval_s, config.debounce_ms);
-    // Watch first, then check: a change made between the check and the arming
-    // of the watch would otherwise go unseen until the next sweep.
+    // The cluster first: a group already moving here is prepared (its keys
+    // repaired and frozen) before anything opens them. Then watch first, then
+    // check: a change made between the check and the arming of the watch
+    // would otherwise go unseen until the next sweep. Each key is checked once.
+    connect_cluster(/*first=*/true);
     start_watcher();
     engine_.check_all();
     for (const KeyStatus& s : engine_.keys()) logger_->info("{}: {}", s.path, to_string(s.state));
+    refresher_ = std::thread([this] { refresh_accounts(); });
     arm_sweep();
     arm_due();
     arm_config_watch();
-    connect_cluster();
     start_pipe();
     io_.run();
     pipe_.reset();
     cluster_.disconnect();
     watcher_->stop();
+    // A stop waits for the last flush (CONTRACT.md, Journal).
+    if (!journal_.wait_flushed(std::chrono::seconds(30))) {
+        logger_->error("journal {}: {} line(s) not yet on disk at stop: {}", journal_.path(),
+                       journal_.flush_stats().unflushed, journal_.flush_stats().last_error);
+    }
     alerts_.raise(EventId::service_stopped, {});
 }
 
@@ -116,11 +154,14 @@ void Watchdog::arm_sweep() {
 }
 
 void Watchdog::arm_due() {
-    const auto next = engine_.next_due();
+    // The engine's debounced work and back-offs, and the failover timeouts.
+    auto next = engine_.next_due();
+    if (const auto f = failover_.next_due(); f && (!next || *f < *next)) next = f;
     if (!next) return;
     due_timer_.expires_at(*next);
     due_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;  // re-armed or stopping
+        failover_.run_due();
         engine_.run_due();
         arm_due();
     });
@@ -157,7 +198,7 @@ void Watchdog::start_pipe() {
     }
 }
 
-void Watchdog::connect_cluster() {
+void Watchdog::connect_cluster(bool first) {
     const bool up = cluster_.connect([this](const ClusterEvent& event) {
         // On the adapter's thread: the failover sequence runs on ours.
         boost::asio::post(io_, [this, event] { on_cluster_event(event); });
@@ -165,14 +206,33 @@ void Watchdog::connect_cluster() {
     if (up) {
         logger_->info("cluster {}: node {}, notifications {}", cluster_.cluster_name(),
                       cluster_.node_name(), cluster_.notify_api());
-        failover_.connected();
+        cluster_attempts_ = 0;
+        failover_.connected(first);
         arm_due();
         return;
     }
-    // Standalone (no Cluster service, or not reachable now): try again later.
-    cluster_timer_.expires_after(cluster_retry);
+    if (cluster_attempts_ == 0) {
+        // Standalone (no Cluster service here): look again now and then.
+        retry_cluster(cluster_retry);
+        return;
+    }
+    // The connection was lost: a failover may be under way, so try again
+    // every 50 ms for a second, then less and less often.
+    const int doublings = std::clamp(cluster_attempts_ - 20, 0, 10);
+    const auto after = std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(50) * (1 << doublings), cluster_retry);
+    if (cluster_attempts_ == 1 || doublings > 0) {
+        logger_->warn("cluster not reachable: {}; trying again in {} ms",
+                      cluster_.why_unavailable(), after.count());
+    }
+    ++cluster_attempts_;
+    retry_cluster(after);
+}
+
+void Watchdog::retry_cluster(std::chrono::milliseconds after) {
+    cluster_timer_.expires_after(after);
     cluster_timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (!ec) connect_cluster();
+        if (!ec) connect_cluster(/*first=*/false);
     });
 }
 
@@ -180,10 +240,11 @@ void Watchdog::on_cluster_event(const ClusterEvent& event) {
     failover_.on_event(event);
     arm_due();
     if (event.kind == ClusterEvent::Kind::connection_lost) {
-        // The notification thread has ended: subscribe again (a full resync
-        // has just been done by the coordinator).
+        // The notification thread has ended: subscribe again at once; the
+        // coordinator resyncs when connected.
         cluster_.disconnect();
-        connect_cluster();
+        cluster_attempts_ = 1;
+        connect_cluster(/*first=*/false);
     }
 }
 
@@ -227,10 +288,12 @@ nlohmann::ordered_json Watchdog::status() {
               {"keys", c.keys.size()},
               {"sweep_interval_s", c.sweep_interval_s},
               {"debounce_ms", c.debounce_ms},
-              {"journal", journal_.path()}}},
+              {"journal", journal_.path()},
+              {"failover_timeout_s", c.failover_timeout_s}}},
             {"keys", keys},
             {"cluster", failover_.status()},
             {"counters", engine["counters"]},
+            {"journal", journal_status()},
             {"open_key_handles", KeyHandle::open_count()}};
 }
 
@@ -250,12 +313,21 @@ nlohmann::ordered_json Watchdog::check_now() {
     return to_json(reports);
 }
 
-void Watchdog::release() {
-    if (watcher_) watcher_->close_all();
+void Watchdog::set_frozen(const std::vector<bool>& frozen) {
+    // Before the watcher exists (a prepare at start) it picks the flags up
+    // from the engine when it is made.
+    if (watcher_) watcher_->set_frozen(frozen);
 }
 
-void Watchdog::reacquire() {
-    if (watcher_) watcher_->reopen_all();
+nlohmann::ordered_json Watchdog::journal_status() const {
+    const FileJournal::FlushStats f = journal_.flush_stats();
+    return {{"path", journal_.path()},
+            {"unflushed", f.unflushed},
+            {"last_flush_ms", f.last_flush_ms},
+            {"flushes", f.flushes},
+            {"flush_failures", f.failures},
+            {"last_flush_error", f.last_error.empty() ? nlohmann::ordered_json(nullptr)
+                                                      : nlohmann::ordered_json(f.last_error)}};
 }
 
 }  // namespace permwatch::win

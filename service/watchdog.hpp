@@ -4,16 +4,20 @@
 // started and stopped differs.
 #pragma once
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <spdlog/logger.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/cached_accounts.hpp"
 #include "core/config.hpp"
 #include "core/engine.hpp"
 #include "core/failover.hpp"
@@ -50,16 +54,19 @@ public:
     std::optional<std::string> reload() override;
 
 private:
-    // WatchHandles: the watcher's handles, released around a failover.
-    void release() override;
-    void reacquire() override;
+    // WatchHandles: the watcher's handles of frozen keys, closed around a failover.
+    void set_frozen(const std::vector<bool>& frozen) override;
 
+    nlohmann::ordered_json journal_status() const;
     void on_key_changed(std::size_t index);
     void start_watcher();
     void arm_sweep();
     void arm_due();
     void arm_config_watch();
-    void connect_cluster();
+    // `first`: at start, before the watcher and the first check of every key.
+    void connect_cluster(bool first);
+    void retry_cluster(std::chrono::milliseconds after);
+    void refresh_accounts();
     void start_pipe();
     void on_cluster_event(const ClusterEvent& event);
 
@@ -68,19 +75,27 @@ private:
     AlertSink& alerts_;
     Win32Registry registry_;
     Win32Accounts accounts_;
+    CachedAccounts cached_accounts_;  // the engine's: nothing on its path asks the SCM or LSA
+    boost::asio::io_context io_;
     FileJournal journal_;
     SystemClock clock_;
     Engine engine_;
     Win32Cluster cluster_;
     FailoverCoordinator failover_;
-    boost::asio::io_context io_;
     boost::asio::steady_timer sweep_timer_;
     boost::asio::steady_timer due_timer_;
     boost::asio::steady_timer config_timer_;
     boost::asio::steady_timer cluster_timer_;
+    // Attempts to reconnect since the connection was lost (0: not lost).
+    int cluster_attempts_ = 0;
     std::optional<std::filesystem::file_time_type> config_stamp_;
     std::unique_ptr<RegistryWatcher> watcher_;
     std::unique_ptr<PipeServer> pipe_;
+    // Renews cached_accounts_ off the engine's thread.
+    std::mutex refresh_mutex_;
+    std::condition_variable refresh_wake_;
+    bool refresh_stop_ = false;
+    std::thread refresher_;
 };
 
 }  // namespace permwatch::win

@@ -12,6 +12,7 @@
 #include <psapi.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <random>
@@ -60,7 +61,8 @@ protected:
         clussim({"teardown"});
         WineKeyTest::TearDown();
     }
-    void start() {
+    // `extra`: config members that replace the defaults below.
+    void start(const nlohmann::json& extra = nlohmann::json::object()) {
         nlohmann::json j = {{"version", 1},
                             {"sweep_interval_s", 3600},  // no sweep: only the failover may repair
                             {"debounce_ms", 0},
@@ -77,6 +79,7 @@ protected:
                                  {{"principal", "SY"},
                                   {"rights", {"KEY_ALL_ACCESS"}},
                                   {"inherit", {"container"}}}}}}}}};
+        for (const auto& [name, value] : extra.items()) j[name] = value;
         auto loaded = load_config(j.dump());
         ASSERT_TRUE(loaded.config.has_value());
         logger = win::make_logger(true, {});
@@ -153,6 +156,11 @@ TEST_F(FailoverE2E, SabotagedKeyIsRepairedBeforeTheRestoreAndTheRestoreSucceeds)
     // After online the handles are back (the watcher re-armed).
     EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
     EXPECT_GE(alert_count(EventId::checkpoint_rechecked), 1);
+    // Once per failover: the group's owner, state and resource indications
+    // are one prepare, one event 3000 and one step 3.
+    EXPECT_EQ(alert_count(EventId::failover_prepared), 1);
+    EXPECT_EQ(alert_count(EventId::checkpoint_rechecked), 1);
+    EXPECT_EQ(status()["cluster"]["rechecks"], 1);
 }
 
 TEST_F(FailoverE2E, ARestoreThatWritesABrokenAclIsRepairedAfterOnline) {
@@ -187,6 +195,136 @@ TEST_F(FailoverE2E, ConnectionDroppedMidFailoverResyncsAndMissesNothing) {
     EXPECT_EQ(r.code, 0u) << r.out;
 }
 
+// The issue's measured loss: the connection dropped as the group started
+// moving here (its notifications lost) and the cluster could not be reached
+// for 150 ms of the 500 ms grace. The resync must find the move, repair, and
+// let go of every handle before the restore.
+TEST_F(FailoverE2E, ReconnectDuringAFailoverPreparesItBeforeReopeningAnything) {
+    start();
+    ASSERT_EQ(set_dacl(path, broken), 0);
+    const SimRun r = clussim(
+        {"failover", "--to", "NODE1", "--grace-ms", "500", "--drop-at-start", "--down-ms", "150"});
+    EXPECT_EQ(r.code, 0u) << r.out;
+    EXPECT_EQ(parse_sddl(dacl_sddl(path)).dacl, parse_sddl(good).dacl);
+    EXPECT_TRUE(eventually([&] { return alert_count(EventId::cluster_resync) >= 1; }));
+    EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
+    EXPECT_EQ(alert_count(EventId::failover_prepared), 1);
+}
+
+// While frozen, nothing in PermWatch opens the key: a sweep every second, a
+// pipe "check" and a reload all fall inside the 2.5 s window, and the
+// restore's witness (every process's key handles) still finds none.
+TEST_F(FailoverE2E, SweepCheckAndReloadDuringTheWindowDoNotOpenTheKey) {
+    start({{"sweep_interval_s", 1}});
+    ASSERT_EQ(set_dacl(path, broken), 0);
+    auto restore = std::async(std::launch::async, [&] {
+        return clussim({"failover", "--to", "NODE1", "--grace-ms", "2500"});
+    });
+    ASSERT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == true; }));
+    std::promise<void> done;
+    watchdog->post([&] {
+        watchdog->check_now();
+        watchdog->reload();  // "test" is no file: rejected, the policy stays
+        done.set_value();
+    });
+    done.get_future().get();
+    const SimRun r = restore.get();
+    EXPECT_EQ(r.code, 0u) << r.out;
+    EXPECT_GE(status()["counters"]["deferred"].get<int>(), 2);
+    EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
+}
+
+TEST_F(FailoverE2E, AGroupLeftPendingThawsAfterTheTimeoutWithEvent3003) {
+    start({{"failover_timeout_s", 1}});
+    const SimRun r = clussim({"failover", "--to", "NODE1", "--no-restore"});
+    ASSERT_EQ(r.code, 0u) << r.out;
+    EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == true; }));
+    EXPECT_TRUE(eventually([&] { return alert_count(EventId::failover_timed_out) == 1; }));
+    EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
+    EXPECT_EQ(status()["cluster"]["timeouts"], 1);
+    EXPECT_FALSE(status()["keys"][0]["frozen"].get<bool>());
+}
+
+TEST_F(FailoverE2E, AGroupThatGoesToAnotherNodeEndsTheFreeze) {
+    start();  // failover_timeout_s 120: only the move away can end it in time
+    const SimRun r = clussim({"failover", "--to", "NODE1", "--no-restore"});
+    ASSERT_EQ(r.code, 0u) << r.out;
+    ASSERT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == true; }));
+    move_away();
+    EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
+    EXPECT_EQ(alert_count(EventId::failover_timed_out), 0);
+    EXPECT_GT(win::KeyHandle::open_count(), 0);  // watching again
+}
+
+// The slow and failing disk: run with tests/shims/fsync_shim.c preloaded
+// (the ctest entry cluster_tests_slow_disk), which stands in for a disk whose
+// flush stalls or fails; Wine's FlushFileBuffers calls fsync in this process.
+class SlowDisk : public FailoverE2E {
+protected:
+    void SetUp() override {
+        const char* control = std::getenv("PERMWATCH_FSYNC_SHIM");
+        if (!control) GTEST_SKIP() << "run through ctest: needs tests/shims/fsync_shim.c preloaded";
+        control_ = control;
+        std::filesystem::remove(control_ + ".log");
+        FailoverE2E::SetUp();
+    }
+    void TearDown() override {
+        FailoverE2E::TearDown();
+        shim("delay_ms=0 fail=0");
+    }
+    // The control file is a Linux path: write it with Linux's view of it.
+    void shim(const std::string& what) { std::ofstream(unix_path(control_)) << what << "\n"; }
+    int shim_calls() {
+        std::ifstream log(unix_path(control_ + ".log"));
+        int n = 0;
+        for (std::string line; std::getline(log, line);) ++n;
+        return n;
+    }
+    // Wine maps the Linux root to drive Z:.
+    static std::string unix_path(const std::string& linux_path) { return "Z:" + linux_path; }
+    std::string control_;
+};
+
+TEST_F(SlowDisk, EveryRestoreSucceedsWhileEachJournalFlushTakesTwoSeconds) {
+    shim("delay_ms=2000");
+    start();
+    int seen_unflushed = 0;
+    for (int i = 0; i < 6; ++i) {
+        ASSERT_EQ(set_dacl(path, broken), 0);
+        const SimRun r = failover();  // 300 ms grace, far less than one flush
+        EXPECT_EQ(r.code, 0u) << "round " << i << ": " << r.out;
+        if (status()["journal"]["unflushed"].get<int>() > 0) ++seen_unflushed;
+        ASSERT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
+        move_away();
+    }
+    EXPECT_GT(seen_unflushed, 0);  // the repairs really did not wait for the disk
+    EXPECT_GE(status()["journal"]["last_flush_ms"].get<double>(), 1000.0);
+    // A stop waits for the last flush: lines still unflushed now are on disk
+    // (the shim logged their fsync) once stop() has returned.
+    ASSERT_EQ(set_dacl(path, broken), 0);
+    ASSERT_EQ(failover().code, 0u);
+    ASSERT_GT(status()["journal"]["unflushed"].get<int>(), 0);
+    const int calls = shim_calls();
+    stop();
+    EXPECT_GT(shim_calls(), calls);
+}
+
+TEST_F(SlowDisk, AFailedFlushRaisesEvent2004AndIsRetriedUntilItLands) {
+    shim("fail=1");
+    start();
+    ASSERT_EQ(set_dacl(path, broken), 0);
+    const SimRun r = failover();
+    EXPECT_EQ(r.code, 0u) << r.out;  // the repair did not wait for the failing disk
+    EXPECT_TRUE(eventually([&] { return alert_count(EventId::journal_flush_failed) >= 1; }));
+    auto journal = status()["journal"];
+    EXPECT_GE(journal["flush_failures"].get<int>(), 1);
+    EXPECT_GE(journal["unflushed"].get<int>(), 1);
+    EXPECT_FALSE(journal["last_flush_error"].is_null());
+    shim("fail=0");  // the disk is back: the retry lands
+    EXPECT_TRUE(eventually([&] { return status()["journal"]["unflushed"] == 0; }));
+    EXPECT_TRUE(status()["journal"]["last_flush_error"].is_null());
+}
+
 // Soak: failovers back and forth, the key sabotaged at random points; no
 // restore may fail, and PermWatch's own count of open key handles stays flat
 // (Wine's GetProcessHandleCount reports 0, so it cannot serve).
@@ -207,7 +345,10 @@ TEST_F(FailoverE2E, SoakOfFailoversBackAndForth) {
         if (rng() % 2) {
             ASSERT_EQ(set_dacl(path, broken), 0);
         }
-        const SimRun r = clussim({"failover", "--to", "NODE1", "--grace-ms", "30"});
+        // 150 ms: the fake's notify port polls every 10 ms, and ctest runs
+        // another Wine test beside this one; the issue measured 4 of 200
+        // restores lost at 30 ms while the CPU was busy.
+        const SimRun r = clussim({"failover", "--to", "NODE1", "--grace-ms", "150"});
         if (r.code != 0) {
             ++failed;
             ADD_FAILURE() << "round " << i << ": " << r.out;

@@ -399,8 +399,7 @@ TEST(Messages, EveryContractIdIsInPermwatchExeWithTheLogFileText) {
          {EventId::service_started, EventId::service_stopped, EventId::drift_found,
           EventId::drift_repaired, EventId::repair_failed, EventId::flapping,
           EventId::journal_flush_failed, EventId::failover_prepared, EventId::checkpoint_rechecked,
-          EventId::cluster_resync, EventId::failover_timed_out,
-          EventId::config_rejected}) {
+          EventId::cluster_resync, EventId::failover_timed_out, EventId::config_rejected}) {
         std::vector<std::wstring> wide;
         for (const std::string& s : strings) wide.push_back(win::widen(s));
         std::vector<DWORD_PTR> args;

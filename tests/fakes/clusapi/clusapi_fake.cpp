@@ -97,6 +97,8 @@ DWORD out_string(const wchar_t* text, LPWSTR buf, LPDWORD cch) {
 }
 
 bool running(const clussim::State* s) { return s && s->running; }
+bool unreachable(const clussim::State* s) { return s && GetTickCount64() < s->down_until; }
+constexpr DWORD kRpcServerUnavailable = 1722;
 
 // Next notification for `port`: ERROR_SUCCESS with *out, WAIT_TIMEOUT, or an
 // error when the connection "broke" (clussim drop-connection / teardown).
@@ -151,6 +153,10 @@ BOOL WINAPI DllMain(HINSTANCE, DWORD reason, LPVOID) {
 clus::HCluster WINAPI OpenCluster(LPCWSTR name) {
     (void)name;
     clussim::State* s = shared();
+    if (unreachable(s)) {
+        SetLastError(kRpcServerUnavailable);
+        return nullptr;
+    }
     if (!running(s)) {
         // As on a node whose Cluster service does not run.
         SetLastError(clus::kErrorClusterNodeNotFound);
@@ -175,6 +181,7 @@ DWORD WINAPI GetClusterInformation(clus::HCluster h, LPWSTR name, LPDWORD cch, v
 DWORD WINAPI GetNodeClusterState(LPCWSTR node, LPDWORD state) {
     (void)node;
     if (!state) return ERROR_INVALID_PARAMETER;
+    if (unreachable(shared())) return kRpcServerUnavailable;
     *state = running(shared()) ? 0x13 : 3;
     return ERROR_SUCCESS;
 }

@@ -27,7 +27,7 @@
 namespace clussim {
 
 inline constexpr DWORD kMagic = 0x4D495343;  // "CSIM"
-inline constexpr DWORD kVersion = 1;
+inline constexpr DWORD kVersion = 2;
 inline constexpr int kName = 128;
 inline constexpr int kPath = 260;
 inline constexpr int kSddl = 1024;
@@ -83,6 +83,10 @@ struct State {
     Resource resources[kResources];
     ULONGLONG next_seq;
     Notification ring[kRing];
+    // GetTickCount64() until which the cluster is unreachable: OpenCluster and
+    // GetNodeClusterState fail with RPC_S_SERVER_UNAVAILABLE (1722), as while
+    // a node's RPC connection to ClusSvc is down. 0: reachable.
+    ULONGLONG down_until;
 };
 
 inline std::wstring state_path() {

@@ -8,6 +8,11 @@
 //                 --group G [--owner NODE2] --resource R --checkpoint PATH...
 //                 [--account SID] [--restore-dacl SDDL]
 //   clussim failover [--group G] [--to NODE] [--grace-ms 500]
+//                    [--drop-at-start] [--down-ms N] [--no-restore]
+//       --drop-at-start: every notify port breaks as the move starts, so its
+//       notifications are lost to whoever listened; --down-ms: for N ms from
+//       then on the cluster cannot be reached (1722); --no-restore: leave the
+//       group pending here and return (no restore, no online).
 //   clussim move-away [--group G] [--to NODE2]
 //   clussim node-down [--node NODE2] [--grace-ms 500]
 //   clussim drop-connection [--reconnect]
@@ -78,7 +83,7 @@ bool parse(Args& a) {
     for (int i = 2; i < argc; ++i) {
         std::wstring key = argv[i];
         if (key.rfind(L"--", 0) != 0) return false;
-        if (key == L"--reconnect") {
+        if (key == L"--reconnect" || key == L"--drop-at-start" || key == L"--no-restore") {
             a.opts.emplace(key, L"1");
         } else if (i + 1 < argc) {
             a.opts.emplace(key, argv[++i]);
@@ -474,7 +479,14 @@ clussim::Group* pick_group(clussim::State& s, const Args& a) {
 // Owner -> `to`, group Pending, resources OnlinePending; after the grace time
 // the restore (only when `to` is this node: the registry here is this node's);
 // then Online, or Failed with event 1024.
-int failover(clussim::Mapping& m, clussim::Group& g, const std::wstring& to, DWORD grace_ms) {
+struct Disruption {
+    bool drop = false;  // break every notify port as the move starts
+    DWORD down_ms = 0;  // then unreachable for this long
+    bool no_restore = false;
+};
+
+int failover(clussim::Mapping& m, clussim::Group& g, const std::wstring& to, DWORD grace_ms,
+             const Disruption& d = {}) {
     clussim::State& s = *m.state();
     std::vector<clussim::Resource*> resources;
     {
@@ -485,6 +497,18 @@ int failover(clussim::Mapping& m, clussim::Group& g, const std::wstring& to, DWO
             resources.push_back(&r);
             set_resource(s, r, clus::kResourceOnlinePending);
         }
+        if (d.drop) {
+            ++s.epoch;
+            say(L"connection dropped as the move started: its notifications are lost");
+        }
+        if (d.down_ms) {
+            s.down_until = GetTickCount64() + d.down_ms;
+            say(L"cluster unreachable (1722) for " + std::to_wstring(d.down_ms) + L" ms");
+        }
+    }
+    if (d.no_restore) {
+        say(L"group left pending on " + to);
+        return 0;
     }
     say(L"waiting " + std::to_wstring(grace_ms) + L" ms before the checkpoint restore");
     Sleep(grace_ms);
@@ -523,8 +547,12 @@ int cmd_failover(clussim::Mapping& m, const Args& a) {
         say(L"no such group");
         return 2;
     }
+    Disruption d;
+    d.drop = a.has(L"--drop-at-start");
+    d.down_ms = static_cast<DWORD>(std::stoul(a.get(L"--down-ms", L"0")));
+    d.no_restore = a.has(L"--no-restore");
     return failover(m, *g, a.get(L"--to", s.local_node),
-                    static_cast<DWORD>(std::stoul(a.get(L"--grace-ms", L"500"))));
+                    static_cast<DWORD>(std::stoul(a.get(L"--grace-ms", L"500"))), d);
 }
 
 std::wstring other_node(const clussim::State& s, const std::wstring& not_this) {
