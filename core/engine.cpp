@@ -340,18 +340,60 @@ void Engine::repair_failed(std::size_t index, const std::string& why) {
 bool Engine::repair(std::size_t index, const KeyReport& report, const std::string& reason) {
     KeyStatus& s = status_[index];
     if (!flapping_guard(index)) return false;
-    // s.sddl is the text of the descriptor just evaluated (report.sddl may be
-    // left empty when it was formatted before).
-    JournalEntry entry{
-        "", format_utc(ports_.clock.wall()), s.path, reason, s.sddl, *report.planned_sddl};
-    if (auto error = ports_.journal.append(entry)) {
-        // Nothing may be written that the journal does not hold.
-        repair_failed(index, "not written: the journal could not record it: " + *error);
+    const std::optional<std::uint64_t> evaluated = tracking_[index].hash;
+    std::optional<std::string> journal_error;
+    std::optional<KeyRead> replanned_without_write;
+    JournalEntry entry;
+    const KeyUpdate update =
+        ports_.registry.update_dacl(s.path, [&](const SecurityDescriptor& current) {
+            // s.sddl is the text of the descriptor just evaluated (report.sddl
+            // may be left empty when it was formatted before).
+            std::optional<Acl> dacl = report.planned->dacl;
+            entry = {
+                "", format_utc(ports_.clock.wall()), s.path, reason, s.sddl, *report.planned_sddl};
+            if (!evaluated || hash_descriptor(current) != *evaluated) {
+                // Changed since it was evaluated (another administrator's
+                // emergency deny, say): plan again from what is there now, so
+                // that change is kept, and journal what is really replaced.
+                ++counters_.replans;
+                KeyReport again = check_key(config_.keys[index], &current, ports_.accounts);
+                if (!again.planned_sddl) {
+                    replanned_without_write = KeyRead{KeyRead::Status::ok, current, {}};
+                    return std::optional<Acl>();
+                }
+                dacl = again.planned->dacl;
+                entry.before = std::move(*again.sddl);
+                entry.after = std::move(*again.planned_sddl);
+            }
+            // Nothing may be written that the journal does not hold.
+            if (auto error = ports_.journal.append(entry)) {
+                journal_error = std::move(error);
+                return std::optional<Acl>();
+            }
+            return dacl;
+        });
+    if (update.before.status == KeyRead::Status::missing) {
+        tracking_[index].hash.reset();
+        set_error(index, FindingKind::key_missing, update.before.error);
         return false;
     }
-    const KeyWrite write = ports_.registry.write_dacl(s.path, *report.planned->dacl);
-    if (!write.ok) {
-        repair_failed(index, write.error);
+    if (update.before.status != KeyRead::Status::ok) {
+        // Not openable for WRITE_DAC (access denied) or not readable through
+        // that handle: the repair failed.
+        repair_failed(index, update.write.error.empty() ? update.before.error : update.write.error);
+        return false;
+    }
+    if (replanned_without_write) {
+        // Compliant now, or no longer repairable: say so, write nothing.
+        evaluate_read(index, *replanned_without_write, reason);
+        return false;
+    }
+    if (journal_error) {
+        repair_failed(index, "not written: the journal could not record it: " + *journal_error);
+        return false;
+    }
+    if (!update.write.ok) {
+        repair_failed(index, update.write.error);
         return false;
     }
     // Only writes that landed count toward flapping: a repair that fails
@@ -361,9 +403,10 @@ bool Engine::repair(std::size_t index, const KeyReport& report, const std::strin
     ++counters_.repairs;
     ++s.repairs;
     s.last_repair = format_utc(ports_.clock.wall());
-    ports_.alerts.raise(EventId::drift_repaired, {s.path, s.sddl, *report.planned_sddl});
-    // Read back: what counts is what is on the key now.
-    const KeyRead after = ports_.registry.read(s.path);
+    ports_.alerts.raise(EventId::drift_repaired, {s.path, entry.before, entry.after});
+    // Verify: what counts is what is on the key now (read through the handle
+    // that wrote it).
+    const KeyRead& after = update.after;
     if (after.status != KeyRead::Status::ok) {
         set_error(index, FindingKind::read_failed, after.error);
         return false;
@@ -406,7 +449,8 @@ nlohmann::ordered_json Engine::status_json() const {
               {"repairs", c.repairs},
               {"repair_failures", c.repair_failures},
               {"flapping", c.flapping},
-              {"deferred", c.deferred}}}};
+              {"deferred", c.deferred},
+              {"replans", c.replans}}}};
 }
 
 }  // namespace permwatch

@@ -30,6 +30,7 @@ struct EngineCounters {
     std::uint64_t repair_failures = 0;
     std::uint64_t flapping = 0;  // times a key was put into back-off
     std::uint64_t deferred = 0;  // checks put off because the key was frozen
+    std::uint64_t replans = 0;   // repairs planned again: the key changed before the write
 };
 
 struct KeyStatus {

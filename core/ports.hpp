@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,13 +25,31 @@ struct KeyWrite {
     std::string error;
 };
 
+// What update_dacl did, all through one handle opened for READ_CONTROL and
+// WRITE_DAC.
+struct KeyUpdate {
+    KeyRead before;        // read just before the write
+    bool written = false;  // a DACL was written (write.ok)
+    KeyWrite write;        // the write's result, when one was attempted
+    KeyRead after;         // read back after the write, when written
+};
+
 // Reads and writes key security. Paths are in the contract's form (HKLM\...).
 class RegistryPort {
 public:
+    // Given the descriptor read through the write handle, the DACL to write,
+    // or nullopt to write nothing.
+    using DaclDecision = std::function<std::optional<Acl>(const SecurityDescriptor& current)>;
+
     virtual ~RegistryPort() = default;
     virtual KeyRead read(const std::string& path) = 0;
     // Writes the DACL only; owner and group stay as they are.
     virtual KeyWrite write_dacl(const std::string& path, const Acl& dacl) = 0;
+    // Opens the key once, reads its descriptor, lets `decide` choose the DACL
+    // (and journal it), writes it and reads it back, all through that handle:
+    // a change another administrator made after the caller's own read is seen
+    // (and kept) instead of overwritten, and no second open is needed.
+    virtual KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide) = 0;
 };
 
 // Event ids (CONTRACT.md "Event log").

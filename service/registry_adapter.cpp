@@ -65,22 +65,13 @@ KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
 
 }  // namespace
 
-KeyRead Win32Registry::read(const std::string& path) {
-    KeyHandle key;
-    LONG rc = open_key(path, READ_CONTROL, key);
-    if (rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND) {
-        return {KeyRead::Status::missing, {}, "the key " + path + " does not exist"};
-    }
-    if (rc != ERROR_SUCCESS) {
-        return {
-            KeyRead::Status::error,
-            {},
-            describe("opening " + path + " to read its security", static_cast<unsigned long>(rc))};
-    }
+namespace {
+
+KeyRead read_through(const KeyHandle& key, const std::string& path) {
     const SECURITY_INFORMATION what =
         OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
     std::vector<unsigned char> buf;
-    rc = get_key_security(key, what, buf);
+    const LONG rc = get_key_security(key, what, buf);
     if (rc == ERROR_KEY_DELETED)
         return {KeyRead::Status::missing, {}, "the key " + path + " was deleted"};
     if (rc != ERROR_SUCCESS) {
@@ -95,13 +86,16 @@ KeyRead Win32Registry::read(const std::string& path) {
     }
 }
 
-KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
-    KeyHandle key;
-    LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key);
-    if (rc != ERROR_SUCCESS) {
-        return {false, static_cast<unsigned long>(rc),
-                describe("opening " + path + " to write its DACL", static_cast<unsigned long>(rc))};
+KeyRead open_failed(const std::string& path, LONG rc, const std::string& why) {
+    if (rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND) {
+        return {KeyRead::Status::missing, {}, "the key " + path + " does not exist"};
     }
+    return {KeyRead::Status::error,
+            {},
+            describe("opening " + path + why, static_cast<unsigned long>(rc))};
+}
+
+KeyWrite write_through(const KeyHandle& key, const std::string& path, const Acl& dacl) {
     try {
         std::vector<unsigned char> acl = to_binary_acl(dacl);
         // SetSecurityInfo, not RegSetKeySecurity: on Windows it also propagates
@@ -126,6 +120,45 @@ KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
         return {false, e.code(), path + ": " + e.what()};
     }
     return {};
+}
+
+}  // namespace
+
+KeyRead Win32Registry::read(const std::string& path) {
+    KeyHandle key;
+    const LONG rc = open_key(path, READ_CONTROL, key);
+    if (rc != ERROR_SUCCESS) return open_failed(path, rc, " to read its security");
+    return read_through(key, path);
+}
+
+KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
+    KeyHandle key;
+    LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key);
+    if (rc != ERROR_SUCCESS) {
+        return {false, static_cast<unsigned long>(rc),
+                describe("opening " + path + " to write its DACL", static_cast<unsigned long>(rc))};
+    }
+    return write_through(key, path, dacl);
+}
+
+KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision& decide) {
+    KeyUpdate u;
+    KeyHandle key;
+    const LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key);
+    if (rc != ERROR_SUCCESS) {
+        u.before = open_failed(path, rc, " to write its DACL");
+        u.write = {false, static_cast<unsigned long>(rc), u.before.error};
+        return u;
+    }
+    u.before = read_through(key, path);
+    if (u.before.status != KeyRead::Status::ok) return u;
+    const std::optional<Acl> dacl = decide(u.before.sd);
+    if (!dacl) return u;
+    u.write = write_through(key, path, *dacl);
+    if (!u.write.ok) return u;
+    u.written = true;
+    u.after = read_through(key, path);
+    return u;
 }
 
 }  // namespace permwatch::win

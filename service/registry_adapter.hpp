@@ -10,6 +10,7 @@ class Win32Registry final : public RegistryPort {
 public:
     KeyRead read(const std::string& path) override;
     KeyWrite write_dacl(const std::string& path, const Acl& dacl) override;
+    KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide) override;
 };
 
 }  // namespace permwatch::win

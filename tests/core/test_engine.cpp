@@ -77,6 +77,37 @@ TEST(Engine, DriftAtStartIsRepairedJournalFirst) {
     EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
 }
 
+// Issue 11 item 7: another administrator's change between PermWatch's read and
+// its write (an emergency deny) is kept: the key is re-read through the write
+// handle, the repair planned again, and the journal's "before" is what was
+// really replaced.
+TEST(Engine, AChangeMadeBetweenTheReadAndTheWriteIsKeptAndJournaled) {
+    Rig rig;
+    const std::string with_deny = "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+    rig.registry.before_update = [&](const std::string& path) {
+        rig.registry.set(path, with_deny);
+    };
+    rig.engine.check_all();
+    const std::string expected =
+        "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;" + svc + ")";
+    EXPECT_EQ(rig.registry.sddl(key), expected);
+    ASSERT_EQ(rig.journal.entries.size(), 1u);
+    EXPECT_EQ(rig.journal.entries[0].before, with_deny);
+    EXPECT_EQ(rig.journal.entries[0].after, expected);
+    EXPECT_EQ(rig.engine.counters().replans, 1u);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+    EXPECT_EQ(rig.alerts.raised.back().strings[1], with_deny);  // 2001's before
+}
+
+TEST(Engine, AKeyFixedByAnotherActorBeforeTheWriteIsNotWritten) {
+    Rig rig;
+    rig.registry.before_update = [&](const std::string& path) { rig.registry.set(path, fixed); };
+    rig.engine.check_all();
+    EXPECT_EQ(rig.registry.writes, 0);
+    EXPECT_TRUE(rig.journal.entries.empty());
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::compliant);
+}
+
 TEST(Engine, AuditModeReportsOnly) {
     Rig rig(Mode::audit);
     rig.engine.check_all();

@@ -18,10 +18,11 @@ namespace permwatch::fakes {
 class FakeRegistry final : public RegistryPort {
 public:
     std::map<std::string, SecurityDescriptor> keys;
-    std::function<void(const std::string&)> before_write;  // sees the journal at write time
-    std::function<void(const std::string&)> after_write;   // e.g. another actor undoing it
-    std::function<void(const std::string&)> on_read;       // sees every key opened
-    KeyWrite next_write_result;                            // ok unless a test says otherwise
+    std::function<void(const std::string&)> before_write;   // sees the journal at write time
+    std::function<void(const std::string&)> after_write;    // e.g. another actor undoing it
+    std::function<void(const std::string&)> on_read;        // sees every key opened
+    std::function<void(const std::string&)> before_update;  // another actor, just before the write
+    KeyWrite next_write_result;                             // ok unless a test says otherwise
     int writes = 0;
     int reads = 0;
 
@@ -42,6 +43,19 @@ public:
         keys[path].dacl = dacl;
         if (after_write) after_write(path);
         return {};
+    }
+    KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide) override {
+        if (before_update) before_update(path);
+        KeyUpdate u;
+        u.before = read(path);  // the open: counted once
+        if (u.before.status != KeyRead::Status::ok) return u;
+        const std::optional<Acl> dacl = decide(u.before.sd);
+        if (!dacl) return u;
+        u.write = write_dacl(path, *dacl);
+        if (!u.write.ok) return u;
+        u.written = true;
+        u.after = {KeyRead::Status::ok, keys.at(path), {}};  // through the same handle
+        return u;
     }
 };
 

@@ -128,6 +128,14 @@ public:
         test::set_dacl(p, broken_);
         return w;
     }
+    KeyUpdate update_dacl(const std::string& p, const DaclDecision& decide) override {
+        KeyUpdate u = real_.update_dacl(p, decide);
+        if (u.written) {
+            ++writes;
+            test::set_dacl(p, broken_);
+        }
+        return u;
+    }
     int writes = 0;
 
 private:
