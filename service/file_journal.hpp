@@ -53,6 +53,9 @@ public:
 
 private:
     void flusher();
+    // Under id_mutex_: learns the last id (and a torn end) from the file's
+    // tail when another process appended since this one did.
+    void catch_up();
 
     std::string path_;
     FlushFailed on_flush_failed_;
@@ -61,6 +64,10 @@ private:
     // flush. Flushing any handle of the file flushes all of its data.
     HANDLE append_ = INVALID_HANDLE_VALUE;  // FILE_APPEND_DATA: every line at the end
     HANDLE flush_ = INVALID_HANDLE_VALUE;   // GENERIC_WRITE, used only to flush
+    // Ids increase across processes (the service and a one-shot `repair`):
+    // the next id is taken under a named mutex from the file's tail.
+    HANDLE id_mutex_ = nullptr;
+    std::uint64_t known_end_ = 0;  // the file's size after this object's last append
     std::optional<std::string> last_id_;
     bool starts_mid_line_ = false;  // the file (or a failed append) ends mid-line
     std::vector<std::string> warnings_;

@@ -44,6 +44,40 @@ TEST_F(RegistryAdapter, WritesTheDaclExactlyAndKeepsProtection) {
     }
 }
 
+// update_dacl: decide sees what is on the key now (read through the write
+// handle), and the read-back comes through the same handle.
+TEST_F(RegistryAdapter, UpdateReadsDecidesWritesAndReadsBackThroughOneHandle) {
+    win::Win32Registry registry;
+    ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;SY)"), 0);
+    const long handles = win::KeyHandle::open_count();
+    std::string seen;
+    const KeyUpdate u = registry.update_dacl(path, [&](const SecurityDescriptor& current) {
+        seen = format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, current.dacl});
+        // A change made by someone else while the handle is open is seen in
+        // the read-back (it is what is on the key), not hidden.
+        return parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KR;;;BU)").dacl;
+    });
+    EXPECT_EQ(seen, "D:(A;CI;KA;;;SY)");
+    ASSERT_TRUE(u.written) << u.write.error;
+    ASSERT_EQ(u.after.status, KeyRead::Status::ok) << u.after.error;
+    EXPECT_EQ(u.after.sd.dacl, parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KR;;;BU)").dacl);
+    EXPECT_EQ(parse_sddl(test::dacl_sddl(path)).dacl, u.after.sd.dacl);
+    EXPECT_EQ(win::KeyHandle::open_count(), handles);  // closed again
+    // Nothing to write: nothing written.
+    const KeyUpdate none =
+        registry.update_dacl(path, [](const SecurityDescriptor&) { return std::optional<Acl>(); });
+    EXPECT_FALSE(none.written);
+    EXPECT_EQ(none.before.status, KeyRead::Status::ok);
+    // A missing key: before says so, decide is never asked.
+    bool asked = false;
+    const KeyUpdate missing = registry.update_dacl(path + "\\nope", [&](const SecurityDescriptor&) {
+        asked = true;
+        return std::optional<Acl>();
+    });
+    EXPECT_EQ(missing.before.status, KeyRead::Status::missing);
+    EXPECT_FALSE(asked);
+}
+
 TEST_F(RegistryAdapter, BothPathFormsNameTheSameKey) {
     win::Win32Registry registry;
     ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;SY)"), 0);
