@@ -1,0 +1,64 @@
+#include "core/trusted_files.hpp"
+
+namespace permwatch {
+
+namespace {
+
+std::string account_text(const std::optional<Sid>& sid, FileSecurityPort& files) {
+    if (!sid) return "(no owner)";
+    const std::string name = files.account_name(*sid);
+    return name.empty() ? sid->str() : name + " (" + sid->str() + ")";
+}
+
+// The refusal for one object, or nullopt when it is trusted.
+std::optional<std::string> judge(const std::string& label, const std::string& path,
+                                 const FileSecurityRead& read, FileKind kind,
+                                 const std::vector<Sid>& trusted, FileSecurityPort& files) {
+    switch (read.status) {
+        case FileSecurityRead::Status::ok:
+            break;
+        case FileSecurityRead::Status::missing:
+            return label + " " + path + " does not exist";
+        case FileSecurityRead::Status::error:
+            return "cannot read the security of " + label + " " + path + ": " + read.error;
+    }
+    const auto untrusted = untrusted_accounts(read.sd, kind, trusted);
+    if (untrusted.empty()) return std::nullopt;
+    std::string line = label + " " + path + ":";
+    for (std::size_t i = 0; i < untrusted.size(); ++i) {
+        line +=
+            (i ? "; " : " ") + account_text(untrusted[i].account, files) + " " + untrusted[i].why;
+    }
+    return line;
+}
+
+}  // namespace
+
+std::string folder_of(const std::string& path) {
+    const std::size_t slash = path.find_last_of("\\/");
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return path.substr(0, 1);
+    // "C:\x" -> "C:\" (the root), not "C:" (the drive's current folder).
+    if (slash == 2 && path[1] == ':') return path.substr(0, 3);
+    return path.substr(0, slash);
+}
+
+std::optional<std::string> refuse_untrusted(const std::string& what, const std::string& path,
+                                            FileSecurityPort& files) {
+    const std::vector<Sid> trusted = trusted_file_accounts(files.self());
+    const std::string tail =
+        "; only SYSTEM, Administrators, TrustedInstaller and PermWatch's own account may "
+        "own or change it";
+    const std::string head = "refusing " + what + " " + path + ": ";
+    const std::string folder = folder_of(path);
+    if (auto bad =
+            judge("its folder", folder, files.read(folder), FileKind::folder, trusted, files))
+        return head + *bad + tail;
+    const FileSecurityRead file = files.read(path);
+    if (file.status == FileSecurityRead::Status::missing) return std::nullopt;
+    if (auto bad = judge("the file", path, file, FileKind::file, trusted, files))
+        return head + *bad + tail;
+    return std::nullopt;
+}
+
+}  // namespace permwatch
