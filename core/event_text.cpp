@@ -10,6 +10,7 @@ EventLevel event_level(EventId id) {
             return EventLevel::warning;
         case EventId::repair_failed:
         case EventId::config_rejected:
+        case EventId::config_refused:
             return EventLevel::error;
         default:
             return EventLevel::info;
@@ -41,6 +42,8 @@ std::string event_message(EventId id, const std::vector<std::string>& s) {
             return "cluster connection lost; resynchronised: " + at(0);
         case EventId::config_rejected:
             return "configuration rejected: " + at(0);
+        case EventId::config_refused:
+            return "configuration refused, " + at(0);
     }
     return "event " + std::to_string(static_cast<int>(id));
 }

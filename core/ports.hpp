@@ -45,6 +45,7 @@ enum class EventId : int {
     checkpoint_rechecked = 3001,
     cluster_resync = 3002,
     config_rejected = 4000,
+    config_refused = 4001,  // config or journal changeable by an untrusted account
 };
 
 // Where alerts go: the event log, the log file, a test's list.
