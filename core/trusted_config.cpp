@@ -12,7 +12,7 @@ ConfigLoad load_trusted_config(const std::string& path, FileSecurityPort* files)
     ConfigLoad out;
     // Judged before it is read: what an untrusted account wrote is never parsed.
     if (files) {
-        if (auto refused = refuse_untrusted("config", path, *files)) {
+        if (auto refused = refuse_untrusted(FileRole::config, path, *files)) {
             out.refused = std::move(refused);
             return out;
         }
@@ -31,8 +31,8 @@ ConfigLoad load_trusted_config(const std::string& path, FileSecurityPort* files)
     }
     if (!result.config) return out;
     if (files) {
-        if (auto refused =
-                refuse_untrusted("journal", expand_environment(result.config->journal), *files)) {
+        if (auto refused = refuse_untrusted(FileRole::journal,
+                                            expand_environment(result.config->journal), *files)) {
             out.refused = std::move(refused);
             return out;
         }

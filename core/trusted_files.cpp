@@ -43,16 +43,22 @@ std::string folder_of(const std::string& path) {
     return path.substr(0, slash);
 }
 
-std::optional<std::string> refuse_untrusted(const std::string& what, const std::string& path,
+std::optional<std::string> refuse_untrusted(FileRole role, const std::string& path,
                                             FileSecurityPort& files) {
+    const std::string what = role == FileRole::config ? "config" : "journal";
     const std::vector<Sid> trusted = trusted_file_accounts(files.self());
     const std::string tail =
         "; only SYSTEM, Administrators, TrustedInstaller and PermWatch's own account may "
         "own or change it";
     const std::string head = "refusing " + what + " " + path + ": ";
     const std::string folder = folder_of(path);
-    if (auto bad =
-            judge("its folder", folder, files.read(folder), FileKind::folder, trusted, files))
+    const FileSecurityRead folder_read = files.read(folder);
+    if (folder_read.status == FileSecurityRead::Status::missing) {
+        if (role == FileRole::config) return std::nullopt;
+        return head + "its folder " + folder +
+               " does not exist; PermWatch creates only its data folder";
+    }
+    if (auto bad = judge("its folder", folder, folder_read, FileKind::folder, trusted, files))
         return head + *bad + tail;
     const FileSecurityRead file = files.read(path);
     if (file.status == FileSecurityRead::Status::missing) return std::nullopt;

@@ -34,14 +34,18 @@ public:
 // "." when there is none.
 std::string folder_of(const std::string& path);
 
+enum class FileRole { config, journal };
+
 // nullopt when only trusted accounts can change `path` and its folder; else
 // the one line that says so, naming the path and the account:
 //   "refusing config C:\ProgramData\PermWatch\permwatch.json: its folder
 //    C:\ProgramData\PermWatch: BUILTIN\Users (S-1-5-32-545) may add files"
-// `what` is "config" or "journal". A file that does not exist yet is judged
-// by its folder alone (a journal before its first line); a folder that does
-// not exist, or a descriptor that cannot be read, is refused too.
-std::optional<std::string> refuse_untrusted(const std::string& what, const std::string& path,
+// A file that does not exist yet is judged by its folder alone (a journal
+// before its first line). A descriptor that cannot be read is refused. A
+// missing folder: for a config, nothing to judge (reading it fails next);
+// for a journal, refused, because the folder PermWatch would create for it
+// inherits from its parent unjudged (only the data folder is made safe).
+std::optional<std::string> refuse_untrusted(FileRole role, const std::string& path,
                                             FileSecurityPort& files);
 
 }  // namespace permwatch

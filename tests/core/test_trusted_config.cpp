@@ -115,13 +115,31 @@ TEST_F(TrustedConfig, AJournalNotWrittenYetIsJudgedByItsFolder) {
     EXPECT_EQ(files.reads.back(), journal);
 }
 
-TEST_F(TrustedConfig, AMissingFolderOrAnUnreadableDescriptorIsRefused) {
-    files.sddl.erase(dir);
-    auto load = load_trusted_config(config, &files);
+TEST_F(TrustedConfig, AMissingConfigFolderIsAReadProblemNotARefusal) {
+    const std::string elsewhere = dir + "/gone/permwatch.json";
+    const ConfigLoad load = load_trusted_config(elsewhere, &files);
+    EXPECT_FALSE(load.refused);
+    ASSERT_EQ(load.problems.size(), 1u);
+    EXPECT_EQ(load.problems[0], "cannot read config " + elsewhere);
+}
+
+// A journal folder that is not there would be created inheriting from its
+// parent, unjudged: refused (the service's data folder is made first).
+TEST_F(TrustedConfig, AMissingJournalFolderIsRefused) {
+    std::ifstream in(config);
+    auto doc = nlohmann::json::parse(in);
+    in.close();
+    doc["journal"] = dir + "/gone/journal.jsonl";
+    std::ofstream(config) << doc.dump();
+    const ConfigLoad load = load_trusted_config(config, &files);
     ASSERT_TRUE(load.refused);
-    EXPECT_NE(load.refused->find("does not exist"), std::string::npos) << *load.refused;
+    EXPECT_EQ(*load.refused, "refusing journal " + dir + "/gone/journal.jsonl: its folder " + dir +
+                                 "/gone does not exist; PermWatch creates only its data folder");
+}
+
+TEST_F(TrustedConfig, AnUnreadableDescriptorIsRefused) {
     files.sddl[dir] = "error";
-    load = load_trusted_config(config, &files);
+    auto load = load_trusted_config(config, &files);
     ASSERT_TRUE(load.refused);
     EXPECT_NE(load.refused->find("Access is denied"), std::string::npos) << *load.refused;
 }
