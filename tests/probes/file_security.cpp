@@ -43,8 +43,9 @@ std::string path_sddl(const std::wstring& path) {
     SECURITY_DESCRIPTOR_CONTROL control = 0;
     DWORD revision = 0;
     GetSecurityDescriptorControl(sd, &control, &revision);
-    out += " [dacl " + std::string(dacl ? "present" : "null") + ", control 0x" +
-           std::to_string(control) + "]";
+    char flags[16];
+    std::snprintf(flags, sizeof flags, "0x%x", control);
+    out += " [dacl " + std::string(dacl ? "present" : "null") + ", control " + flags + "]";
     LocalFree(sd);
     return out;
 }
@@ -91,9 +92,11 @@ void token_facts() {
     if (GetTokenInformation(token, TokenGroups, buf, sizeof buf, &size)) {
         auto* g = reinterpret_cast<TOKEN_GROUPS*>(buf);
         std::string groups;
-        for (DWORD i = 0; i < g->GroupCount; ++i)
-            groups +=
-                " " + sid_text(g->Groups[i].Sid) + "/0x" + std::to_string(g->Groups[i].Attributes);
+        for (DWORD i = 0; i < g->GroupCount; ++i) {
+            char attributes[16];
+            std::snprintf(attributes, sizeof attributes, "/0x%lx", g->Groups[i].Attributes);
+            groups += " " + sid_text(g->Groups[i].Sid) + attributes;
+        }
         std::printf("[x] token groups:%s\n", groups.c_str());
     }
     CloseHandle(token);
@@ -127,6 +130,20 @@ int main(int argc, char** argv) {
     CoTaskMemFree(known);
     std::printf("[x] ProgramData: %s\n", path_sddl(base).c_str());
 
+    {
+        const std::wstring made = base + L"\\PermWatchProbeSA";
+        RemoveDirectoryW(made.c_str());
+        PSECURITY_DESCRIPTOR sd = nullptr;
+        ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            L"O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FR;;;BU)", SDDL_REVISION_1, &sd,
+            nullptr);
+        SECURITY_ATTRIBUTES sa{sizeof sa, sd, FALSE};
+        const BOOL ok = CreateDirectoryW(made.c_str(), &sa);
+        std::printf("[x] CreateDirectory with a protected descriptor = %d -> %s\n", ok,
+                    path_sddl(made).c_str());
+        LocalFree(sd);
+        RemoveDirectoryW(made.c_str());
+    }
     const std::wstring dir = base + L"\\PermWatchProbe";
     CreateDirectoryW(dir.c_str(), nullptr);
     const std::wstring file = dir + L"\\permwatch.json";
