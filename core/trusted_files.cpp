@@ -1,5 +1,8 @@
 #include "core/trusted_files.hpp"
 
+#include "core/ascii.hpp"
+#include "core/data_folder.hpp"
+
 namespace permwatch {
 
 namespace {
@@ -54,7 +57,9 @@ std::optional<std::string> refuse_untrusted(FileRole role, const std::string& pa
     const std::string folder = folder_of(path);
     const FileSecurityRead folder_read = files.read(folder);
     if (folder_read.status == FileSecurityRead::Status::missing) {
-        if (role == FileRole::config) return std::nullopt;
+        // The data folder is the one exception: it is created safe when
+        // first needed (install, service start, one-shot commands).
+        if (role == FileRole::config || iequals(folder, data_folder_path())) return std::nullopt;
         return head + "its folder " + folder +
                " does not exist; PermWatch creates only its data folder";
     }

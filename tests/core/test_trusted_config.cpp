@@ -137,6 +137,21 @@ TEST_F(TrustedConfig, AMissingJournalFolderIsRefused) {
                                  "/gone does not exist; PermWatch creates only its data folder");
 }
 
+// The data folder is the exception: install, the service and the one-shot
+// commands create it safe when it is first needed (service/data_folder.hpp).
+TEST_F(TrustedConfig, AMissingDataFolderForTheJournalIsNotRefused) {
+    set_program_data_folder(dir + "/ProgramData");
+    std::ifstream in(config);
+    auto doc = nlohmann::json::parse(in);
+    in.close();
+    doc["journal"] = "%ProgramData%\\PermWatch\\journal.jsonl";
+    std::ofstream(config) << doc.dump();
+    const ConfigLoad load = load_trusted_config(config, &files);
+    set_program_data_folder(std::nullopt);
+    EXPECT_FALSE(load.refused) << *load.refused;
+    EXPECT_TRUE(load.config);
+}
+
 TEST_F(TrustedConfig, AnUnreadableDescriptorIsRefused) {
     files.sddl[dir] = "error";
     auto load = load_trusted_config(config, &files);
