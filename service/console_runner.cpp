@@ -5,7 +5,9 @@
 #include <atomic>
 #include <ostream>
 
+#include "core/cli.hpp"
 #include "core/trusted_config.hpp"
+#include "service/data_folder.hpp"
 #include "service/file_security.hpp"
 #include "service/watchdog.hpp"
 #include "service/win32_error.hpp"
@@ -37,6 +39,7 @@ int run_console(const CliOptions& options, std::ostream& err) {
     auto logger = make_logger(true, {});
     LogAlerts alerts(logger, {});
     try {
+        ensure_data_folder_for(expand_environment(config->journal), files.self());
         Watchdog watchdog(*config, options.config_path, logger, alerts);
         running = &watchdog;
         SetConsoleCtrlHandler(on_console_control, TRUE);

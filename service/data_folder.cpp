@@ -6,8 +6,10 @@
 
 #include <vector>
 
-#include "core/cli.hpp"
+#include "core/ascii.hpp"
+#include "core/data_folder.hpp"
 #include "core/file_trust.hpp"
+#include "core/trusted_files.hpp"
 #include "service/security_convert.hpp"
 #include "service/win32_error.hpp"
 
@@ -32,7 +34,15 @@ Acl folder_dacl(const std::optional<Sid>& writer) {
 
 }  // namespace
 
-std::string data_folder() { return expand_environment("%ProgramData%\\PermWatch"); }
+std::string data_folder() { return data_folder_path(); }
+
+void ensure_data_folder_for(const std::string& journal, const std::optional<Sid>& writer) {
+    const std::string folder = folder_of(journal);
+    if (!iequals(folder, data_folder()) ||
+        GetFileAttributesW(widen(folder).c_str()) != INVALID_FILE_ATTRIBUTES)
+        return;
+    secure_data_folder(folder, writer);
+}
 
 void secure_data_folder(const std::string& folder, const std::optional<Sid>& writer) {
     std::vector<unsigned char> dacl = to_binary_acl(folder_dacl(writer));

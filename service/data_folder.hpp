@@ -23,4 +23,9 @@ std::string data_folder();
 // LocalSystem. Throws Win32Error.
 void secure_data_folder(const std::string& folder, const std::optional<Sid>& writer);
 
+// For the one-shot commands and the console: when `journal` is in the data
+// folder and the folder is missing, creates it safe (before FileJournal would
+// create it with ProgramData's inherited DACL). Throws Win32Error.
+void ensure_data_folder_for(const std::string& journal, const std::optional<Sid>& writer);
+
 }  // namespace permwatch::win

@@ -9,6 +9,7 @@
 #include "core/trusted_config.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/console_runner.hpp"
+#include "service/data_folder.hpp"
 #include "service/file_journal.hpp"
 #include "service/file_security.hpp"
 #include "service/registry_adapter.hpp"
@@ -100,6 +101,7 @@ int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
         if (report.planned_sddl && !o.dry_run) {
             if (!journal) {
                 try {
+                    ensure_data_folder_for(expand_environment(config->journal), files.self());
                     journal.emplace(expand_environment(config->journal));
                 } catch (const Win32Error& e) {
                     return fail_line(err, e.what());
@@ -163,6 +165,7 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     }
     std::optional<FileJournal> journal;
     try {
+        ensure_data_folder_for(path, files.self());
         journal.emplace(path);
     } catch (const Win32Error& e) {
         return fail_line(err, e.what());
