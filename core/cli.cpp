@@ -5,9 +5,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/ascii.hpp"
 #include "core/config.hpp"
 #include "core/key_report.hpp"
 #include "core/snapshot.hpp"
+#include "core/trusted_config.hpp"
 
 namespace permwatch {
 
@@ -70,8 +72,8 @@ std::optional<Config> load_config_file(const std::string& path, std::ostream& er
 
 namespace {
 
-int validate(const CliOptions& o, std::ostream& out, std::ostream& err) {
-    const auto config = load_config_file(o.config_path, err);
+int validate(const CliOptions& o, std::ostream& out, std::ostream& err, FileSecurityPort* files) {
+    const auto config = load_trusted_config_file(o.config_path, err, files);
     if (!config) return 2;
     out << "config " << o.config_path << " is valid: " << config->keys.size()
         << (config->keys.size() == 1 ? " key" : " keys") << ", mode " << to_string(config->mode)
@@ -79,8 +81,9 @@ int validate(const CliOptions& o, std::ostream& out, std::ostream& err) {
     return 0;
 }
 
-int check_snapshot(const CliOptions& o, std::ostream& out, std::ostream& err) {
-    const auto config = load_config_file(o.config_path, err);
+int check_snapshot(const CliOptions& o, std::ostream& out, std::ostream& err,
+                   FileSecurityPort* files) {
+    const auto config = load_trusted_config_file(o.config_path, err, files);
     if (!config) return 2;
     const auto text = read_file(*o.snapshot);
     if (!text) return fail(err, "cannot read snapshot " + *o.snapshot);
@@ -154,6 +157,15 @@ std::optional<int> parse(const std::vector<std::string>& args, CliOptions& o, st
 
 }  // namespace
 
+namespace {
+// Set once by the entry point before any thread starts; read-only afterwards.
+std::optional<std::string> g_program_data;
+}  // namespace
+
+void set_program_data_folder(std::optional<std::string> folder) {
+    g_program_data = std::move(folder);
+}
+
 std::string expand_environment(const std::string& text) {
     std::string out;
     std::size_t i = 0;
@@ -165,7 +177,10 @@ std::string expand_environment(const std::string& text) {
             break;
         }
         const std::string name = text.substr(open + 1, close - open - 1);
-        const char* value = name.empty() ? nullptr : std::getenv(name.c_str());
+        const char* value = name.empty() ? nullptr
+                            : g_program_data && iequals(name, "ProgramData")
+                                ? g_program_data->c_str()
+                                : std::getenv(name.c_str());
         out.append(text, i, open - i);
         if (value) {
             out += value;
@@ -183,11 +198,11 @@ std::string default_config_path() {
 }
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            LiveCommands* live) {
+            LiveCommands* live, FileSecurityPort* files) {
     CliOptions o;
     if (auto done = parse(args, o, out, err)) return *done;
-    if (o.command == "validate") return validate(o, out, err);
-    if (o.command == "check" && o.snapshot) return check_snapshot(o, out, err);
+    if (o.command == "validate") return validate(o, out, err, files);
+    if (o.command == "check" && o.snapshot) return check_snapshot(o, out, err, files);
     if (live) {
         if (auto code = live->run(o, out, err)) return *code;
     }

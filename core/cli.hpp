@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/trusted_files.hpp"
 
 namespace permwatch {
 
@@ -37,14 +38,24 @@ public:
 std::string default_config_path();
 
 // Replaces %NAME% by the environment variable's value; unknown names stay.
+// %ProgramData% is the folder given to set_program_data_folder when one was
+// given (the Windows build: the known folder), never the environment's.
 std::string expand_environment(const std::string& text);
+
+// Where %ProgramData% points. service/main.cpp sets it once at start from
+// SHGetKnownFolderPath(FOLDERID_ProgramData): the environment of whoever
+// starts PermWatch must not choose where its config and journal are.
+// nullopt (the default; Linux and core tests) uses the environment.
+void set_program_data_folder(std::optional<std::string> folder);
 
 // Reads and validates a config file; on failure prints one stderr line per
 // problem, each with its JSON pointer, and returns nullopt.
 std::optional<Config> load_config_file(const std::string& path, std::ostream& err);
 
-// Runs one command. `live` is null where there is no Windows registry.
+// Runs one command. `live` is null where there is no Windows registry;
+// `files` (file security, for validate and check --snapshot) where there are
+// no Windows file DACLs. The live commands judge files on their own.
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            LiveCommands* live);
+            LiveCommands* live, FileSecurityPort* files = nullptr);
 
 }  // namespace permwatch

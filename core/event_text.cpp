@@ -12,6 +12,7 @@ EventLevel event_level(EventId id) {
         case EventId::repair_failed:
         case EventId::journal_flush_failed:
         case EventId::config_rejected:
+        case EventId::config_refused:
             return EventLevel::error;
         default:
             return EventLevel::info;
@@ -48,6 +49,8 @@ std::string event_message(EventId id, const std::vector<std::string>& s) {
                    " thawed and re-checked after " + at(2) + " s";
         case EventId::config_rejected:
             return "configuration rejected: " + at(0);
+        case EventId::config_refused:
+            return "configuration refused, " + at(0);
     }
     return "event " + std::to_string(static_cast<int>(id));
 }

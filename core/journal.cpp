@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "core/sddl.hpp"
 
 namespace permwatch {
 
@@ -43,7 +44,9 @@ JournalContents parse_journal(std::string_view text) {
                 *target = j.at(field).get<std::string>();
             }
             out.entries.push_back(std::move(e));
+            out.entry_lines.push_back(line_no);
         } catch (const json::exception&) {
+            if (complete) out.unreadable_lines.push_back(line_no);
             out.warnings.push_back(where + (complete ? " is not a journal entry; skipped"
                                                      : " is incomplete (torn write); skipped"));
         }
@@ -77,31 +80,82 @@ std::string format_utc(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
-RollbackPlan plan_rollback(const std::vector<JournalEntry>& entries,
+namespace {
+
+bool named_by_policy(const std::string& key, const std::vector<std::string>& policy_keys) {
+    return std::any_of(policy_keys.begin(), policy_keys.end(),
+                       [&](const std::string& p) { return same_key_path(p, key); });
+}
+
+// Checks one target; the error names its journal line and entry.
+std::string check_target(RollbackTarget& t, std::size_t line,
+                         const std::vector<std::string>& policy_keys) {
+    const std::string where = "journal line " + std::to_string(line) + " (entry " + t.from_id + ")";
+    if (!normalize_key_path(t.key)) return where + ": '" + t.key + "' is not a key under HKLM";
+    if (!named_by_policy(t.key, policy_keys))
+        return where + ": the config does not name " + t.key + "; rollback writes only its keys";
+    SecurityDescriptor sd;
+    try {
+        sd = parse_sddl(t.sddl);
+    } catch (const SddlError& e) {
+        return where + ": 'before' is not a security descriptor: " + e.what();
+    }
+    if (!sd.dacl) {
+        return where + ": 'before' has no DACL; restoring it would leave an empty DACL that " +
+               "locks " + t.key;
+    }
+    t.dacl = *sd.dacl;
+    return {};
+}
+
+}  // namespace
+
+RollbackPlan plan_rollback(const JournalContents& journal,
+                           const std::vector<std::string>& policy_keys,
                            const std::optional<std::string>& to_id,
                            const std::optional<std::string>& key) {
     RollbackPlan plan;
+    const std::vector<JournalEntry>& entries = journal.entries;
+    auto fail = [&](std::string error) {
+        plan.targets.clear();
+        plan.error = std::move(error) + "; nothing was rolled back";
+        return plan;
+    };
+    if (!journal.unreadable_lines.empty()) {
+        return fail("journal line " + std::to_string(journal.unreadable_lines.front()) +
+                    " cannot be read (not a journal entry)");
+    }
+    if (key && !named_by_policy(*key, policy_keys))
+        return fail("the config does not name " + *key + "; rollback writes only its keys");
+    std::vector<std::size_t> lines;  // of each target
+    auto line_of = [&](std::size_t index) {
+        return index < journal.entry_lines.size() ? journal.entry_lines[index] : index + 1;
+    };
     if (to_id) {
         const auto it = std::find_if(entries.begin(), entries.end(),
                                      [&](const JournalEntry& e) { return e.id == *to_id; });
-        if (it == entries.end()) {
-            plan.error = "journal has no entry with id " + *to_id;
-        } else if (key && !same_key_path(it->key, *key)) {
-            plan.error = "journal entry " + *to_id + " is for " + it->key + ", not " + *key;
-        } else {
-            plan.targets.push_back({it->key, it->before, it->id});
+        if (it == entries.end()) return fail("journal has no entry with id " + *to_id);
+        if (key && !same_key_path(it->key, *key))
+            return fail("journal entry " + *to_id + " is for " + it->key + ", not " + *key);
+        plan.targets.push_back({it->key, it->before, it->id, {}});
+        lines.push_back(line_of(static_cast<std::size_t>(it - entries.begin())));
+    } else {
+        for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+            if (key && !same_key_path(it->key, *key)) continue;
+            const bool seen =
+                std::any_of(plan.targets.begin(), plan.targets.end(),
+                            [&](const RollbackTarget& t) { return same_key_path(t.key, it->key); });
+            if (seen) continue;
+            plan.targets.push_back({it->key, it->before, it->id, {}});
+            lines.push_back(line_of(static_cast<std::size_t>(entries.rend() - it - 1)));
         }
-        return plan;
+        if (plan.targets.empty())
+            return fail(key ? "journal has no entry for " + *key : "journal is empty");
     }
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-        if (key && !same_key_path(it->key, *key)) continue;
-        const bool seen =
-            std::any_of(plan.targets.begin(), plan.targets.end(),
-                        [&](const RollbackTarget& t) { return same_key_path(t.key, it->key); });
-        if (!seen) plan.targets.push_back({it->key, it->before, it->id});
-    }
-    if (plan.targets.empty()) {
-        plan.error = key ? "journal has no entry for " + *key : "journal is empty";
+    for (std::size_t i = 0; i < plan.targets.size(); ++i) {
+        if (std::string error = check_target(plan.targets[i], lines[i], policy_keys);
+            !error.empty())
+            return fail(error);
     }
     return plan;
 }

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/security_descriptor.hpp"
+
 namespace permwatch {
 
 struct JournalEntry {
@@ -35,7 +37,11 @@ std::string format_journal_line(const JournalEntry& entry);  // no newline
 
 struct JournalContents {
     std::vector<JournalEntry> entries;
-    std::vector<std::string> warnings;  // lines skipped, e.g. a torn last line
+    std::vector<std::size_t> entry_lines;  // the line number of each entry
+    std::vector<std::string> warnings;     // lines skipped, e.g. a torn last line
+    // Complete lines that are not entries (a torn last line is not one: the
+    // write it was for was never made). rollback refuses to run past them.
+    std::vector<std::size_t> unreadable_lines;
 };
 
 // Lines that are not complete entries are skipped with a warning, never fatal.
@@ -48,18 +54,26 @@ std::string next_journal_id(const std::optional<std::string>& last);
 std::string format_utc(std::chrono::system_clock::time_point t);
 
 // What `rollback` restores: without `to_id`, the `before` of the last entry of
-// each key (or only of `key`); with it, that entry's `before`. Error text when
-// the id or key is not in the journal.
+// each key (or only of `key`); with it, that entry's `before`. The journal
+// is not trusted further than it must be: every target is checked before
+// anything is written, and any problem is the plan's one error line (and no
+// targets): a complete line that is not an entry (named by its number), an
+// id or key not in the journal, a key the current policy (`policy_keys`)
+// does not name, a `before` that is not SDDL or has no DACL at all (writing
+// one would mean an empty DACL, which locks the key). A null DACL
+// (D:NO_ACCESS_CONTROL) is restored as a null DACL.
 struct RollbackTarget {
     std::string key;
     std::string sddl;
     std::string from_id;
+    Acl dacl;  // parsed from `sddl`
 };
 struct RollbackPlan {
     std::vector<RollbackTarget> targets;
     std::string error;
 };
-RollbackPlan plan_rollback(const std::vector<JournalEntry>& entries,
+RollbackPlan plan_rollback(const JournalContents& journal,
+                           const std::vector<std::string>& policy_keys,
                            const std::optional<std::string>& to_id,
                            const std::optional<std::string>& key);
 

@@ -66,6 +66,7 @@ enum class EventId : int {
     cluster_resync = 3002,
     failover_timed_out = 3003,
     config_rejected = 4000,
+    config_refused = 4001,  // config or journal changeable by an untrusted account
 };
 
 // Where alerts go: the event log, the log file, a test's list.

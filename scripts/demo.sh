@@ -25,19 +25,20 @@ cmake --build --preset windows-cross --target permwatch demo_actor clussim fake_
 BIN="$ROOT/build/windows-cross"
 PW="$BIN/service/permwatch.exe"
 ACTOR="$BIN/tests/demo_actor.exe"
-# Act 3 runs PermWatch beside the fake clusapi.dll, in a folder of its own so
-# no other run of permwatch.exe picks the fake up.
-CLUSTER_BIN="$ROOT/build/demo/cluster-bin"
-mkdir -p "$CLUSTER_BIN"
-cp "$PW" "$BIN/tests/fakes/bin/clusapi.dll" "$BIN/tests/fakes/bin/clussim.exe" "$CLUSTER_BIN/"
+FAKES="$BIN/tests/fakes/bin"
 
 export PERMWATCH_WINEPREFIX="$ROOT/build/demo/wineprefix"
 # shellcheck source=scripts/wine-env.sh
 . scripts/wine-env.sh
 WATCHDOG_PID=""
+# Act 3 puts the fake clusapi.dll where PermWatch loads it from, the prefix's
+# System32 (it never loads one from beside the exe); Wine's own is kept aside
+# and put back at the end, so acts 1 and 2 of the next run see no cluster.
+SYS32="$WINEPREFIX/drive_c/windows/system32"
 cleanup() {
   [ -n "$WATCHDOG_PID" ] && kill "$WATCHDOG_PID" 2>/dev/null || true
   rig_stop
+  if [ -f "$SYS32/clusapi.dll.wine" ]; then mv -f "$SYS32/clusapi.dll.wine" "$SYS32/clusapi.dll"; fi
 }
 trap cleanup EXIT
 rig_start >/dev/null 2>&1 || fail "Wine prefix could not be started"
@@ -121,8 +122,10 @@ wine "$PW" check --config 'C:\PermWatchDemo\permwatch.json' >/dev/null ||
 repairs=$(grep -c '"reason":"drift"' "$DEMO/journal.jsonl")
 
 say "act 3: failover on a simulated two-node cluster (NODE2 active, NODE1 = this node, passive)"
+[ -f "$SYS32/clusapi.dll.wine" ] || cp "$SYS32/clusapi.dll" "$SYS32/clusapi.dll.wine"
+cp "$FAKES/clusapi.dll" "$SYS32/clusapi.dll"
 export WINEDLLOVERRIDES="$WINEDLLOVERRIDES;clusapi=n"
-SIM="$CLUSTER_BIN/clussim.exe"
+SIM="$FAKES/clussim.exe"
 SA_SID=$(wine "$ACTOR" user-sid | tr -d '\r')
 wine "$SIM" teardown >/dev/null 2>&1 || true
 # The checkpoint is saved on the active node with the key as it should be.
@@ -130,7 +133,7 @@ wine "$SIM" setup --node NODE1 --other-node NODE2 --group "Exchange Group" --own
   --resource "Exchange Event Service" --checkpoint "$KEY" --account "$SA_SID" >/dev/null
 FAILOVER_LOG="$DEMO/failover.log"
 set -m
-wine "$CLUSTER_BIN/permwatch.exe" run --console --config 'C:\PermWatchDemo\permwatch.json' 2>"$FAILOVER_LOG" &
+wine "$PW" run --console --config 'C:\PermWatchDemo\permwatch.json' 2>"$FAILOVER_LOG" &
 WATCHDOG_PID=$!
 set +m
 LOG="$FAILOVER_LOG"

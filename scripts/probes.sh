@@ -7,7 +7,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 B=build/windows-cross
 [ -f $B/build.ninja ] || cmake --preset windows-cross >/dev/null
-cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist
+cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist \
+  probe_file_security probe_dll_search fake_clusapi fake_clusapi_v1
 P=$B/tests/probes
 export PERMWATCH_WINEPREFIX="$ROOT/$B/wineprefix"
 # shellcheck source=scripts/wine-env.sh
@@ -36,3 +37,30 @@ rig_stop
 rig_start
 echo "[f] after wineserver -k and a new wineserver -p:"
 wine $P/probe_persist.exe read
+
+# (x) file and folder security; the read-back after a wineserver restart.
+wine $P/probe_file_security.exe
+rig_stop
+rig_start
+echo "[x] after wineserver -k and a new wineserver -p:"
+wine $P/probe_file_security.exe read 'C:\ProgramData\PermWatchProbe'
+
+# (y) where LoadLibraryExW(SEARCH_SYSTEM32) finds clusapi.dll: a fake planted
+# beside the exe, then the fake in System32 (Wine's file is put back after).
+SYS32="$WINEPREFIX/drive_c/windows/system32"
+FAKES=$B/tests/fakes/bin
+echo "[y] nothing planted, no override:"
+wine $P/probe_dll_search.exe
+cp $FAKES/clusapi.dll $P/clusapi.dll
+echo "[y] the fake planted beside the exe, clusapi=n:"
+WINEDLLOVERRIDES="$WINEDLLOVERRIDES;clusapi=n" wine $P/probe_dll_search.exe
+rm -f $P/clusapi.dll
+cp "$SYS32/clusapi.dll" "$SYS32/clusapi.dll.probe-saved"
+cp $FAKES/clusapi.dll "$SYS32/clusapi.dll"
+cp $FAKES/clusapi_v1/clusapi.dll "$SYS32/clusapi_v1.dll"
+echo "[y] the fake in System32, clusapi=n:"
+WINEDLLOVERRIDES="$WINEDLLOVERRIDES;clusapi=n" wine $P/probe_dll_search.exe
+echo "[y] the fake in System32, no override:"
+wine $P/probe_dll_search.exe
+mv -f "$SYS32/clusapi.dll.probe-saved" "$SYS32/clusapi.dll"
+rm -f "$SYS32/clusapi_v1.dll"

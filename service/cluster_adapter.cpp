@@ -269,15 +269,18 @@ struct Win32Cluster::Session {
     }
 };
 
-Win32Cluster::Win32Cluster(std::wstring dll) : dll_(std::move(dll)) {}
+Win32Cluster::Win32Cluster() = default;
 
 Win32Cluster::~Win32Cluster() { disconnect(); }
 
 bool Win32Cluster::load_api() {
     if (api_) return true;
-    HMODULE module = LoadLibraryW(dll_.c_str());
+    // System32 only, by its bare name: never the working directory or PATH,
+    // where a user could plant a clusapi.dll that this SYSTEM process would
+    // load every 30 s.
+    HMODULE module = LoadLibraryExW(kDll, nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
     if (!module) {
-        why_ = describe("loading " + narrow(dll_), GetLastError());
+        why_ = describe("loading clusapi.dll from the system folder", GetLastError());
         return false;
     }
     auto api = std::make_shared<Api>();
@@ -314,7 +317,7 @@ bool Win32Cluster::load_api() {
                           api->CloseClusterGroup && api->GetClusterGroupState;
     if (!required || !(api->has_v2() || api->has_v1())) {
         // Wine's builtin clusapi.dll is such a DLL: no notification functions.
-        why_ = narrow(dll_) + " lacks functions PermWatch needs (no notification API)";
+        why_ = "clusapi.dll lacks functions PermWatch needs (no notification API)";
         return false;  // `api` frees the module
     }
     api_ = std::move(api);

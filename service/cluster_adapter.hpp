@@ -22,9 +22,8 @@ namespace permwatch::win {
 
 class Win32Cluster final : public ClusterPort {
 public:
-    // `dll` is what LoadLibraryW is given: the system's clusapi.dll by default;
-    // tests pass the full path of a fake (tests/fakes/clusapi).
-    explicit Win32Cluster(std::wstring dll = L"clusapi.dll");
+    // Loads clusapi.dll from System32 only (tests put their fake there).
+    Win32Cluster();
     ~Win32Cluster() override;
     Win32Cluster(const Win32Cluster&) = delete;
     Win32Cluster& operator=(const Win32Cluster&) = delete;
@@ -53,7 +52,7 @@ public:
 private:
     bool load_api();
 
-    std::wstring dll_;
+    static constexpr const wchar_t* kDll = L"clusapi.dll";
     std::shared_ptr<Api> api_;
     mutable std::mutex mutex_;
     std::shared_ptr<Session> session_;

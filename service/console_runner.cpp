@@ -5,6 +5,10 @@
 #include <atomic>
 #include <ostream>
 
+#include "core/cli.hpp"
+#include "core/trusted_config.hpp"
+#include "service/data_folder.hpp"
+#include "service/file_security.hpp"
 #include "service/watchdog.hpp"
 #include "service/win32_error.hpp"
 
@@ -29,11 +33,13 @@ BOOL WINAPI on_console_control(DWORD type) {
 }  // namespace
 
 int run_console(const CliOptions& options, std::ostream& err) {
-    const auto config = load_config_file(options.config_path, err);
+    Win32FileSecurity files;
+    const auto config = load_trusted_config_file(options.config_path, err, &files);
     if (!config) return 2;
     auto logger = make_logger(true, {});
     LogAlerts alerts(logger, {});
     try {
+        ensure_data_folder_for(expand_environment(config->journal), files.self());
         Watchdog watchdog(*config, options.config_path, logger, alerts);
         running = &watchdog;
         SetConsoleCtrlHandler(on_console_control, TRUE);

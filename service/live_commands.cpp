@@ -6,9 +6,12 @@
 #include "core/repair_plan.hpp"
 #include "core/sddl.hpp"
 #include "core/snapshot.hpp"
+#include "core/trusted_config.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/console_runner.hpp"
+#include "service/data_folder.hpp"
 #include "service/file_journal.hpp"
+#include "service/file_security.hpp"
 #include "service/registry_adapter.hpp"
 #include "service/service_install.hpp"
 #include "service/service_main.hpp"
@@ -47,7 +50,8 @@ void print(const std::vector<KeyReport>& reports, bool json, std::ostream& out) 
 }
 
 int check(const CliOptions& o, std::ostream& out, std::ostream& err) {
-    const auto config = load_config_file(o.config_path, err);
+    Win32FileSecurity files;
+    const auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
     Win32Registry registry;
     Win32Accounts accounts;
@@ -84,7 +88,8 @@ KeyReport apply(const KeyPolicy& key, const KeyReport& before, Journal& journal,
 }
 
 int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
-    const auto config = load_config_file(o.config_path, err);
+    Win32FileSecurity files;
+    const auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
     Win32Registry registry;
     Win32Accounts accounts;
@@ -96,6 +101,7 @@ int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
         if (report.planned_sddl && !o.dry_run) {
             if (!journal) {
                 try {
+                    ensure_data_folder_for(expand_environment(config->journal), files.self());
                     journal.emplace(expand_environment(config->journal));
                 } catch (const Win32Error& e) {
                     return fail_line(err, e.what());
@@ -135,43 +141,49 @@ int export_keys(const CliOptions& o, std::ostream& out, std::ostream& err) {
 }
 
 int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
-    const auto config = load_config_file(o.config_path, err);
+    Win32FileSecurity files;
+    const auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
     const std::string path = expand_environment(config->journal);
     const JournalContents contents = read_journal_file(path);
     for (const std::string& w : contents.warnings) err << "permwatch: warning: " << w << "\n";
     const std::optional<std::string> key =
         o.keys.empty() ? std::nullopt : std::optional(o.keys.front());
-    const RollbackPlan plan = plan_rollback(contents.entries, o.to_id, key);
+    std::vector<std::string> policy_keys;
+    for (const KeyPolicy& k : config->keys) policy_keys.push_back(k.path);
+    // Every target is parsed and checked (core) and read (here) before
+    // anything is written: a problem with any one of them writes nothing.
+    const RollbackPlan plan = plan_rollback(contents, policy_keys, o.to_id, key);
     if (!plan.error.empty()) return fail_line(err, plan.error + " (" + path + ")");
     Win32Registry registry;
+    std::vector<std::string> current;
+    for (const RollbackTarget& t : plan.targets) {
+        const KeyRead now = registry.read(t.key);
+        if (now.status != KeyRead::Status::ok)
+            return fail_line(err, now.error + "; nothing was rolled back");
+        current.push_back(format_sddl(now.sd));
+    }
     std::optional<FileJournal> journal;
     try {
+        ensure_data_folder_for(path, files.self());
         journal.emplace(path);
     } catch (const Win32Error& e) {
         return fail_line(err, e.what());
     }
     int code = 0;
-    for (const RollbackTarget& t : plan.targets) {
-        const KeyRead now = registry.read(t.key);
-        if (now.status != KeyRead::Status::ok) {
-            err << "permwatch: " << now.error << "\n";
-            code = 2;
-            continue;
-        }
-        const SecurityDescriptor target = parse_sddl(t.sddl);
-        JournalEntry entry{"",
-                           format_utc(std::chrono::system_clock::now()),
-                           t.key,
-                           "rollback",
-                           format_sddl(now.sd),
-                           t.sddl};
+    for (std::size_t i = 0; i < plan.targets.size(); ++i) {
+        const RollbackTarget& t = plan.targets[i];
+        JournalEntry entry{"",         format_utc(std::chrono::system_clock::now()),
+                           t.key,      "rollback",
+                           current[i], t.sddl};
         if (auto error = journal->append(entry)) {
             err << "permwatch: " << t.key << " not rolled back: " << *error << "\n";
             code = 2;
             continue;
         }
-        const KeyWrite write = registry.write_dacl(t.key, target.dacl.value_or(Acl{}));
+        // t.dacl is never a missing DACL made empty (core refuses that); a
+        // null DACL stays null.
+        const KeyWrite write = registry.write_dacl(t.key, t.dacl);
         if (!write.ok) {
             err << "permwatch: " << write.error << "\n";
             code = 2;

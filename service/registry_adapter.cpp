@@ -51,7 +51,8 @@ KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
     if ((control & wanted) == wanted) return {};
     SECURITY_DESCRIPTOR sd;
     if (!InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
-        !SetSecurityDescriptorDacl(&sd, TRUE, reinterpret_cast<PACL>(acl.data()), FALSE) ||
+        !SetSecurityDescriptorDacl(
+            &sd, TRUE, dacl.is_null ? nullptr : reinterpret_cast<PACL>(acl.data()), FALSE) ||
         !SetSecurityDescriptorControl(
             &sd, bits, static_cast<SECURITY_DESCRIPTOR_CONTROL>((control & bits) | wanted))) {
         const DWORD err = GetLastError();
@@ -104,8 +105,11 @@ KeyWrite write_through(const KeyHandle& key, const std::string& path, const Acl&
         const SECURITY_INFORMATION what =
             DACL_SECURITY_INFORMATION | (dacl.is_protected ? PROTECTED_DACL_SECURITY_INFORMATION
                                                            : UNPROTECTED_DACL_SECURITY_INFORMATION);
-        const DWORD err = SetSecurityInfo(key.get(), SE_REGISTRY_KEY, what, nullptr, nullptr,
-                                          reinterpret_cast<PACL>(acl.data()), nullptr);
+        // A null DACL (NO_ACCESS_CONTROL, a rollback may restore one) is
+        // written as NULL: the empty ACL built for it would lock the key.
+        const DWORD err =
+            SetSecurityInfo(key.get(), SE_REGISTRY_KEY, what, nullptr, nullptr,
+                            dacl.is_null ? nullptr : reinterpret_cast<PACL>(acl.data()), nullptr);
         if (err != ERROR_SUCCESS) {
             return {false, err, describe("writing the DACL of " + path, err)};
         }

@@ -11,6 +11,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "service/data_folder.hpp"
 #include "service/key_handle.hpp"
 #include "service/service_main.hpp"
 #include "service/win32_error.hpp"
@@ -211,6 +212,16 @@ int install_service(const CliOptions& options, std::ostream& out, std::ostream& 
         return fail(err, "opening the service control manager (install needs an administrator)",
                     GetLastError());
     }
+    // The data folder first, and also when the service is installed already:
+    // running install again puts the folder's owner and DACL right.
+    try {
+        secure_data_folder(data_folder(), std::nullopt);
+    } catch (const Win32Error& e) {
+        err << "permwatch: " << e.what() << "\n";
+        return e.code() == ERROR_ACCESS_DENIED ? 3 : 2;
+    }
+    out << "data folder " << data_folder()
+        << ": owned by Administrators; SYSTEM and Administrators full control, Users read\n";
     const std::wstring line = command_line(exe, options);
     const std::wstring account = options.account ? widen(*options.account) : std::wstring();
     // SERVICE_START: SC_ACTION_RESTART failure actions need it on this handle.

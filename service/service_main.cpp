@@ -6,10 +6,13 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
-#include <sstream>
 #include <string>
+#include <vector>
 
 #include "core/cli.hpp"
+#include "core/trusted_config.hpp"
+#include "service/data_folder.hpp"
+#include "service/file_security.hpp"
 #include "service/log_alerts.hpp"
 #include "service/watchdog.hpp"
 #include "service/win32_error.hpp"
@@ -106,17 +109,10 @@ private:
 
 ServiceContext* g_context = nullptr;
 
-// "permwatch: config F: /keys/0/path: ..." lines -> "config F: /keys/0/path: ...; ..."
-std::string join_problems(const std::string& lines) {
-    std::istringstream in(lines);
-    std::string line;
+// "config F: /keys/0/path: ...; config F: /mode: ..."
+std::string join_problems(const std::vector<std::string>& problems) {
     std::string joined;
-    while (std::getline(in, line)) {
-        if (line.rfind("permwatch: ", 0) == 0) line.erase(0, 11);
-        if (line.empty()) continue;
-        if (!joined.empty()) joined += "; ";
-        joined += line;
-    }
+    for (const std::string& p : problems) joined += (joined.empty() ? "" : "; ") + p;
     return joined;
 }
 
@@ -124,14 +120,26 @@ std::string join_problems(const std::string& lines) {
 // Returns the service-specific exit code (0 for a clean stop).
 DWORD serve(ServiceContext& context) {
     const CliOptions& options = context.options();
-    std::ostringstream problems;
-    const std::optional<Config> config = load_config_file(options.config_path, problems);
-    if (!config) {
+    Win32FileSecurity files;
+    // The data folder is made safe before anything in it is judged or used.
+    std::string folder_problem;
+    try {
+        secure_data_folder(data_folder(), files.self());
+    } catch (const Win32Error& e) {
+        folder_problem = e.what();
+    }
+    ConfigLoad load = load_trusted_config(options.config_path, &files);
+    if (!load.config) {
         // No config, so no journal folder for a log file: the event log only.
         LogAlerts alerts(make_logger(true, {}), kServiceName);
-        alerts.raise(EventId::config_rejected, {join_problems(problems.str())});
+        if (load.refused) {
+            alerts.raise(EventId::config_refused, {*load.refused});
+        } else {
+            alerts.raise(EventId::config_rejected, {join_problems(load.problems)});
+        }
         return kServiceExitBadConfig;
     }
+    const std::optional<Config> config = std::move(load.config);
     const std::string journal = expand_environment(config->journal);
     std::shared_ptr<spdlog::logger> logger;
     try {
@@ -141,6 +149,7 @@ DWORD serve(ServiceContext& context) {
         return kServiceExitCannotStart;
     }
     LogAlerts alerts(logger, kServiceName);
+    if (!folder_problem.empty()) logger->warn("data folder not made safe: {}", folder_problem);
     std::optional<Watchdog> watchdog;
     try {
         watchdog.emplace(*config, options.config_path, logger, alerts);

@@ -17,7 +17,7 @@ inline constexpr const wchar_t* kServiceName = L"PermWatch";
 // failure for the SCM's failure actions (install sets them to apply to
 // non-crash failures too), so a fixed config is picked up by the next restart.
 enum ServiceExitCode : unsigned long {
-    kServiceExitBadConfig = 2,    // event 4000 says which pointers
+    kServiceExitBadConfig = 2,    // event 4000 says which pointers, 4001 which account
     kServiceExitCannotStart = 3,  // journal or log file could not be opened
     kServiceExitFailed = 4,       // the watchdog stopped on an unexpected error
 };

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "core/cli.hpp"
+#include "core/trusted_config.hpp"
+#include "service/file_security.hpp"
 #include "service/key_handle.hpp"
 #include "service/win32_error.hpp"
 
@@ -249,15 +251,20 @@ void Watchdog::on_cluster_event(const ClusterEvent& event) {
 }
 
 std::optional<std::string> Watchdog::reload() {
-    std::ostringstream problems;
-    std::optional<Config> next = load_config_file(config_path_, problems);
-    if (!next) {
-        // A bad file never replaces the good one that is running.
-        std::string text = problems.str();
-        while (!text.empty() && text.back() == '\n') text.pop_back();
+    Win32FileSecurity files;
+    ConfigLoad load = load_trusted_config(config_path_, &files);
+    // A bad or refused file never replaces the good one that is running.
+    if (load.refused) {
+        alerts_.raise(EventId::config_refused, {*load.refused});
+        return load.refused;
+    }
+    if (!load.config) {
+        std::string text;
+        for (const std::string& p : load.problems) text += (text.empty() ? "" : "\n") + p;
         alerts_.raise(EventId::config_rejected, {config_path_ + ": " + text});
         return text;
     }
+    std::optional<Config> next = std::move(load.config);
     if (expand_environment(next->journal) != journal_.path()) {
         logger_->warn("the journal path changed to {}; it takes effect when PermWatch restarts",
                       expand_environment(next->journal));

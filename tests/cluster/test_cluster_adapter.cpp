@@ -8,9 +8,9 @@
 // needs: the key grants the service account KEY_ALL_ACCESS (CI), and no other
 // process holds a key inside the subtree (witness: the system handle list).
 //
-// Runs in cluster_tests (tests/fakes/CMakeLists.txt), next to the fakes, with
-// WINEDLLOVERRIDES=clusapi=n. The same file is globbed into windows_tests,
-// where the fake is not beside the exe: there every test skips.
+// Runs in cluster_tests (tests/fakes/CMakeLists.txt), with WINEDLLOVERRIDES=
+// clusapi=n and the fake copied into System32 (fake_clusapi_environment.cpp):
+// PermWatch loads clusapi.dll from System32 only.
 #include <windows.h>
 
 #include <chrono>
@@ -27,6 +27,7 @@
 #include "service/cluster_adapter.hpp"
 #include "service/win32_error.hpp"
 #include "tests/cluster/cluster_test_support.hpp"
+#include "tests/cluster/fake_in_system32.hpp"
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
@@ -82,15 +83,8 @@ protected:
             GTEST_SKIP() << "the fake clusapi.dll and clussim.exe are not next to this exe: "
                             "run cluster_tests (tests/fakes)";
         }
-        if (HMODULE h = LoadLibraryW(L"clusapi.dll")) {
-            wchar_t buf[MAX_PATH] = {};
-            GetModuleFileNameW(h, buf, MAX_PATH);
-            FreeLibrary(h);
-            if (std::filesystem::path(buf).parent_path() != dir) {
-                GTEST_SKIP() << "clusapi.dll loads from " << win::narrow(buf)
-                             << ", not the fake: set WINEDLLOVERRIDES=clusapi=n";
-            }
-        }
+        ASSERT_TRUE(system32_clusapi_is_fake())
+            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
         // One state file per test process, fixed before the fake first reads it.
         static const std::wstring state =
             (std::filesystem::temp_directory_path() /
@@ -119,8 +113,8 @@ protected:
         return r;
     }
 
-    bool connect(const std::wstring& dll = L"clusapi.dll") {
-        adapter = std::make_unique<win::Win32Cluster>(dll);
+    bool connect() {
+        adapter = std::make_unique<win::Win32Cluster>();
         return adapter->connect([this](const ClusterEvent& e) { events.push(e); });
     }
 
@@ -164,11 +158,24 @@ TEST_F(Cluster, StandaloneWhenNoClusterRuns) {
     EXPECT_NE(adapter->why_unavailable().find("not running"), std::string::npos)
         << adapter->why_unavailable();
     EXPECT_TRUE(adapter->checkpoints().empty());
+}
 
-    win::Win32Cluster missing(L"no-such-clusapi.dll");
-    EXPECT_FALSE(missing.connect([](const ClusterEvent&) {}));
-    EXPECT_FALSE(missing.available());
-    EXPECT_FALSE(missing.why_unavailable().empty());
+// A clusapi.dll planted beside the exe (the working directory of a service
+// is System32, but PATH and the exe's folder are searched by LoadLibraryW)
+// is never loaded: with System32's removed, connecting fails.
+TEST_F(Cluster, NeverLoadsAClusapiFromOutsideSystem32) {
+    setup();
+    const auto planted = dir / "clusapi.dll";  // the fake, beside this exe
+    ASSERT_TRUE(std::filesystem::exists(planted));
+    const auto target = system32() / "clusapi.dll";
+    const auto aside = system32() / "clusapi.dll.aside";
+    ASSERT_TRUE(MoveFileExW(target.c_str(), aside.c_str(), MOVEFILE_REPLACE_EXISTING));
+    const bool connected = connect();
+    const std::string why = adapter->why_unavailable();
+    adapter.reset();
+    ASSERT_TRUE(MoveFileExW(aside.c_str(), target.c_str(), MOVEFILE_REPLACE_EXISTING));
+    EXPECT_FALSE(connected);
+    EXPECT_NE(why.find("loading clusapi.dll from the system folder"), std::string::npos) << why;
 }
 
 TEST_F(Cluster, ConnectLearnsNodeAndClusterName) {
@@ -194,10 +201,15 @@ TEST_F(Cluster, FailoverGivesMovingHereThenOnlinePendingThenOnline) {
 
 TEST_F(Cluster, V1FallbackGivesTheSameEvents) {
     setup();
-    ASSERT_TRUE(connect((dir / "clusapi_v1" / "clusapi.dll").wstring()))
-        << adapter->why_unavailable();
-    EXPECT_EQ(adapter->notify_api(), "V1");
-    expect_failover_events();
+    // The V1-only fake takes System32's place for this test.
+    ASSERT_EQ(put_fake_in_system32(dir / "clusapi_v1" / "clusapi.dll"), 0u);
+    const bool connected = connect();
+    const std::string api = connected ? adapter->notify_api() : "";
+    if (connected) expect_failover_events();
+    adapter.reset();
+    ASSERT_EQ(put_fake_in_system32(dir / "clusapi.dll"), 0u);
+    ASSERT_TRUE(connected);
+    EXPECT_EQ(api, "V1");
 }
 
 TEST_F(Cluster, DroppedConnectionIsLostThenReconnects) {

@@ -25,6 +25,7 @@
 #include "service/log_alerts.hpp"
 #include "service/watchdog.hpp"
 #include "tests/cluster/cluster_test_support.hpp"
+#include "tests/cluster/fake_in_system32.hpp"
 #include "tests/fakes/fake_ports.hpp"
 #include "tests/windows/wine_test_support.hpp"
 
@@ -39,6 +40,8 @@ protected:
         if (!std::filesystem::exists(exe_dir() / "clussim.exe")) {
             GTEST_SKIP() << "needs clussim.exe and the fake clusapi.dll beside the test";
         }
+        ASSERT_TRUE(system32_clusapi_is_fake())
+            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
         static const std::wstring state =
             (std::filesystem::temp_directory_path() /
              ("permwatch-failover-e2e-" + std::to_string(GetCurrentProcessId()) + ".state"))

@@ -1,6 +1,7 @@
 // The offline commands end to end, through run_cli, on the shipped files.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -170,6 +171,27 @@ TEST(Cli, ExpandEnvironment) {
     EXPECT_EQ(expand_environment("%PERMWATCH_SURELY_UNSET_VAR%\\x"),
               "%PERMWATCH_SURELY_UNSET_VAR%\\x");
     EXPECT_EQ(expand_environment("100%"), "100%");
+}
+
+void set_env(const char* name, const char* value) {
+#ifdef _WIN32
+    _putenv_s(name, value);
+#else
+    setenv(name, value, 1);
+#endif
+}
+
+// The environment stands in for one a user controls; the folder given to
+// set_program_data_folder stands in for SHGetKnownFolderPath's answer.
+TEST(Cli, ProgramDataIsTheKnownFolderNotTheEnvironment) {
+    set_env("ProgramData", "C:\\Users\\mallory\\planted");
+    set_program_data_folder("C:\\ProgramData");
+    EXPECT_EQ(expand_environment("%ProgramData%\\PermWatch\\journal.jsonl"),
+              "C:\\ProgramData\\PermWatch\\journal.jsonl");
+    EXPECT_EQ(expand_environment("%PROGRAMDATA%\\x"), "C:\\ProgramData\\x");
+    EXPECT_EQ(default_config_path(), "C:\\ProgramData\\PermWatch\\permwatch.json");
+    set_program_data_folder(std::nullopt);
+    EXPECT_EQ(expand_environment("%ProgramData%\\x"), "C:\\Users\\mallory\\planted\\x");
 }
 
 }  // namespace

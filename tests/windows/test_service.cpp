@@ -186,6 +186,11 @@ TEST_F(Service, InstallStartRepairStopUninstall) {
     const Output installed = permwatch(install_args(config));
     ASSERT_EQ(installed.exit_code, 0u) << installed.text;
     EXPECT_NE(installed.text.find("installed PermWatch"), std::string::npos) << installed.text;
+    // install makes the data folder (its DACL does not stick under Wine:
+    // docs/testing.md (x); tests/core/test_file_trust.cpp judges it natively).
+    EXPECT_NE(installed.text.find("data folder C:\\ProgramData\\PermWatch"), std::string::npos)
+        << installed.text;
+    EXPECT_TRUE(std::filesystem::is_directory("C:\\ProgramData\\PermWatch"));
 
     // sc.exe sees it, stopped.
     const Output sc = run(L"sc query PermWatch");
@@ -399,7 +404,8 @@ TEST(Messages, EveryContractIdIsInPermwatchExeWithTheLogFileText) {
          {EventId::service_started, EventId::service_stopped, EventId::drift_found,
           EventId::drift_repaired, EventId::repair_failed, EventId::flapping,
           EventId::journal_flush_failed, EventId::failover_prepared, EventId::checkpoint_rechecked,
-          EventId::cluster_resync, EventId::failover_timed_out, EventId::config_rejected}) {
+          EventId::cluster_resync, EventId::failover_timed_out, EventId::config_rejected,
+          EventId::config_refused}) {
         std::vector<std::wstring> wide;
         for (const std::string& s : strings) wide.push_back(win::widen(s));
         std::vector<DWORD_PTR> args;

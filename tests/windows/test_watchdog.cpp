@@ -133,6 +133,29 @@ TEST_F(WatchdogTest, BadReloadIsRejectedAndTheOldPolicyStaysEnforced) {
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
 }
 
+// A refused reload (event 4001) keeps the running policy. Under Wine every
+// file is the prefix user's (docs/testing.md (x)), so the refusal used here
+// is the journal rule that Wine can show: a journal folder that does not exist.
+TEST_F(WatchdogTest, RefusedReloadRaises4001AndTheOldPolicyStaysEnforced) {
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    write_config("enforce");
+    start();
+    ASSERT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
+    std::ifstream in(config_path());
+    auto doc = nlohmann::json::parse(in);
+    in.close();
+    doc["journal"] = (temp_dir / "gone" / "journal.jsonl").string();
+    doc["mode"] = "audit";
+    std::ofstream(config_path()) << doc.dump();
+    const auto error = on_watchdog([&] { return watchdog->reload(); });
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("refusing journal"), std::string::npos) << *error;
+    EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_refused); }), 1);
+    EXPECT_EQ(on_watchdog([&] { return watchdog->status()["mode"]; }), "enforce");
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
+}
+
 TEST_F(WatchdogTest, ConfigFileChangeIsPickedUp) {
     ASSERT_EQ(test::set_dacl(path, kFixed), 0);
     write_config("enforce");

@@ -1,0 +1,52 @@
+#include "core/trusted_config.hpp"
+
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "core/cli.hpp"
+
+namespace permwatch {
+
+ConfigLoad load_trusted_config(const std::string& path, FileSecurityPort* files) {
+    ConfigLoad out;
+    // Judged before it is read: what an untrusted account wrote is never parsed.
+    if (files) {
+        if (auto refused = refuse_untrusted(FileRole::config, path, *files)) {
+            out.refused = std::move(refused);
+            return out;
+        }
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        out.problems.push_back("cannot read config " + path);
+        return out;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    ConfigResult result = load_config(text.str());
+    for (const ConfigProblem& p : result.problems) {
+        out.problems.push_back("config " + path + ": " +
+                               (p.pointer.empty() ? "(document)" : p.pointer) + ": " + p.message);
+    }
+    if (!result.config) return out;
+    if (files) {
+        if (auto refused = refuse_untrusted(FileRole::journal,
+                                            expand_environment(result.config->journal), *files)) {
+            out.refused = std::move(refused);
+            return out;
+        }
+    }
+    out.config = std::move(result.config);
+    return out;
+}
+
+std::optional<Config> load_trusted_config_file(const std::string& path, std::ostream& err,
+                                               FileSecurityPort* files) {
+    ConfigLoad load = load_trusted_config(path, files);
+    for (const std::string& p : load.problems) err << "permwatch: " << p << "\n";
+    if (load.refused) err << "permwatch: " << *load.refused << "\n";
+    return std::move(load.config);
+}
+
+}  // namespace permwatch

@@ -1,0 +1,33 @@
+// Loading the config the way every command that acts on it must
+// (CONTRACT.md "Additions (turn 3)"): refuse it, before reading it, when an
+// untrusted account can change it or its folder; then validate it; then
+// refuse it when the journal it names can be changed by one. Problems stay
+// data here; the command line prints them, the service raises events.
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/trusted_files.hpp"
+
+namespace permwatch {
+
+struct ConfigLoad {
+    std::optional<Config> config;        // set only when nothing below is
+    std::vector<std::string> problems;   // "config F: /keys/0/path: ..." (event 4000)
+    std::optional<std::string> refused;  // the one refusal line (event 4001)
+};
+
+// `files` null: no file security to judge (Linux); only the validation runs.
+// The journal path is expanded (%ProgramData%) before it is judged.
+ConfigLoad load_trusted_config(const std::string& path, FileSecurityPort* files);
+
+// The same for the command line: each problem, or the refusal, as one
+// "permwatch: ..." line on `err`.
+std::optional<Config> load_trusted_config_file(const std::string& path, std::ostream& err,
+                                               FileSecurityPort* files);
+
+}  // namespace permwatch

@@ -1,0 +1,75 @@
+#include "core/trusted_files.hpp"
+
+#include "core/ascii.hpp"
+#include "core/data_folder.hpp"
+
+namespace permwatch {
+
+namespace {
+
+std::string account_text(const std::optional<Sid>& sid, FileSecurityPort& files) {
+    if (!sid) return "(no owner)";
+    const std::string name = files.account_name(*sid);
+    return name.empty() ? sid->str() : name + " (" + sid->str() + ")";
+}
+
+// The refusal for one object, or nullopt when it is trusted.
+std::optional<std::string> judge(const std::string& label, const std::string& path,
+                                 const FileSecurityRead& read, FileKind kind,
+                                 const std::vector<Sid>& trusted, FileSecurityPort& files) {
+    switch (read.status) {
+        case FileSecurityRead::Status::ok:
+            break;
+        case FileSecurityRead::Status::missing:
+            return label + " " + path + " does not exist";
+        case FileSecurityRead::Status::error:
+            return "cannot read the security of " + label + " " + path + ": " + read.error;
+    }
+    const auto untrusted = untrusted_accounts(read.sd, kind, trusted);
+    if (untrusted.empty()) return std::nullopt;
+    std::string line = label + " " + path + ":";
+    for (std::size_t i = 0; i < untrusted.size(); ++i) {
+        line +=
+            (i ? "; " : " ") + account_text(untrusted[i].account, files) + " " + untrusted[i].why;
+    }
+    return line;
+}
+
+}  // namespace
+
+std::string folder_of(const std::string& path) {
+    const std::size_t slash = path.find_last_of("\\/");
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return path.substr(0, 1);
+    // "C:\x" -> "C:\" (the root), not "C:" (the drive's current folder).
+    if (slash == 2 && path[1] == ':') return path.substr(0, 3);
+    return path.substr(0, slash);
+}
+
+std::optional<std::string> refuse_untrusted(FileRole role, const std::string& path,
+                                            FileSecurityPort& files) {
+    const std::string what = role == FileRole::config ? "config" : "journal";
+    const std::vector<Sid> trusted = trusted_file_accounts(files.self());
+    const std::string tail =
+        "; only SYSTEM, Administrators, TrustedInstaller and PermWatch's own account may "
+        "own or change it";
+    const std::string head = "refusing " + what + " " + path + ": ";
+    const std::string folder = folder_of(path);
+    const FileSecurityRead folder_read = files.read(folder);
+    if (folder_read.status == FileSecurityRead::Status::missing) {
+        // The data folder is the one exception: it is created safe when
+        // first needed (install, service start, one-shot commands).
+        if (role == FileRole::config || iequals(folder, data_folder_path())) return std::nullopt;
+        return head + "its folder " + folder +
+               " does not exist; PermWatch creates only its data folder";
+    }
+    if (auto bad = judge("its folder", folder, folder_read, FileKind::folder, trusted, files))
+        return head + *bad + tail;
+    const FileSecurityRead file = files.read(path);
+    if (file.status == FileSecurityRead::Status::missing) return std::nullopt;
+    if (auto bad = judge("the file", path, file, FileKind::file, trusted, files))
+        return head + *bad + tail;
+    return std::nullopt;
+}
+
+}  // namespace permwatch
