@@ -7,6 +7,7 @@ EventLevel event_level(EventId id) {
         case EventId::drift_found:
         case EventId::flapping:
         case EventId::cluster_resync:
+        case EventId::pipe_not_created:
             return EventLevel::warning;
         case EventId::repair_failed:
         case EventId::config_rejected:
@@ -41,6 +42,9 @@ std::string event_message(EventId id, const std::vector<std::string>& s) {
             return "cluster connection lost; resynchronised: " + at(0);
         case EventId::config_rejected:
             return "configuration rejected: " + at(0);
+        case EventId::pipe_not_created:
+            return "status pipe " + at(0) + " could not be created: " + at(1) + "; retrying in " +
+                   at(2) + " s";
     }
     return "event " + std::to_string(static_cast<int>(id));
 }

@@ -45,6 +45,7 @@ enum class EventId : int {
     checkpoint_rechecked = 3001,
     cluster_resync = 3002,
     config_rejected = 4000,
+    pipe_not_created = 4002,
 };
 
 // Where alerts go: the event log, the log file, a test's list.

@@ -5,10 +5,14 @@
 #include <memory>
 #include <ostream>
 #include <sstream>
+#include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/pipe_trust.hpp"
 #include "core/status_format.hpp"
+#include "service/service_main.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -55,11 +59,77 @@ DWORD transfer(HANDLE pipe, HANDLE event, bool writing, void* data, DWORD size, 
     return ERROR_SUCCESS;
 }
 
+struct ScHandleCloser {
+    void operator()(SC_HANDLE h) const {
+        if (h) CloseServiceHandle(h);
+    }
+};
+using UniqueScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScHandleCloser>;
+
+// The image of process `pid`, or nullopt and why not.
+std::optional<std::string> image_of(std::uint32_t pid, std::string& error) {
+    UniqueHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+    if (!process) {
+        error = describe("opening the process", GetLastError());
+        return std::nullopt;
+    }
+    std::wstring buf(32768, L'\0');
+    DWORD size = static_cast<DWORD>(buf.size());
+    if (!QueryFullProcessImageNameW(process.get(), 0, buf.data(), &size)) {
+        error = describe("reading its image name", GetLastError());
+        return std::nullopt;
+    }
+    buf.resize(size);
+    return narrow(buf);
+}
+
+std::string own_image() {
+    std::wstring buf(32768, L'\0');
+    const DWORD n = GetModuleFileNameW(nullptr, buf.data(), static_cast<DWORD>(buf.size()));
+    buf.resize(n);
+    return narrow(buf);
+}
+
+// The PermWatch service's pid when it runs, and its registered image. A
+// service that is not installed, or that we may not query, gives neither.
+void service_facts(PipeServerFacts& f) {
+    const UniqueScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    if (!scm) return;
+    const UniqueScHandle service(
+        OpenServiceW(scm.get(), kServiceName, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG));
+    if (!service) return;
+    SERVICE_STATUS_PROCESS st{};
+    DWORD needed = 0;
+    if (QueryServiceStatusEx(service.get(), SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&st),
+                             sizeof st, &needed) &&
+        st.dwCurrentState != SERVICE_STOPPED && st.dwProcessId != 0) {
+        f.service_pid = st.dwProcessId;
+    }
+    needed = 0;
+    QueryServiceConfigW(service.get(), nullptr, 0, &needed);
+    if (needed == 0) return;
+    std::vector<BYTE> buf(needed);
+    auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
+    if (QueryServiceConfigW(service.get(), config, needed, &needed) && config->lpBinaryPathName) {
+        f.service_image = image_of_command_line(narrow(config->lpBinaryPathName));
+    }
+}
+
 }  // namespace
+
+std::optional<std::string> check_pipe_server(const std::string& where, std::uint32_t server_pid) {
+    PipeServerFacts f;
+    f.server_pid = server_pid;
+    service_facts(f);
+    // The image is only needed when the service does not run (console mode).
+    if (!f.service_pid) f.server_image = image_of(server_pid, f.server_image_error);
+    f.own_image = own_image();
+    return untrusted_pipe_server(where, f);
+}
 
 PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
                       std::chrono::milliseconds connect_timeout,
-                      std::chrono::milliseconds io_timeout) {
+                      std::chrono::milliseconds io_timeout, const ServerCheck& check) {
     PipeExchange x;
     const std::wstring path = L"\\\\.\\pipe\\" + widen(pipe_name);
     const std::string where = "\\\\.\\pipe\\" + pipe_name;
@@ -90,6 +160,21 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
         if (left == 0 ||
             (!WaitNamedPipeW(path.c_str(), left) && GetLastError() == ERROR_SEM_TIMEOUT)) {
             x.result = PipeExchange::Result::busy;
+            return x;
+        }
+    }
+
+    if (check) {
+        // Before a byte is sent: a squatter learns nothing, not even that
+        // someone asked.
+        ULONG server_pid = 0;
+        if (!GetNamedPipeServerProcessId(pipe.get(), &server_pid)) {
+            x.error = describe("asking who serves " + where, GetLastError());
+            return x;
+        }
+        if (auto why = check(server_pid)) {
+            x.result = PipeExchange::Result::untrusted;
+            x.error = std::move(*why);
             return x;
         }
     }
@@ -156,7 +241,9 @@ int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) 
             pipe_name = config->pipe;
     }
     const std::string where = "\\\\.\\pipe\\" + pipe_name;
-    const PipeExchange x = ask_pipe(pipe_name, R"({"cmd":"status"})");
+    const PipeExchange x = ask_pipe(
+        pipe_name, R"({"cmd":"status"})", std::chrono::seconds(2), std::chrono::seconds(10),
+        [&where](std::uint32_t server_pid) { return check_pipe_server(where, server_pid); });
     switch (x.result) {
         case PipeExchange::Result::ok:
             break;
@@ -166,6 +253,9 @@ int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) 
         case PipeExchange::Result::busy:
             err << "permwatch: the PermWatch service is not answering (every instance of " << where
                 << " stayed busy for 2 s)\n";
+            return 4;
+        case PipeExchange::Result::untrusted:
+            err << "permwatch: " << x.error << "\n";
             return 4;
         case PipeExchange::Result::failed:
             err << "permwatch: cannot ask the PermWatch service: " << x.error << "\n";

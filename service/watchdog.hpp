@@ -78,6 +78,9 @@ private:
     boost::asio::steady_timer due_timer_;
     boost::asio::steady_timer config_timer_;
     boost::asio::steady_timer cluster_timer_;
+    // The pipe's creation is retried with back-off while its name is taken.
+    boost::asio::steady_timer pipe_timer_;
+    unsigned pipe_failures_ = 0;
     std::optional<std::filesystem::file_time_type> config_stamp_;
     std::unique_ptr<RegistryWatcher> watcher_;
     std::unique_ptr<PipeServer> pipe_;

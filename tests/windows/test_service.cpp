@@ -399,7 +399,7 @@ TEST(Messages, EveryContractIdIsInPermwatchExeWithTheLogFileText) {
          {EventId::service_started, EventId::service_stopped, EventId::drift_found,
           EventId::drift_repaired, EventId::repair_failed, EventId::flapping,
           EventId::failover_prepared, EventId::checkpoint_rechecked, EventId::cluster_resync,
-          EventId::config_rejected}) {
+          EventId::config_rejected, EventId::pipe_not_created}) {
         std::vector<std::wstring> wide;
         for (const std::string& s : strings) wide.push_back(win::widen(s));
         std::vector<DWORD_PTR> args;
