@@ -103,10 +103,31 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
           options(std::move(o)),
           admission(
               PipeLimits{options.max_instances, options.reserved_for_admins, options.per_process}),
-          retry(io_context) {}
+          retry(io_context) {
+        public_door.path = path;
+        public_door.instances = options.max_instances;
+        admin_door.path = admin_pipe_path(pipe_name);
+        admin_door.admin_only = true;
+        admin_door.instances = options.admin_instances;
+    }
+
+    // One pipe name and its instances: the public door (kPipeSddl, the
+    // admission rules) or the administrators' door (kAdminPipeSddl).
+    struct Door {
+        std::wstring path;
+        bool admin_only = false;
+        std::size_t instances = 0;
+        std::unique_ptr<void, LocalFreeDeleter> sd;
+        SECURITY_ATTRIBUTES sa{};
+        // Server handles of this name that are open: the next one is created
+        // with FILE_FLAG_FIRST_PIPE_INSTANCE when there are none.
+        std::size_t open_handles = 0;
+    };
 
     // INVALID_HANDLE_VALUE and the error when the instance could not be made.
-    HANDLE create_instance(bool first, DWORD& error) const;
+    HANDLE create_instance(const Door& door, bool first, DWORD& error) const;
+    // Builds the door's descriptor and makes its first instance; throws.
+    std::shared_ptr<Instance> open_door(Door& door);
     void arm_retry();
     void report(const std::string& line) {
         if (options.on_error) options.on_error(line);
@@ -123,14 +144,11 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
     Handler handler;
     Options options;
     PipeAdmission admission;
-    std::unique_ptr<void, LocalFreeDeleter> sd;
-    SECURITY_ATTRIBUTES sa{};
+    Door public_door;
+    Door admin_door;
     bool running = false;
     bool retry_armed = false;
-    // Server handles of this pipe that are open: the next one is created with
-    // FILE_FLAG_FIRST_PIPE_INSTANCE when there are none.
-    std::size_t open_handles = 0;
-    // The pool: max_instances instances, made at start and reused.
+    // The pool: max_instances + admin_instances instances, made at start and reused.
     std::vector<std::shared_ptr<Instance>> instances;
     boost::asio::steady_timer retry;
     PipeServerStats stats;
@@ -151,8 +169,12 @@ namespace {
 // cancels that operation.
 class Instance : public std::enable_shared_from_this<Instance> {
 public:
-    explicit Instance(std::shared_ptr<PipeServer::Impl> server)
-        : owner_(std::move(server)), server_(*owner_), pipe_(server_.io), timer_(server_.io) {}
+    Instance(std::shared_ptr<PipeServer::Impl> server, PipeServer::Impl::Door& door)
+        : owner_(std::move(server)),
+          server_(*owner_),
+          door_(door),
+          pipe_(server_.io),
+          timer_(server_.io) {}
 
     bool has_handle() const { return pipe_.is_open(); }
 
@@ -161,19 +183,19 @@ public:
     bool open(DWORD* error = nullptr) {
         DWORD e = ERROR_SUCCESS;
         std::string doing;
-        HANDLE h = server_.create_instance(server_.open_handles == 0, e);
+        HANDLE h = server_.create_instance(door_, door_.open_handles == 0, e);
         if (h != INVALID_HANDLE_VALUE) {
             error_code ec;
             pipe_.assign(h, ec);
             if (!ec) {
-                ++server_.open_handles;
+                ++door_.open_handles;
                 return true;
             }
             CloseHandle(h);
             e = static_cast<DWORD>(ec.value());
-            doing = "attaching an instance of " + narrow(server_.path) + " to the io_context";
+            doing = "attaching an instance of " + narrow(door_.path) + " to the io_context";
         } else {
-            doing = "creating an instance of " + narrow(server_.path);
+            doing = "creating an instance of " + narrow(door_.path);
         }
         if (error) {
             *error = e;
@@ -221,7 +243,7 @@ private:
         error_code ignored;
         pipe_.cancel(ignored);  // CancelIoEx: pending operations end with operation_aborted
         pipe_.close(ignored);
-        --server_.open_handles;
+        --door_.open_handles;
     }
 
     void on_connected(const error_code& ec, std::uint64_t gen) {
@@ -242,12 +264,22 @@ private:
         if (!GetNamedPipeClientProcessId(pipe_.native_handle(), &pid)) pid = 0;
         pid_ = pid;
         took_reserved_ = false;
-        const Admission a = server_.admission.admit(pid_, [this] {
-            took_reserved_ = server_.client_process_is_admin(pid_);
-            return took_reserved_;
-        });
+        Admission a = Admission::accepted;
+        if (door_.admin_only) {
+            // Windows lets only SYSTEM and Administrators open this name (its
+            // DACL); the token check also holds where a DACL is not enforced
+            // (Wine). Its connections are not counted in the public door's caps.
+            took_reserved_ = true;
+            if (!server_.client_process_is_admin(pid_)) a = Admission::reserved;
+        } else {
+            a = server_.admission.admit(pid_, [this] {
+                took_reserved_ = server_.client_process_is_admin(pid_);
+                return took_reserved_;
+            });
+        }
         phase_ = Phase::serving;
         admitted_ = a == Admission::accepted;
+        counted_ = admitted_ && !door_.admin_only;
         server_.stats.peak_held =
             std::max<std::uint64_t>(server_.stats.peak_held, server_.admission.held());
         born_ = Clock::now();
@@ -298,7 +330,8 @@ private:
     // Ends the current connection (the caller is the handler of the last
     // pending operation) and listens again.
     void end(End how) {
-        if (admitted_) server_.admission.leave(pid_);
+        if (counted_) server_.admission.leave(pid_);
+        counted_ = false;
         admitted_ = false;
         error_code ignored;
         timer_.cancel();
@@ -404,6 +437,7 @@ private:
 
     std::shared_ptr<PipeServer::Impl> owner_;
     PipeServer::Impl& server_;
+    PipeServer::Impl::Door& door_;
     boost::asio::windows::stream_handle pipe_;
     boost::asio::steady_timer timer_;
     Phase phase_ = Phase::listening;
@@ -412,6 +446,7 @@ private:
     Clock::time_point deadline_{};
     std::uint32_t pid_ = 0;
     bool admitted_ = false;
+    bool counted_ = false;  // in the public door's admission counts
     bool took_reserved_ = false;
     bool expired_ = false;
     std::string in_;
@@ -421,16 +456,17 @@ private:
 
 }  // namespace
 
-HANDLE PipeServer::Impl::create_instance(bool first, DWORD& error) const {
+HANDLE PipeServer::Impl::create_instance(const Door& door, bool first, DWORD& error) const {
     // FIRST_PIPE_INSTANCE whenever we hold no instance: if the name exists
     // then, someone else made it, and we must not join their pipe.
     const DWORD open_mode =
         PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0);
     const DWORD pipe_mode =
         PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS;
-    HANDLE h = CreateNamedPipeW(
-        path.c_str(), open_mode, pipe_mode, static_cast<DWORD>(options.max_instances),
-        kPipeBufferBytes, kPipeBufferBytes, kDefaultWaitMs, const_cast<SECURITY_ATTRIBUTES*>(&sa));
+    HANDLE h =
+        CreateNamedPipeW(door.path.c_str(), open_mode, pipe_mode,
+                         static_cast<DWORD>(door.instances), kPipeBufferBytes, kPipeBufferBytes,
+                         kDefaultWaitMs, const_cast<SECURITY_ATTRIBUTES*>(&door.sa));
     error = h == INVALID_HANDLE_VALUE ? GetLastError() : ERROR_SUCCESS;
     return h;
 }
@@ -462,65 +498,91 @@ void PipeServer::Impl::stop() {
 
 std::wstring pipe_path(const std::string& pipe_name) { return L"\\\\.\\pipe\\" + widen(pipe_name); }
 
+std::wstring admin_pipe_path(const std::string& pipe_name) {
+    return pipe_path(pipe_name + kAdminPipeSuffix);
+}
+
 PipeServer::PipeServer(boost::asio::io_context& io, std::string pipe_name, Handler handler,
                        Options options)
     : impl_(std::make_shared<Impl>(io, std::move(pipe_name), std::move(handler),
                                    std::move(options))) {
     // 255 is PIPE_UNLIMITED_INSTANCES, which is not a bound.
-    if (impl_->options.max_instances < 1 || impl_->options.max_instances > 254) {
+    if (impl_->options.max_instances < 1 || impl_->options.max_instances > 254 ||
+        impl_->options.admin_instances > 254) {
         throw std::invalid_argument("pipe " + impl_->pipe_name + ": max_instances must be 1..254");
     }
 }
 
 PipeServer::~PipeServer() { impl_->stop(); }
 
-void PipeServer::start() {
-    Impl& s = *impl_;
-    if (s.running) return;
-    if (!s.sd) {
+std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
+    if (!door.sd) {
         PSECURITY_DESCRIPTOR sd = nullptr;
-        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(kPipeSddl, SDDL_REVISION_1, &sd,
-                                                                  nullptr)) {
-            throw Win32Error("building the security descriptor of " + narrow(s.path),
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                door.admin_only ? kAdminPipeSddl : kPipeSddl, SDDL_REVISION_1, &sd, nullptr)) {
+            throw Win32Error("building the security descriptor of " + narrow(door.path),
                              GetLastError());
         }
-        s.sd.reset(sd);
-        s.sa.nLength = sizeof s.sa;
-        s.sa.lpSecurityDescriptor = sd;
-        s.sa.bInheritHandle = FALSE;
+        door.sd.reset(sd);
+        door.sa.nLength = sizeof door.sa;
+        door.sa.lpSecurityDescriptor = sd;
+        door.sa.bInheritHandle = FALSE;
     }
     // Wine 8.0 ignores FILE_FLAG_FIRST_PIPE_INSTANCE (docs/testing.md (p)):
     // ask first whether the name is served. WaitNamedPipe says "not found"
     // only when no instance of that name exists. On Windows the flag below
     // also closes the window between this check and the create.
-    if (WaitNamedPipeW(s.path.c_str(), 1) || GetLastError() != ERROR_FILE_NOT_FOUND) {
-        throw Win32Error("creating the pipe " + narrow(s.path) +
+    if (WaitNamedPipeW(door.path.c_str(), 1) || GetLastError() != ERROR_FILE_NOT_FOUND) {
+        throw Win32Error("creating the pipe " + narrow(door.path) +
                              " (another PermWatch, or another process, already serves that name)",
                          ERROR_ALREADY_EXISTS);
     }
     // The first instance alone first (FILE_FLAG_FIRST_PIPE_INSTANCE): its
     // failure means the name is taken.
-    auto first = std::make_shared<Instance>(impl_);
+    auto first = std::make_shared<Instance>(shared_from_this(), door);
     DWORD error = ERROR_SUCCESS;
     if (!first->open(&error)) {
-        std::string doing = "creating the pipe " + narrow(s.path);
+        std::string doing = "creating the pipe " + narrow(door.path);
         if (error == ERROR_ACCESS_DENIED) {
             doing += " (another PermWatch, or another process, already has that name)";
         }
         throw Win32Error(doing, error);
     }
+    return first;
+}
+
+void PipeServer::start() {
+    Impl& s = *impl_;
+    if (s.running) return;
+    std::vector<std::shared_ptr<Instance>> firsts = {s.open_door(s.public_door)};
+    if (s.admin_door.instances > 0) {
+        // Both names or neither: a squatter on the administrators' name must
+        // not leave administrators to the public one without a word.
+        try {
+            firsts.push_back(s.open_door(s.admin_door));
+        } catch (...) {
+            firsts.front()->stop();
+            throw;
+        }
+    }
     s.running = true;
-    s.instances.push_back(first);
-    first->listen();
     // The pool: every instance made now and listening, so a client never
     // waits for a CreateNamedPipe.
-    for (std::size_t n = 1; n < s.options.max_instances; ++n) {
-        auto i = std::make_shared<Instance>(impl_);
-        s.instances.push_back(i);
-        if (i->open()) {
+    for (auto* door : {&s.public_door, &s.admin_door}) {
+        for (std::size_t n = 0; n < door->instances; ++n) {
+            std::shared_ptr<Instance> i;
+            if (n == 0) {
+                i = firsts[door == &s.public_door ? 0 : 1];
+            } else {
+                i = std::make_shared<Instance>(impl_, *door);
+                if (!i->open()) {
+                    s.instances.push_back(i);
+                    s.arm_retry();
+                    continue;
+                }
+            }
+            s.instances.push_back(i);
             i->listen();
-        } else {
-            s.arm_retry();
         }
     }
 }

@@ -29,8 +29,18 @@ namespace permwatch::win {
 //   Nobody else; P (protected): nothing inherited.
 inline constexpr const wchar_t* kPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;AU)";
 
+// The administrators' door: "<pipe>-admin", the same protocol, its own few
+// instances, a DACL that lets only SYSTEM and Administrators open it. On
+// Windows that DACL keeps every non-administrator out before the server
+// does any work, so no flood on the public name can delay an
+// administrator's `permwatch status`, which asks here first (issue 11 item 6).
+inline constexpr const char* kAdminPipeSuffix = "-admin";
+inline constexpr const wchar_t* kAdminPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)";
+
 // "permwatch" -> L"\\\\.\\pipe\\permwatch"
 std::wstring pipe_path(const std::string& pipe_name);
+// "permwatch" -> L"\\\\.\\pipe\\permwatch-admin"
+std::wstring admin_pipe_path(const std::string& pipe_name);
 
 struct PipeServerOptions {
     // Instances of the pipe (1..254), all created at start() and reused with
@@ -41,6 +51,8 @@ struct PipeServerOptions {
     // many one client process may hold (core/pipe_admission.hpp).
     std::size_t reserved_for_admins = 1;
     std::size_t per_process = 4;
+    // Instances of the administrators' door (kAdminPipeSuffix); 0: none.
+    std::size_t admin_instances = 2;
     // A connection with no complete request line (or an unread reply) for
     // this long is closed, so a silent client cannot hold an instance.
     std::chrono::milliseconds idle_timeout{5000};

@@ -12,6 +12,7 @@
 
 #include "core/pipe_trust.hpp"
 #include "core/status_format.hpp"
+#include "service/pipe_server.hpp"
 #include "service/service_main.hpp"
 #include "service/win32_error.hpp"
 
@@ -90,9 +91,10 @@ std::string own_image() {
     return narrow(buf);
 }
 
-// The PermWatch service's pid when it runs, and its registered image. A
-// service that is not installed, or that we may not query, gives neither.
-void service_facts(PipeServerFacts& f) {
+// The PermWatch service's pid when it runs, and (only when asked, as it costs
+// two more calls to the SCM) its registered image. A service that is not
+// installed, or that we may not query, gives neither.
+void service_facts(PipeServerFacts& f, bool want_image) {
     const UniqueScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
     if (!scm) return;
     const UniqueScHandle service(
@@ -105,6 +107,7 @@ void service_facts(PipeServerFacts& f) {
         st.dwCurrentState != SERVICE_STOPPED && st.dwProcessId != 0) {
         f.service_pid = st.dwProcessId;
     }
+    if (!want_image || f.service_pid) return;
     needed = 0;
     QueryServiceConfigW(service.get(), nullptr, 0, &needed);
     if (needed == 0) return;
@@ -120,10 +123,15 @@ void service_facts(PipeServerFacts& f) {
 std::optional<std::string> check_pipe_server(const std::string& where, std::uint32_t server_pid) {
     PipeServerFacts f;
     f.server_pid = server_pid;
-    service_facts(f);
-    // The image is only needed when the service does not run (console mode).
-    if (!f.service_pid) f.server_image = image_of(server_pid, f.server_image_error);
+    service_facts(f, false);
+    if (f.service_pid) return untrusted_pipe_server(where, f);
+    // Console mode: the server's image; the service's registered image is
+    // only looked up when the client's own does not match (fewer SCM calls
+    // on the usual path, which matters when the machine is being flooded).
+    f.server_image = image_of(server_pid, f.server_image_error);
     f.own_image = own_image();
+    if (!untrusted_pipe_server(where, f)) return std::nullopt;
+    service_facts(f, true);
     return untrusted_pipe_server(where, f);
 }
 
@@ -230,6 +238,27 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
     }
 }
 
+PipeExchange ask_status(const std::string& pipe_name) {
+    const std::string request = R"({"cmd":"status"})";
+    const std::string admin_name = pipe_name + kAdminPipeSuffix;
+    const std::string admin_where = "\\\\.\\pipe\\" + admin_name;
+    PipeExchange x = ask_pipe(
+        admin_name, request, std::chrono::milliseconds(500), std::chrono::seconds(10),
+        [&](std::uint32_t server_pid) { return check_pipe_server(admin_where, server_pid); });
+    if (x.result == PipeExchange::Result::untrusted) return x;
+    if (x.result == PipeExchange::Result::ok) {
+        const auto reply = nlohmann::json::parse(x.reply, nullptr, false);
+        if (reply.is_object() && reply.value("ok", false) == true) return x;
+    }
+    // Not an administrator (access denied on Windows, refused where the DACL
+    // is not enforced), both admin instances busy, or a PermWatch without
+    // that door: the public name, whatever it says.
+    const std::string where = "\\\\.\\pipe\\" + pipe_name;
+    return ask_pipe(
+        pipe_name, request, std::chrono::seconds(2), std::chrono::seconds(10),
+        [&where](std::uint32_t server_pid) { return check_pipe_server(where, server_pid); });
+}
+
 int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) {
     std::string pipe_name = "permwatch";
     {
@@ -241,9 +270,7 @@ int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) 
             pipe_name = config->pipe;
     }
     const std::string where = "\\\\.\\pipe\\" + pipe_name;
-    const PipeExchange x = ask_pipe(
-        pipe_name, R"({"cmd":"status"})", std::chrono::seconds(2), std::chrono::seconds(10),
-        [&where](std::uint32_t server_pid) { return check_pipe_server(where, server_pid); });
+    const PipeExchange x = ask_status(pipe_name);
     switch (x.result) {
         case PipeExchange::Result::ok:
             break;

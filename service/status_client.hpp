@@ -46,6 +46,12 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
 // our own (GetModuleFileNameW). `where` names the pipe in the message.
 std::optional<std::string> check_pipe_server(const std::string& where, std::uint32_t server_pid);
 
+// One status request the way `permwatch status` asks: first at the
+// administrators' door (<pipe_name>-admin, pipe_server.hpp), which a flood on
+// the public name cannot reach, then, if that door is closed to us, busy or
+// absent, at the public name. Both servers are checked (check_pipe_server).
+PipeExchange ask_status(const std::string& pipe_name);
+
 // The pipe name from the config's "pipe" when --config (or the default path)
 // loads, else "permwatch". Prints the status document (--json) or a table;
 // 0, or 4 with one stderr line when the service cannot be asked or the pipe

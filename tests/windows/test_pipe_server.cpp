@@ -602,6 +602,39 @@ TEST_F(PipeServerTest, TheLastInstanceIsKeptForAnAdministrator) {
     EXPECT_GE(asked.load(), 2);
 }
 
+// The administrators' door (<name>-admin): refuses a client whose process is
+// not an administrator's (identity injected: under Wine everyone is), and
+// `ask_status` then falls back to the public name. On Windows its DACL keeps
+// non-administrators out before the server sees them; under Wine the DACL is
+// stored, not enforced, so this test reads it back instead.
+TEST_F(PipeServerTest, TheAdministratorsDoorRefusesOthersAndStatusFallsBack) {
+    PipeServer::Options options;
+    options.process_is_admin = [](std::uint32_t) { return false; };
+    start_server(options);
+    Client door;
+    ASSERT_EQ(door.open(win::admin_pipe_path(name)), 0u);
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    PACL dacl = nullptr;
+    ASSERT_EQ(GetSecurityInfo(door.handle(), SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
+                              nullptr, &dacl, nullptr, &sd),
+              static_cast<DWORD>(ERROR_SUCCESS));
+    wchar_t* text = nullptr;
+    ASSERT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorW(
+        sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr));
+    const std::string sddl = win::narrow(text);
+    LocalFree(text);
+    LocalFree(sd);
+    EXPECT_EQ(sddl, "D:P(A;;FA;;;SY)(A;;FA;;;BA)");
+    const auto refusal = door.read_line();
+    ASSERT_TRUE(refusal);
+    EXPECT_EQ(json::parse(*refusal)["error"],
+              "busy: the last instance of the pipe is kept for administrators");
+    EXPECT_FALSE(door.read_line());
+    const win::PipeExchange x = win::ask_status(name);
+    ASSERT_EQ(x.result, win::PipeExchange::Result::ok) << x.error;
+    EXPECT_TRUE(is_status_reply(json::parse(x.reply, nullptr, false))) << x.reply;
+}
+
 // The process-token check that decides the reserved instance by default
 // (OpenProcessToken on the client's pid), under Wine: the prefix user is in
 // Administrators, so with the default identity a second connection on a
@@ -797,7 +830,9 @@ private:
 // non-administrators): under Wine every process is the same administrator.
 TEST_F(PipeServerTest, AnAdministratorIsAnsweredWithinOneSecondDuringAFlood) {
     constexpr int kFlooders = 5, kConnectionsEach = 100;
-    constexpr double kFloodSeconds = 12;
+    // The flood outlasts the measurement: its own end (5 processes closing
+    // 100 handles each and exiting) is not part of what is measured.
+    constexpr double kFloodSeconds = 16;
     // The flooders start before the server and keep trying until it is there.
     name = unique_pipe_name();
     std::vector<std::unique_ptr<Child>> flooders;
@@ -823,10 +858,10 @@ TEST_F(PipeServerTest, AnAdministratorIsAnsweredWithinOneSecondDuringAFlood) {
     std::vector<double> ms;
     int failed = 0;
     std::string failure;
-    while (Clock::now() - flood_start < std::chrono::duration<double>(kFloodSeconds - 1.5)) {
+    while (Clock::now() - flood_start < std::chrono::seconds(10)) {
         const auto t0 = Clock::now();
-        const win::PipeExchange x = win::ask_pipe(name, R"({"cmd":"status"})",
-                                                  std::chrono::seconds(5), std::chrono::seconds(5));
+        // What `permwatch status` does: the administrators' door first.
+        const win::PipeExchange x = win::ask_status(name);
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         if (x.result != win::PipeExchange::Result::ok ||
             !is_status_reply(json::parse(x.reply, nullptr, false))) {
