@@ -8,6 +8,7 @@ EventLevel event_level(EventId id) {
         case EventId::flapping:
         case EventId::cluster_resync:
         case EventId::failover_timed_out:
+        case EventId::pipe_not_created:
             return EventLevel::warning;
         case EventId::repair_failed:
         case EventId::journal_flush_failed:
@@ -51,6 +52,9 @@ std::string event_message(EventId id, const std::vector<std::string>& s) {
             return "configuration rejected: " + at(0);
         case EventId::config_refused:
             return "configuration refused, " + at(0);
+        case EventId::pipe_not_created:
+            return "status pipe " + at(0) + " could not be created: " + at(1) + "; retrying in " +
+                   at(2) + " s";
     }
     return "event " + std::to_string(static_cast<int>(id));
 }

@@ -67,6 +67,7 @@ enum class EventId : int {
     failover_timed_out = 3003,
     config_rejected = 4000,
     config_refused = 4001,  // config or journal changeable by an untrusted account
+    pipe_not_created = 4002,
 };
 
 // Where alerts go: the event log, the log file, a test's list.

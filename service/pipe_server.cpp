@@ -4,11 +4,12 @@
 // sddl.h needs windows.h first
 #include <sddl.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <optional>
 #include <stdexcept>
-#include <unordered_set>
+#include <vector>
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -16,6 +17,7 @@
 #include <boost/asio/windows/stream_handle.hpp>
 #include <boost/asio/write.hpp>
 
+#include "core/pipe_admission.hpp"
 #include "core/pipe_protocol.hpp"
 #include "service/win32_error.hpp"
 
@@ -36,6 +38,12 @@ constexpr DWORD kDefaultWaitMs = 2000;
 struct LocalFreeDeleter {
     void operator()(void* p) const { LocalFree(p); }
 };
+struct HandleCloser {
+    void operator()(HANDLE h) const {
+        if (h && h != INVALID_HANDLE_VALUE) CloseHandle(h);
+    }
+};
+using UniqueHandle = std::unique_ptr<void, HandleCloser>;
 
 // Whether the client of this connected pipe is in Administrators. Impersonates
 // on the calling (io) thread, which serves every connection, so it reverts
@@ -60,7 +68,29 @@ bool client_is_admin(HANDLE pipe) {
     return ok && member;
 }
 
-class Connection;
+// Whether client process `pid`'s primary token is in Administrators: the test
+// for the reserved instance, made at connect, before the client has written
+// (impersonation needs a byte read first on Windows: error 1368). The service
+// runs as SYSTEM, which may open any ordinary process's token. Anything that
+// cannot be determined is "not admin".
+bool process_token_is_admin(std::uint32_t pid) {
+    UniqueHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+    if (!process) return false;
+    HANDLE raw = nullptr;
+    if (!OpenProcessToken(process.get(), TOKEN_QUERY | TOKEN_DUPLICATE, &raw)) return false;
+    UniqueHandle token(raw);
+    // CheckTokenMembership wants an impersonation token.
+    HANDLE dup = nullptr;
+    if (!DuplicateToken(token.get(), SecurityIdentification, &dup)) return false;
+    UniqueHandle identification(dup);
+    BYTE sid[SECURITY_MAX_SID_SIZE];
+    DWORD sid_size = sizeof sid;
+    BOOL member = FALSE;
+    return CreateWellKnownSid(WinBuiltinAdministratorsSid, nullptr, sid, &sid_size) &&
+           CheckTokenMembership(identification.get(), sid, &member) && member;
+}
+
+class Instance;
 
 }  // namespace
 
@@ -71,15 +101,40 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
           path(pipe_path(pipe_name)),
           handler(std::move(h)),
           options(std::move(o)),
-          retry(io_context) {}
+          admission(
+              PipeLimits{options.max_instances, options.reserved_for_admins, options.per_process}),
+          retry(io_context) {
+        public_door.path = path;
+        public_door.instances = options.max_instances;
+        admin_door.path = admin_pipe_path(pipe_name);
+        admin_door.admin_only = true;
+        admin_door.instances = options.admin_instances;
+    }
+
+    // One pipe name and its instances: the public door (kPipeSddl, the
+    // admission rules) or the administrators' door (kAdminPipeSddl).
+    struct Door {
+        std::wstring path;
+        bool admin_only = false;
+        std::size_t instances = 0;
+        std::unique_ptr<void, LocalFreeDeleter> sd;
+        SECURITY_ATTRIBUTES sa{};
+        // Server handles of this name that are open: the next one is created
+        // with FILE_FLAG_FIRST_PIPE_INSTANCE when there are none.
+        std::size_t open_handles = 0;
+    };
 
     // INVALID_HANDLE_VALUE and the error when the instance could not be made.
-    HANDLE create_instance(bool first, DWORD& error) const;
-    void ensure_listener();
-    void closed(Connection& c, bool was_listening);
+    HANDLE create_instance(const Door& door, bool first, DWORD& error) const;
+    // Builds the door's descriptor and makes its first instance; throws.
+    std::shared_ptr<Instance> open_door(Door& door);
     void arm_retry();
     void report(const std::string& line) {
         if (options.on_error) options.on_error(line);
+    }
+    bool client_process_is_admin(std::uint32_t pid) const {
+        return options.process_is_admin ? options.process_is_admin(pid)
+                                        : process_token_is_admin(pid);
     }
     void stop();
 
@@ -88,30 +143,76 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
     std::wstring path;
     Handler handler;
     Options options;
-    std::unique_ptr<void, LocalFreeDeleter> sd;
-    SECURITY_ATTRIBUTES sa{};
+    PipeAdmission admission;
+    Door public_door;
+    Door admin_door;
     bool running = false;
     bool retry_armed = false;
-    std::size_t listening = 0;
-    // Every open instance, listening or connected.
-    std::unordered_set<std::shared_ptr<Connection>> connections;
+    // The pool: max_instances + admin_instances instances, made at start and reused.
+    std::vector<std::shared_ptr<Instance>> instances;
     boost::asio::steady_timer retry;
     PipeServerStats stats;
 };
 
 namespace {
 
-// One pipe instance: waits for a client, then serves its lines until it
-// leaves, idles, errs or sends a line that is too long.
-class Connection : public std::enable_shared_from_this<Connection> {
+// One instance of the pipe, reused for client after client: listens, admits
+// (or refuses) the client that connects, serves its lines until it leaves,
+// idles, reaches its lifetime, errs or sends a line that is too long; then
+// DisconnectNamedPipe and listen again. Only when a reply must stay readable
+// after the end (a refusal, "request too long") is the handle closed instead
+// and a new one created, because DisconnectNamedPipe discards unread data.
+//
+// Every end of a connection runs in the completion handler of the one
+// operation pending on the handle (a read or a write), so the handle is
+// never reused while an OVERLAPPED on it is still in flight: the timer only
+// cancels that operation.
+class Instance : public std::enable_shared_from_this<Instance> {
 public:
-    Connection(std::shared_ptr<PipeServer::Impl> server, boost::asio::windows::stream_handle pipe)
-        : server_(std::move(server)), pipe_(std::move(pipe)), timer_(server_->io) {}
+    Instance(std::shared_ptr<PipeServer::Impl> server, PipeServer::Impl::Door& door)
+        : owner_(std::move(server)),
+          server_(*owner_),
+          door_(door),
+          pipe_(server_.io),
+          timer_(server_.io) {}
+
+    bool has_handle() const { return pipe_.is_open(); }
+
+    // Creates this instance's handle. On failure: false, and the error in
+    // `*error` when given, else reported.
+    bool open(DWORD* error = nullptr) {
+        DWORD e = ERROR_SUCCESS;
+        std::string doing;
+        HANDLE h = server_.create_instance(door_, door_.open_handles == 0, e);
+        if (h != INVALID_HANDLE_VALUE) {
+            error_code ec;
+            pipe_.assign(h, ec);
+            if (!ec) {
+                ++door_.open_handles;
+                return true;
+            }
+            CloseHandle(h);
+            e = static_cast<DWORD>(ec.value());
+            doing = "attaching an instance of " + narrow(door_.path) + " to the io_context";
+        } else {
+            doing = "creating an instance of " + narrow(door_.path);
+        }
+        if (error) {
+            *error = e;
+        } else {
+            ++server_.stats.errors;
+            server_.report(describe(doing, e));
+        }
+        return false;
+    }
 
     void listen() {
+        phase_ = Phase::listening;
+        const std::uint64_t gen = ++gen_;
         auto self = shared_from_this();
         boost::asio::windows::overlapped_ptr op(
-            pipe_.get_executor(), [self](error_code ec, std::size_t) { self->on_connected(ec); });
+            pipe_.get_executor(),
+            [self, gen](error_code ec, std::size_t) { self->on_connected(ec, gen); });
         const BOOL done = ConnectNamedPipe(pipe_.native_handle(), op.get());
         const DWORD error = done ? ERROR_SUCCESS : GetLastError();
         if (done || error == ERROR_IO_PENDING) {
@@ -124,53 +225,144 @@ public:
         }
     }
 
-    // Idempotent; the server forgets this instance and opens another if needed.
-    void close() {
-        if (closed_) return;
-        closed_ = true;
-        auto self = shared_from_this();
+    // The server stops: pending operations end with operation_aborted and
+    // find the instance stopped.
+    void stop() {
+        phase_ = Phase::stopped;
         error_code ignored;
         timer_.cancel();
-        pipe_.cancel(ignored);  // CancelIoEx: pending operations end with operation_aborted
-        pipe_.close(ignored);
-        server_->closed(*this, listening_);
+        close_handle();
     }
 
 private:
-    void on_connected(const error_code& ec) {
-        if (closed_) return;
-        listening_ = false;
-        --server_->listening;
+    enum class Phase { listening, serving, stopped };
+    enum class End { reuse, replace };
+
+    void close_handle() {
+        if (!pipe_.is_open()) return;
+        error_code ignored;
+        pipe_.cancel(ignored);  // CancelIoEx: pending operations end with operation_aborted
+        pipe_.close(ignored);
+        --door_.open_handles;
+    }
+
+    void on_connected(const error_code& ec, std::uint64_t gen) {
+        if (phase_ != Phase::listening || gen != gen_) return;
         if (ec) {
-            // The client left before we saw it (ERROR_NO_DATA), or the
-            // instance broke: this instance ends, another one listens.
-            ++server_->stats.errors;
-            server_->report("pipe " + server_->pipe_name + ": accepting a client: " + ec.message());
-            close();
+            // ERROR_NO_DATA: the client left before we saw it; the instance
+            // is fine. Anything else: make a new one.
+            if (ec.value() == ERROR_NO_DATA) {
+                end(End::reuse);
+                return;
+            }
+            ++server_.stats.errors;
+            server_.report("pipe " + server_.pipe_name + ": accepting a client: " + ec.message());
+            end(End::replace);
             return;
         }
-        ++server_->stats.connections;
-        server_->ensure_listener();
+        ULONG pid = 0;
+        if (!GetNamedPipeClientProcessId(pipe_.native_handle(), &pid)) pid = 0;
+        pid_ = pid;
+        took_reserved_ = false;
+        Admission a = Admission::accepted;
+        if (door_.admin_only) {
+            // Windows lets only SYSTEM and Administrators open this name (its
+            // DACL); the token check also holds where a DACL is not enforced
+            // (Wine). Its connections are not counted in the public door's caps.
+            took_reserved_ = true;
+            if (!server_.client_process_is_admin(pid_)) a = Admission::reserved;
+        } else {
+            a = server_.admission.admit(pid_, [this] {
+                took_reserved_ = server_.client_process_is_admin(pid_);
+                return took_reserved_;
+            });
+        }
+        phase_ = Phase::serving;
+        admitted_ = a == Admission::accepted;
+        counted_ = admitted_ && !door_.admin_only;
+        server_.stats.peak_held =
+            std::max<std::uint64_t>(server_.stats.peak_held, server_.admission.held());
+        born_ = Clock::now();
+        expired_ = false;
+        in_.clear();
+        admin_.reset();
         touch();
         watch();
+        if (!admitted_) {
+            ++server_.stats.refused;
+            write(pipe_error(admission_error(a)), true);
+            return;
+        }
+        ++server_.stats.connections;
         read_line();
     }
 
-    // The deadline moves on with each line; one timer wait per connection
-    // (re-armed only when it fires early) keeps the per-request cost low.
-    void touch() { deadline_ = Clock::now() + server_->options.idle_timeout; }
+    // The deadline: idle_timeout after the last line or reply, but never
+    // later than `lifetime` after the connection was accepted. One timer wait
+    // per connection (re-armed only when it fires early) keeps the
+    // per-request cost low.
+    void touch() {
+        deadline_ =
+            std::min(Clock::now() + server_.options.idle_timeout, born_ + server_.options.lifetime);
+    }
 
     void watch() {
         timer_.expires_at(deadline_);
-        timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-            if (ec || self->closed_) return;
+        timer_.async_wait([self = shared_from_this(), gen = gen_](const error_code& ec) {
+            if (ec || gen != self->gen_ || self->phase_ != Phase::serving) return;
             if (Clock::now() < self->deadline_) {
                 self->watch();
                 return;
             }
-            ++self->server_->stats.timeouts;
-            self->close();
+            if (Clock::now() >= self->born_ + self->server_.options.lifetime) {
+                ++self->server_.stats.lifetimes;
+            } else {
+                ++self->server_.stats.timeouts;
+            }
+            // The pending read or write ends with operation_aborted; its
+            // handler ends the connection.
+            self->expired_ = true;
+            error_code ignored;
+            self->pipe_.cancel(ignored);
         });
+    }
+
+    // Ends the current connection (the caller is the handler of the last
+    // pending operation) and listens again.
+    void end(End how) {
+        if (counted_) server_.admission.leave(pid_);
+        counted_ = false;
+        admitted_ = false;
+        error_code ignored;
+        timer_.cancel();
+        ++gen_;  // a timer wait still queued is stale
+        if (phase_ == Phase::stopped || !server_.running) return;
+        if (how == End::reuse && DisconnectNamedPipe(pipe_.native_handle())) {
+            ++server_.stats.reused;
+            listen();
+            return;
+        }
+        close_handle();
+        if (open()) {
+            listen();
+        } else {
+            server_.arm_retry();
+        }
+    }
+
+    // True when the connection is over (stopped, or ended here).
+    bool finished(const error_code& ec) {
+        if (phase_ == Phase::stopped) return true;
+        if (expired_) {
+            end(End::reuse);
+            return true;
+        }
+        if (ec) {
+            // eof / broken pipe: the client hung up, the usual end.
+            end(End::reuse);
+            return true;
+        }
+        return false;
     }
 
     void read_line() {
@@ -183,17 +375,12 @@ private:
     }
 
     void on_read(const error_code& ec, std::size_t n) {
-        if (closed_) return;
-        if (ec == boost::asio::error::not_found) {
+        if (ec == boost::asio::error::not_found && phase_ == Phase::serving && !expired_) {
             // The buffer is full and holds no newline: over 64 KiB.
             too_long();
             return;
         }
-        if (ec) {
-            // eof / broken pipe: the client hung up, the usual end.
-            close();
-            return;
-        }
+        if (finished(ec)) return;
         std::string line = in_.substr(0, n - 1);
         in_.erase(0, n);
         if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -201,22 +388,31 @@ private:
             too_long();
             return;
         }
-        // Once per connection, after the first line (a client must have
-        // written before it can be impersonated).
-        if (!admin_) admin_ = client_is_admin(pipe_.native_handle());
+        // Once per connection, after the first line (Windows lets a server
+        // impersonate its client only once it has read from it).
+        if (!admin_) {
+            admin_ = client_is_admin(pipe_.native_handle());
+            if (took_reserved_ && !*admin_) {
+                // Its process looked like an administrator's, its token does
+                // not: the reserved instance is not for it.
+                ++server_.stats.refused;
+                write(pipe_error(admission_error(Admission::reserved)), true);
+                return;
+            }
+        }
         std::string reply;
         try {
-            reply = server_->handler(line, *admin_);
+            reply = server_.handler(line, *admin_);
         } catch (const std::exception& e) {
             reply = pipe_error(std::string("internal error: ") + e.what());
         }
-        if (closed_) return;  // the handler stopped the server
-        ++server_->stats.requests;
+        if (phase_ == Phase::stopped) return;  // the handler stopped the server
+        ++server_.stats.requests;
         write(std::move(reply), false);
     }
 
     void too_long() {
-        ++server_->stats.too_long;
+        ++server_.stats.too_long;
         write(pipe_error("request too long"), true);
     }
 
@@ -227,79 +423,52 @@ private:
         boost::asio::async_write(
             pipe_, boost::asio::buffer(out_),
             [self = shared_from_this(), close_after](const error_code& ec, std::size_t) {
-                if (self->closed_) return;
-                if (ec || close_after) {
+                if (self->phase_ == Phase::stopped) return;
+                if (close_after && !ec && !self->expired_) {
                     // Closing (not DisconnectNamedPipe) leaves the reply
                     // readable by the client.
-                    self->close();
+                    self->end(End::replace);
                     return;
                 }
+                if (self->finished(ec)) return;
                 self->read_line();
             });
     }
 
-    std::shared_ptr<PipeServer::Impl> server_;
+    std::shared_ptr<PipeServer::Impl> owner_;
+    PipeServer::Impl& server_;
+    PipeServer::Impl::Door& door_;
     boost::asio::windows::stream_handle pipe_;
     boost::asio::steady_timer timer_;
+    Phase phase_ = Phase::listening;
+    std::uint64_t gen_ = 0;
+    Clock::time_point born_{};
     Clock::time_point deadline_{};
+    std::uint32_t pid_ = 0;
+    bool admitted_ = false;
+    bool counted_ = false;  // in the public door's admission counts
+    bool took_reserved_ = false;
+    bool expired_ = false;
     std::string in_;
     std::string out_;
     std::optional<bool> admin_;
-    bool listening_ = true;
-    bool closed_ = false;
 };
 
 }  // namespace
 
-HANDLE PipeServer::Impl::create_instance(bool first, DWORD& error) const {
+HANDLE PipeServer::Impl::create_instance(const Door& door, bool first, DWORD& error) const {
     // FIRST_PIPE_INSTANCE whenever we hold no instance: if the name exists
     // then, someone else made it, and we must not join their pipe.
     const DWORD open_mode =
         PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0);
     const DWORD pipe_mode =
         PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS;
-    HANDLE h = CreateNamedPipeW(
-        path.c_str(), open_mode, pipe_mode, static_cast<DWORD>(options.max_instances),
-        kPipeBufferBytes, kPipeBufferBytes, kDefaultWaitMs, const_cast<SECURITY_ATTRIBUTES*>(&sa));
+    HANDLE h =
+        CreateNamedPipeW(door.path.c_str(), open_mode, pipe_mode,
+                         static_cast<DWORD>(door.instances), kPipeBufferBytes, kPipeBufferBytes,
+                         kDefaultWaitMs, const_cast<SECURITY_ATTRIBUTES*>(&door.sa));
     error = h == INVALID_HANDLE_VALUE ? GetLastError() : ERROR_SUCCESS;
     return h;
-}
-
-void PipeServer::Impl::ensure_listener() {
-    if (!running || listening > 0 || connections.size() >= options.max_instances) return;
-    DWORD error = ERROR_SUCCESS;
-    HANDLE h = create_instance(connections.empty(), error);
-    if (h == INVALID_HANDLE_VALUE) {
-        ++stats.errors;
-        report(describe("creating another instance of " + narrow(path), error));
-        arm_retry();
-        return;
-    }
-    boost::asio::windows::stream_handle pipe(io);
-    error_code ec;
-    pipe.assign(h, ec);
-    if (ec) {
-        CloseHandle(h);
-        ++stats.errors;
-        report("pipe " + pipe_name + ": attaching an instance to the io_context: " + ec.message());
-        arm_retry();
-        return;
-    }
-    auto c = std::make_shared<Connection>(shared_from_this(), std::move(pipe));
-    connections.insert(c);
-    ++listening;
-    c->listen();
-}
-
-void PipeServer::Impl::closed(Connection& c, bool was_listening) {
-    if (was_listening) --listening;
-    for (auto it = connections.begin(); it != connections.end(); ++it) {
-        if (it->get() == &c) {
-            connections.erase(it);
-            break;
-        }
-    }
-    ensure_listener();
 }
 
 void PipeServer::Impl::arm_retry() {
@@ -308,79 +477,114 @@ void PipeServer::Impl::arm_retry() {
     retry.expires_after(std::chrono::milliseconds(250));
     retry.async_wait([self = shared_from_this()](const error_code& ec) {
         self->retry_armed = false;
-        if (!ec) self->ensure_listener();
+        if (ec || !self->running) return;
+        for (const auto& i : self->instances) {
+            if (i->has_handle()) continue;
+            if (!i->open()) {
+                self->arm_retry();
+                return;
+            }
+            i->listen();
+        }
     });
 }
 
 void PipeServer::Impl::stop() {
     running = false;
     retry.cancel();
-    const auto all = connections;
-    for (const auto& c : all) c->close();
-    connections.clear();
-    listening = 0;
+    for (const auto& i : instances) i->stop();
+    instances.clear();
 }
 
 std::wstring pipe_path(const std::string& pipe_name) { return L"\\\\.\\pipe\\" + widen(pipe_name); }
+
+std::wstring admin_pipe_path(const std::string& pipe_name) {
+    return pipe_path(pipe_name + kAdminPipeSuffix);
+}
 
 PipeServer::PipeServer(boost::asio::io_context& io, std::string pipe_name, Handler handler,
                        Options options)
     : impl_(std::make_shared<Impl>(io, std::move(pipe_name), std::move(handler),
                                    std::move(options))) {
     // 255 is PIPE_UNLIMITED_INSTANCES, which is not a bound.
-    if (impl_->options.max_instances < 1 || impl_->options.max_instances > 254) {
+    if (impl_->options.max_instances < 1 || impl_->options.max_instances > 254 ||
+        impl_->options.admin_instances > 254) {
         throw std::invalid_argument("pipe " + impl_->pipe_name + ": max_instances must be 1..254");
     }
 }
 
 PipeServer::~PipeServer() { impl_->stop(); }
 
-void PipeServer::start() {
-    Impl& s = *impl_;
-    if (s.running) return;
-    if (!s.sd) {
+std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
+    if (!door.sd) {
         PSECURITY_DESCRIPTOR sd = nullptr;
-        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(kPipeSddl, SDDL_REVISION_1, &sd,
-                                                                  nullptr)) {
-            throw Win32Error("building the security descriptor of " + narrow(s.path),
+        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                door.admin_only ? kAdminPipeSddl : kPipeSddl, SDDL_REVISION_1, &sd, nullptr)) {
+            throw Win32Error("building the security descriptor of " + narrow(door.path),
                              GetLastError());
         }
-        s.sd.reset(sd);
-        s.sa.nLength = sizeof s.sa;
-        s.sa.lpSecurityDescriptor = sd;
-        s.sa.bInheritHandle = FALSE;
+        door.sd.reset(sd);
+        door.sa.nLength = sizeof door.sa;
+        door.sa.lpSecurityDescriptor = sd;
+        door.sa.bInheritHandle = FALSE;
     }
     // Wine 8.0 ignores FILE_FLAG_FIRST_PIPE_INSTANCE (docs/testing.md (p)):
     // ask first whether the name is served. WaitNamedPipe says "not found"
     // only when no instance of that name exists. On Windows the flag below
     // also closes the window between this check and the create.
-    if (WaitNamedPipeW(s.path.c_str(), 1) || GetLastError() != ERROR_FILE_NOT_FOUND) {
-        throw Win32Error("creating the pipe " + narrow(s.path) +
+    if (WaitNamedPipeW(door.path.c_str(), 1) || GetLastError() != ERROR_FILE_NOT_FOUND) {
+        throw Win32Error("creating the pipe " + narrow(door.path) +
                              " (another PermWatch, or another process, already serves that name)",
                          ERROR_ALREADY_EXISTS);
     }
+    // The first instance alone first (FILE_FLAG_FIRST_PIPE_INSTANCE): its
+    // failure means the name is taken.
+    auto first = std::make_shared<Instance>(shared_from_this(), door);
     DWORD error = ERROR_SUCCESS;
-    HANDLE h = s.create_instance(true, error);
-    if (h == INVALID_HANDLE_VALUE) {
-        std::string doing = "creating the pipe " + narrow(s.path);
+    if (!first->open(&error)) {
+        std::string doing = "creating the pipe " + narrow(door.path);
         if (error == ERROR_ACCESS_DENIED) {
             doing += " (another PermWatch, or another process, already has that name)";
         }
         throw Win32Error(doing, error);
     }
-    boost::asio::windows::stream_handle pipe(s.io);
-    error_code ec;
-    pipe.assign(h, ec);
-    if (ec) {
-        CloseHandle(h);
-        throw Win32Error("attaching " + narrow(s.path) + " to the io_context",
-                         static_cast<unsigned long>(ec.value()));
+    return first;
+}
+
+void PipeServer::start() {
+    Impl& s = *impl_;
+    if (s.running) return;
+    std::vector<std::shared_ptr<Instance>> firsts = {s.open_door(s.public_door)};
+    if (s.admin_door.instances > 0) {
+        // Both names or neither: a squatter on the administrators' name must
+        // not leave administrators to the public one without a word.
+        try {
+            firsts.push_back(s.open_door(s.admin_door));
+        } catch (...) {
+            firsts.front()->stop();
+            throw;
+        }
     }
     s.running = true;
-    auto c = std::make_shared<Connection>(impl_, std::move(pipe));
-    s.connections.insert(c);
-    ++s.listening;
-    c->listen();
+    // The pool: every instance made now and listening, so a client never
+    // waits for a CreateNamedPipe.
+    for (auto* door : {&s.public_door, &s.admin_door}) {
+        for (std::size_t n = 0; n < door->instances; ++n) {
+            std::shared_ptr<Instance> i;
+            if (n == 0) {
+                i = firsts[door == &s.public_door ? 0 : 1];
+            } else {
+                i = std::make_shared<Instance>(impl_, *door);
+                if (!i->open()) {
+                    s.instances.push_back(i);
+                    s.arm_retry();
+                    continue;
+                }
+            }
+            s.instances.push_back(i);
+            i->listen();
+        }
+    }
 }
 
 void PipeServer::stop() { impl_->stop(); }

@@ -29,27 +29,56 @@ namespace permwatch::win {
 //   Nobody else; P (protected): nothing inherited.
 inline constexpr const wchar_t* kPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;AU)";
 
+// The administrators' door: "<pipe>-admin", the same protocol, its own few
+// instances, a DACL that lets only SYSTEM and Administrators open it. On
+// Windows that DACL keeps every non-administrator out before the server
+// does any work, so no flood on the public name can delay an
+// administrator's `permwatch status`, which asks here first (issue 11 item 6).
+inline constexpr const char* kAdminPipeSuffix = "-admin";
+inline constexpr const wchar_t* kAdminPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)";
+
 // "permwatch" -> L"\\\\.\\pipe\\permwatch"
 std::wstring pipe_path(const std::string& pipe_name);
+// "permwatch" -> L"\\\\.\\pipe\\permwatch-admin"
+std::wstring admin_pipe_path(const std::string& pipe_name);
 
 struct PipeServerOptions {
-    // Instances of the pipe at most (1..254); when all are connected, new
-    // clients get ERROR_PIPE_BUSY and wait in WaitNamedPipe.
+    // Instances of the pipe (1..254), all created at start() and reused with
+    // DisconnectNamedPipe: when all are connected, new clients get
+    // ERROR_PIPE_BUSY and wait in WaitNamedPipe.
     std::size_t max_instances = 16;
+    // Of those, how many only a client in Administrators may hold, and how
+    // many one client process may hold (core/pipe_admission.hpp).
+    std::size_t reserved_for_admins = 1;
+    std::size_t per_process = 4;
+    // Instances of the administrators' door (kAdminPipeSuffix); 0: none.
+    std::size_t admin_instances = 2;
     // A connection with no complete request line (or an unread reply) for
     // this long is closed, so a silent client cannot hold an instance.
     std::chrono::milliseconds idle_timeout{5000};
+    // However busy, a connection is closed this long after it was accepted,
+    // so clients that send a line every few seconds cannot keep instances.
+    std::chrono::milliseconds lifetime{30000};
     // Optional: told about failures that end a connection or delay a new
     // instance (one line each, for the service log). Called on the io thread.
     std::function<void(const std::string&)> on_error;
+    // Whether client process `pid` is an administrator, asked only when the
+    // client would take a reserved instance. Default (empty): its primary
+    // token is in Administrators. Tests inject identities here: under Wine
+    // every process is the same administrator (docs/testing.md (p)).
+    std::function<bool(std::uint32_t pid)> process_is_admin;
 };
 
 struct PipeServerStats {
     std::uint64_t connections = 0;  // clients accepted
     std::uint64_t requests = 0;     // lines answered by the handler
     std::uint64_t timeouts = 0;     // connections closed for idleness
+    std::uint64_t lifetimes = 0;    // connections closed at the lifetime cap
+    std::uint64_t refused = 0;      // clients refused (per-process cap, reserved instance)
     std::uint64_t too_long = 0;     // connections closed for a line over 64 KiB
     std::uint64_t errors = 0;       // connections or instances ended by an error
+    std::uint64_t reused = 0;       // instances reused with DisconnectNamedPipe
+    std::uint64_t peak_held = 0;    // most connections accepted and open at once
 };
 
 class PipeServer {
@@ -67,9 +96,10 @@ public:
     PipeServer(const PipeServer&) = delete;
     PipeServer& operator=(const PipeServer&) = delete;
 
-    // Creates the first instance (FILE_FLAG_FIRST_PIPE_INSTANCE: fails if the
-    // name is already taken, by a second server or a squatter) and starts
-    // accepting. Throws Win32Error. Call before io.run() or on the io thread.
+    // Creates the instances (the first with FILE_FLAG_FIRST_PIPE_INSTANCE:
+    // fails if the name is already taken, by a second server or a squatter)
+    // and starts accepting. Throws Win32Error; may be called again after a
+    // failure. Call before io.run() or on the io thread.
     void start();
     // Closes every instance and connection; pending operations finish with
     // operation_aborted. Call on the io thread (or with io not running).

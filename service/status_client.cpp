@@ -5,10 +5,15 @@
 #include <memory>
 #include <ostream>
 #include <sstream>
+#include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/pipe_trust.hpp"
 #include "core/status_format.hpp"
+#include "service/pipe_server.hpp"
+#include "service/service_main.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -55,11 +60,84 @@ DWORD transfer(HANDLE pipe, HANDLE event, bool writing, void* data, DWORD size, 
     return ERROR_SUCCESS;
 }
 
+struct ScHandleCloser {
+    void operator()(SC_HANDLE h) const {
+        if (h) CloseServiceHandle(h);
+    }
+};
+using UniqueScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScHandleCloser>;
+
+// The image of process `pid`, or nullopt and why not.
+std::optional<std::string> image_of(std::uint32_t pid, std::string& error) {
+    UniqueHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+    if (!process) {
+        error = describe("opening the process", GetLastError());
+        return std::nullopt;
+    }
+    std::wstring buf(32768, L'\0');
+    DWORD size = static_cast<DWORD>(buf.size());
+    if (!QueryFullProcessImageNameW(process.get(), 0, buf.data(), &size)) {
+        error = describe("reading its image name", GetLastError());
+        return std::nullopt;
+    }
+    buf.resize(size);
+    return narrow(buf);
+}
+
+std::string own_image() {
+    std::wstring buf(32768, L'\0');
+    const DWORD n = GetModuleFileNameW(nullptr, buf.data(), static_cast<DWORD>(buf.size()));
+    buf.resize(n);
+    return narrow(buf);
+}
+
+// The PermWatch service's pid when it runs, and (only when asked, as it costs
+// two more calls to the SCM) its registered image. A service that is not
+// installed, or that we may not query, gives neither.
+void service_facts(PipeServerFacts& f, bool want_image) {
+    const UniqueScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    if (!scm) return;
+    const UniqueScHandle service(
+        OpenServiceW(scm.get(), kServiceName, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG));
+    if (!service) return;
+    SERVICE_STATUS_PROCESS st{};
+    DWORD needed = 0;
+    if (QueryServiceStatusEx(service.get(), SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&st),
+                             sizeof st, &needed) &&
+        st.dwCurrentState != SERVICE_STOPPED && st.dwProcessId != 0) {
+        f.service_pid = st.dwProcessId;
+    }
+    if (!want_image || f.service_pid) return;
+    needed = 0;
+    QueryServiceConfigW(service.get(), nullptr, 0, &needed);
+    if (needed == 0) return;
+    std::vector<BYTE> buf(needed);
+    auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buf.data());
+    if (QueryServiceConfigW(service.get(), config, needed, &needed) && config->lpBinaryPathName) {
+        f.service_image = image_of_command_line(narrow(config->lpBinaryPathName));
+    }
+}
+
 }  // namespace
+
+std::optional<std::string> check_pipe_server(const std::string& where, std::uint32_t server_pid) {
+    PipeServerFacts f;
+    f.server_pid = server_pid;
+    service_facts(f, false);
+    if (f.service_pid) return untrusted_pipe_server(where, f);
+    // Console mode: the server's image; the service's registered image is
+    // only looked up when the client's own does not match (fewer SCM calls
+    // on the usual path, which matters when the machine is being flooded).
+    f.server_image = image_of(server_pid, f.server_image_error);
+    f.own_image = own_image();
+    if (!untrusted_pipe_server(where, f)) return std::nullopt;
+    service_facts(f, true);
+    return untrusted_pipe_server(where, f);
+}
 
 PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
                       std::chrono::milliseconds connect_timeout,
-                      std::chrono::milliseconds io_timeout) {
+                      std::chrono::milliseconds io_timeout, const ServerCheck& check) {
     PipeExchange x;
     const std::wstring path = L"\\\\.\\pipe\\" + widen(pipe_name);
     const std::string where = "\\\\.\\pipe\\" + pipe_name;
@@ -90,6 +168,21 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
         if (left == 0 ||
             (!WaitNamedPipeW(path.c_str(), left) && GetLastError() == ERROR_SEM_TIMEOUT)) {
             x.result = PipeExchange::Result::busy;
+            return x;
+        }
+    }
+
+    if (check) {
+        // Before a byte is sent: a squatter learns nothing, not even that
+        // someone asked.
+        ULONG server_pid = 0;
+        if (!GetNamedPipeServerProcessId(pipe.get(), &server_pid)) {
+            x.error = describe("asking who serves " + where, GetLastError());
+            return x;
+        }
+        if (auto why = check(server_pid)) {
+            x.result = PipeExchange::Result::untrusted;
+            x.error = std::move(*why);
             return x;
         }
     }
@@ -145,6 +238,27 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
     }
 }
 
+PipeExchange ask_status(const std::string& pipe_name) {
+    const std::string request = R"({"cmd":"status"})";
+    const std::string admin_name = pipe_name + kAdminPipeSuffix;
+    const std::string admin_where = "\\\\.\\pipe\\" + admin_name;
+    PipeExchange x = ask_pipe(
+        admin_name, request, std::chrono::milliseconds(500), std::chrono::seconds(10),
+        [&](std::uint32_t server_pid) { return check_pipe_server(admin_where, server_pid); });
+    if (x.result == PipeExchange::Result::untrusted) return x;
+    if (x.result == PipeExchange::Result::ok) {
+        const auto reply = nlohmann::json::parse(x.reply, nullptr, false);
+        if (reply.is_object() && reply.value("ok", false) == true) return x;
+    }
+    // Not an administrator (access denied on Windows, refused where the DACL
+    // is not enforced), both admin instances busy, or a PermWatch without
+    // that door: the public name, whatever it says.
+    const std::string where = "\\\\.\\pipe\\" + pipe_name;
+    return ask_pipe(
+        pipe_name, request, std::chrono::seconds(2), std::chrono::seconds(10),
+        [&where](std::uint32_t server_pid) { return check_pipe_server(where, server_pid); });
+}
+
 int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) {
     std::string pipe_name = "permwatch";
     {
@@ -156,7 +270,7 @@ int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) 
             pipe_name = config->pipe;
     }
     const std::string where = "\\\\.\\pipe\\" + pipe_name;
-    const PipeExchange x = ask_pipe(pipe_name, R"({"cmd":"status"})");
+    const PipeExchange x = ask_status(pipe_name);
     switch (x.result) {
         case PipeExchange::Result::ok:
             break;
@@ -166,6 +280,9 @@ int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) 
         case PipeExchange::Result::busy:
             err << "permwatch: the PermWatch service is not answering (every instance of " << where
                 << " stayed busy for 2 s)\n";
+            return 4;
+        case PipeExchange::Result::untrusted:
+            err << "permwatch: " << x.error << "\n";
             return 4;
         case PipeExchange::Result::failed:
             err << "permwatch: cannot ask the PermWatch service: " << x.error << "\n";

@@ -8,6 +8,7 @@
 #include "core/cli.hpp"
 #include "core/trusted_config.hpp"
 #include "service/file_security.hpp"
+#include "core/pipe_admission.hpp"
 #include "service/key_handle.hpp"
 #include "service/win32_error.hpp"
 
@@ -55,6 +56,7 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
       due_timer_(io_),
       config_timer_(io_),
       cluster_timer_(io_),
+      pipe_timer_(io_),
       config_stamp_(stamp_of(config_path_)) {
     for (const std::string& w : journal_.warnings()) {
         logger_->warn("journal {}: {}", journal_.path(), w);
@@ -133,6 +135,7 @@ void Watchdog::stop() {
         due_timer_.cancel();
         config_timer_.cancel();
         cluster_timer_.cancel();
+        pipe_timer_.cancel();
         if (pipe_) pipe_->stop();
         io_.stop();
     });
@@ -185,18 +188,37 @@ void Watchdog::arm_config_watch() {
 
 void Watchdog::start_pipe() {
     const std::string name = engine_.config().pipe;
-    pipe_ = std::make_unique<PipeServer>(io_, name, [this](const std::string& line, bool is_admin) {
-        std::string reply = handle_pipe_request(line, is_admin, *this);
-        arm_due();
-        return reply;
-    });
+    if (!pipe_) {
+        PipeServer::Options options;
+        options.on_error = [this](const std::string& line) { logger_->warn("{}", line); };
+        pipe_ = std::make_unique<PipeServer>(
+            io_, name,
+            [this](const std::string& line, bool is_admin) {
+                std::string reply = handle_pipe_request(line, is_admin, *this);
+                arm_due();
+                return reply;
+            },
+            std::move(options));
+    }
     try {
         pipe_->start();
-        logger_->info("status pipe \\\\.\\pipe\\{}", name);
+        logger_->info("status pipe \\\\.\\pipe\\{}{}", name,
+                      pipe_failures_
+                          ? " (after " + std::to_string(pipe_failures_) + " failed tries)"
+                          : std::string());
+        pipe_failures_ = 0;
     } catch (const Win32Error& e) {
-        // The watchdog's job does not depend on the pipe: keep guarding keys.
-        pipe_.reset();
-        logger_->error("status pipe \\\\.\\pipe\\{} not served: {}", name, e.what());
+        // The watchdog's job does not depend on the pipe: keep guarding keys,
+        // and try again, less and less often, to outlast whoever holds the
+        // name (a squatter, or a PermWatch still shutting down).
+        ++pipe_failures_;
+        const auto delay = pipe_create_retry_delay(pipe_failures_);
+        alerts_.raise(EventId::pipe_not_created,
+                      {"\\\\.\\pipe\\" + name, e.what(), std::to_string(delay.count())});
+        pipe_timer_.expires_after(delay);
+        pipe_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) start_pipe();
+        });
     }
 }
 

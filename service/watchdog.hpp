@@ -88,6 +88,9 @@ private:
     boost::asio::steady_timer cluster_timer_;
     // Attempts to reconnect since the connection was lost (0: not lost).
     int cluster_attempts_ = 0;
+    // The pipe's creation is retried with back-off while its name is taken.
+    boost::asio::steady_timer pipe_timer_;
+    unsigned pipe_failures_ = 0;
     std::optional<std::filesystem::file_time_type> config_stamp_;
     std::unique_ptr<RegistryWatcher> watcher_;
     std::unique_ptr<PipeServer> pipe_;

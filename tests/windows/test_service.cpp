@@ -405,7 +405,7 @@ TEST(Messages, EveryContractIdIsInPermwatchExeWithTheLogFileText) {
           EventId::drift_repaired, EventId::repair_failed, EventId::flapping,
           EventId::journal_flush_failed, EventId::failover_prepared, EventId::checkpoint_rechecked,
           EventId::cluster_resync, EventId::failover_timed_out, EventId::config_rejected,
-          EventId::config_refused}) {
+          EventId::config_refused, EventId::pipe_not_created}) {
         std::vector<std::wstring> wide;
         for (const std::string& s : strings) wide.push_back(win::widen(s));
         std::vector<DWORD_PTR> args;
