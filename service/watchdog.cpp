@@ -6,9 +6,9 @@
 #include <sstream>
 
 #include "core/cli.hpp"
+#include "core/pipe_admission.hpp"
 #include "core/trusted_config.hpp"
 #include "service/file_security.hpp"
-#include "core/pipe_admission.hpp"
 #include "service/key_handle.hpp"
 #include "service/win32_error.hpp"
 
