@@ -111,6 +111,22 @@ struct Win32Cluster::Api {
     }
 };
 
+namespace {
+
+ClusterEvent make_event(ClusterEvent::Kind kind, const std::wstring& group,
+                        const std::wstring& resource, const std::wstring& node,
+                        std::chrono::steady_clock::time_point received) {
+    ClusterEvent event;
+    event.kind = kind;
+    event.group = narrow(group);
+    event.resource = narrow(resource);
+    event.node = narrow(node);
+    event.received = received;
+    return event;
+}
+
+}  // namespace
+
 // One connection: the cluster handle, the notify port and the thread reading
 // it. Shared by the adapter and its thread; the last owner closes the handles.
 struct Win32Cluster::Session {
@@ -133,13 +149,7 @@ struct Win32Cluster::Session {
     void emit(ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
               const std::wstring& at_node) {
         if (stop.load() || !on_event) return;
-        ClusterEvent event;
-        event.received = std::chrono::steady_clock::now();
-        event.kind = kind;
-        event.group = narrow(group);
-        event.resource = narrow(resource);
-        event.node = narrow(at_node);
-        on_event(event);
+        on_event(make_event(kind, group, resource, at_node, std::chrono::steady_clock::now()));
     }
 
     // A group changed owner or state: is it coming here?
@@ -442,6 +452,11 @@ void Win32Cluster::disconnect() {
     }
 }
 
+std::shared_ptr<Win32Cluster::Session> Win32Cluster::session() const {
+    std::lock_guard lock(mutex_);
+    return session_;
+}
+
 bool Win32Cluster::available() const {
     std::lock_guard lock(mutex_);
     return session_ && session_->alive.load();
@@ -469,11 +484,7 @@ std::string Win32Cluster::why_unavailable() const {
 }
 
 std::vector<Checkpoint> Win32Cluster::checkpoints() {
-    std::shared_ptr<Session> s;
-    {
-        std::lock_guard lock(mutex_);
-        s = session_;
-    }
+    const std::shared_ptr<Session> s = session();
     std::vector<Checkpoint> out;
     if (!s) return out;
     const Api& api = *s->api;
@@ -513,24 +524,14 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
 }
 
 std::vector<ClusterEvent> Win32Cluster::pending_here() {
-    std::shared_ptr<Session> s;
-    {
-        std::lock_guard lock(mutex_);
-        s = session_;
-    }
+    const std::shared_ptr<Session> s = session();
     std::vector<ClusterEvent> out;
     if (!s) return out;
     const Api& api = *s->api;
     const auto now = std::chrono::steady_clock::now();
     auto add = [&](ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
                    const std::wstring& owner) {
-        ClusterEvent e;
-        e.kind = kind;
-        e.group = narrow(group);
-        e.resource = narrow(resource);
-        e.node = narrow(owner);
-        e.received = now;
-        out.push_back(std::move(e));
+        out.push_back(make_event(kind, group, resource, owner, now));
     };
     for (const auto& group : api.enumerate(s->cluster, clus::kEnumGroup)) {
         std::wstring owner;

@@ -51,6 +51,8 @@ public:
 
 private:
     bool load_api();
+    // The current session (held by the caller while it uses it), or null.
+    std::shared_ptr<Session> session() const;
 
     static constexpr const wchar_t* kDll = L"clusapi.dll";
     std::shared_ptr<Api> api_;
