@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/apply_plan.hpp"
 #include "core/repair_plan.hpp"
 #include "core/sddl.hpp"
 
@@ -224,7 +225,33 @@ void Engine::replace_config(Config config) {
 
 void Engine::process(std::size_t index, const std::string& reason) {
     if (defer_if_frozen(index)) return;
-    evaluate_read(index, ports_.registry.read(status_[index].path), reason);
+    if (config_.mode == Mode::enforce) {
+        inspect_and_repair(index, reason);
+    } else {
+        evaluate_read(index, ports_.registry.read(status_[index].path), reason);
+    }
+}
+
+void Engine::inspect_and_repair(std::size_t index, const std::string& reason) {
+    // One open for the look and the repair: the plan is made from what is
+    // read through the handle that writes it.
+    const AppliedPlan applied = apply_plan(
+        ports_.registry, ports_.journal, status_[index].path, reason, std::string(now_utc()),
+        [&](const SecurityDescriptor& current) -> std::optional<PlannedDacl> {
+            std::optional<KeyReport> report = evaluate(index, current);
+            if (!report || !flapping_guard(index)) return std::nullopt;
+            return PlannedDacl{std::move(*report->planned->dacl), status_[index].sddl,
+                               std::move(*report->planned_sddl)};
+        });
+    if (applied.outcome != AppliedPlan::Outcome::not_read) {
+        finish_repair(index, applied);
+    } else if (applied.before.status == KeyRead::Status::missing) {
+        evaluate_read(index, applied.before, reason);
+    } else {
+        // Not openable for WRITE_DAC (access denied, say): look read-only, so
+        // the key's findings are reported; a repair it needs fails as such.
+        evaluate_read(index, ports_.registry.read(status_[index].path), reason);
+    }
 }
 
 const std::string& Engine::now_utc() {
@@ -257,23 +284,29 @@ void Engine::set_error(std::size_t index, FindingKind kind, const std::string& m
 }
 
 void Engine::evaluate_read(std::size_t index, const KeyRead& read, const std::string& reason) {
-    KeyStatus& s = status_[index];
-    Tracking& t = tracking_[index];
-    ++counters_.checks;
-    s.last_check = now_utc();
     if (read.status != KeyRead::Status::ok) {
-        t.hash.reset();
+        ++counters_.checks;
+        status_[index].last_check = now_utc();
+        tracking_[index].hash.reset();
         set_error(index,
                   read.status == KeyRead::Status::missing ? FindingKind::key_missing
                                                           : FindingKind::read_failed,
                   read.error);
         return;
     }
-    const std::uint64_t hash = hash_descriptor(read.sd);
+    if (std::optional<KeyReport> report = evaluate(index, read.sd)) repair(index, *report, reason);
+}
+
+std::optional<KeyReport> Engine::evaluate(std::size_t index, const SecurityDescriptor& sd) {
+    KeyStatus& s = status_[index];
+    Tracking& t = tracking_[index];
+    ++counters_.checks;
+    s.last_check = now_utc();
+    const std::uint64_t hash = hash_descriptor(sd);
     t.hash = hash;
     // The status text of a descriptor already formatted is not made again.
     const bool format = !(t.sddl_hash && *t.sddl_hash == hash);
-    KeyReport report = check_key(config_.keys[index], &read.sd, ports_.accounts, format);
+    KeyReport report = check_key(config_.keys[index], &sd, ports_.accounts, format);
     if (format) {
         s.sddl = std::move(*report.sddl);
         t.sddl_hash = hash;
@@ -285,7 +318,7 @@ void Engine::evaluate_read(std::size_t index, const KeyRead& read, const std::st
         // "repaired" stays until the key drifts again, so status shows it.
         if (before != KeyState::repaired) s.state = KeyState::compliant;
         t.backoff_until.reset();
-        return;
+        return std::nullopt;
     }
     const bool news = before != report.state || !same_findings;
     if (news && has_errors(s.findings)) {
@@ -293,8 +326,8 @@ void Engine::evaluate_read(std::size_t index, const KeyRead& read, const std::st
         ports_.alerts.raise(EventId::drift_found, {s.path, findings_text(s.findings)});
     }
     s.state = report.state;
-    if (config_.mode == Mode::audit || !report.planned_sddl) return;
-    repair(index, report, reason);
+    if (config_.mode == Mode::audit || !report.planned_sddl) return std::nullopt;
+    return report;
 }
 
 bool Engine::flapping_guard(std::size_t index) {
@@ -338,63 +371,60 @@ void Engine::repair_failed(std::size_t index, const std::string& why) {
 }
 
 bool Engine::repair(std::size_t index, const KeyReport& report, const std::string& reason) {
-    KeyStatus& s = status_[index];
     if (!flapping_guard(index)) return false;
     const std::optional<std::uint64_t> evaluated = tracking_[index].hash;
-    std::optional<std::string> journal_error;
-    std::optional<KeyRead> replanned_without_write;
-    JournalEntry entry;
-    const KeyUpdate update =
-        ports_.registry.update_dacl(s.path, [&](const SecurityDescriptor& current) {
-            // s.sddl is the text of the descriptor just evaluated (report.sddl
-            // may be left empty when it was formatted before).
-            std::optional<Acl> dacl = report.planned->dacl;
-            entry = {
-                "", format_utc(ports_.clock.wall()), s.path, reason, s.sddl, *report.planned_sddl};
-            if (!evaluated || hash_descriptor(current) != *evaluated) {
-                // Changed since it was evaluated (another administrator's
-                // emergency deny, say): plan again from what is there now, so
-                // that change is kept, and journal what is really replaced.
-                ++counters_.replans;
-                KeyReport again = check_key(config_.keys[index], &current, ports_.accounts);
-                if (!again.planned_sddl) {
-                    replanned_without_write = KeyRead{KeyRead::Status::ok, current, {}};
-                    return std::optional<Acl>();
-                }
-                dacl = again.planned->dacl;
-                entry.before = std::move(*again.sddl);
-                entry.after = std::move(*again.planned_sddl);
+    std::optional<SecurityDescriptor> needs_no_write;
+    const AppliedPlan applied = apply_plan(
+        ports_.registry, ports_.journal, status_[index].path, reason, std::string(now_utc()),
+        [&](const SecurityDescriptor& current) -> std::optional<PlannedDacl> {
+            // status_.sddl is the text of the descriptor just evaluated
+            // (report.sddl may be left empty when it was formatted before).
+            if (evaluated && hash_descriptor(current) == *evaluated)
+                return PlannedDacl{*report.planned->dacl, status_[index].sddl,
+                                   *report.planned_sddl};
+            // Changed since it was evaluated (another administrator's
+            // emergency deny, say): plan again from what is there now, so
+            // that change is kept, and journal what is really replaced.
+            ++counters_.replans;
+            KeyReport again = check_key(config_.keys[index], &current, ports_.accounts);
+            if (!again.planned_sddl) {
+                needs_no_write = current;
+                return std::nullopt;
             }
-            // Nothing may be written that the journal does not hold.
-            if (auto error = ports_.journal.append(entry)) {
-                journal_error = std::move(error);
-                return std::optional<Acl>();
-            }
-            return dacl;
+            return PlannedDacl{std::move(*again.planned->dacl), std::move(*again.sddl),
+                               std::move(*again.planned_sddl)};
         });
-    if (update.before.status == KeyRead::Status::missing) {
-        tracking_[index].hash.reset();
-        set_error(index, FindingKind::key_missing, update.before.error);
-        return false;
-    }
-    if (update.before.status != KeyRead::Status::ok) {
-        // Not openable for WRITE_DAC (access denied) or not readable through
-        // that handle: the repair failed.
-        repair_failed(index, update.write.error.empty() ? update.before.error : update.write.error);
-        return false;
-    }
-    if (replanned_without_write) {
+    if (needs_no_write) {
         // Compliant now, or no longer repairable: say so, write nothing.
-        evaluate_read(index, *replanned_without_write, reason);
+        evaluate_read(index, KeyRead{KeyRead::Status::ok, *needs_no_write, {}}, reason);
         return false;
     }
-    if (journal_error) {
-        repair_failed(index, "not written: the journal could not record it: " + *journal_error);
-        return false;
-    }
-    if (!update.write.ok) {
-        repair_failed(index, update.write.error);
-        return false;
+    return finish_repair(index, applied);
+}
+
+bool Engine::finish_repair(std::size_t index, const AppliedPlan& applied) {
+    KeyStatus& s = status_[index];
+    switch (applied.outcome) {
+        case AppliedPlan::Outcome::nothing_to_do:
+            return false;
+        case AppliedPlan::Outcome::not_read:
+            if (applied.before.status == KeyRead::Status::missing) {
+                tracking_[index].hash.reset();
+                set_error(index, FindingKind::key_missing, applied.before.error);
+            } else {
+                // Not openable for WRITE_DAC (access denied) or not readable
+                // through that handle: the repair failed.
+                repair_failed(index, applied.before.error);
+            }
+            return false;
+        case AppliedPlan::Outcome::not_journaled:
+            repair_failed(index, "not written: the journal could not record it: " + applied.error);
+            return false;
+        case AppliedPlan::Outcome::write_failed:
+            repair_failed(index, applied.error);
+            return false;
+        case AppliedPlan::Outcome::written:
+            break;
     }
     // Only writes that landed count toward flapping: a repair that fails
     // (access denied) is an error, not another actor undoing PermWatch.
@@ -402,11 +432,12 @@ bool Engine::repair(std::size_t index, const KeyReport& report, const std::strin
     tracking_[index].last_failure.clear();
     ++counters_.repairs;
     ++s.repairs;
-    s.last_repair = format_utc(ports_.clock.wall());
-    ports_.alerts.raise(EventId::drift_repaired, {s.path, entry.before, entry.after});
+    s.last_repair = now_utc();
+    ports_.alerts.raise(EventId::drift_repaired,
+                        {s.path, applied.entry.before, applied.entry.after});
     // Verify: what counts is what is on the key now (read through the handle
     // that wrote it).
-    const KeyRead& after = update.after;
+    const KeyRead& after = applied.after;
     if (after.status != KeyRead::Status::ok) {
         set_error(index, FindingKind::read_failed, after.error);
         return false;

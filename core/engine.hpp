@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/account_resolver.hpp"
+#include "core/apply_plan.hpp"
 #include "core/config.hpp"
 #include "core/journal.hpp"
 #include "core/key_report.hpp"
@@ -109,8 +110,17 @@ private:
     };
 
     void process(std::size_t index, const std::string& reason);
+    // Enforce mode: look and repair through one handle (apply_plan).
+    void inspect_and_repair(std::size_t index, const std::string& reason);
+    // A read made elsewhere (audit mode, sweep): evaluated, then repaired.
     void evaluate_read(std::size_t index, const KeyRead& read, const std::string& reason);
+    // Status, findings and drift alert for a descriptor read from the key;
+    // the report when enforce mode wants it written.
+    std::optional<KeyReport> evaluate(std::size_t index, const SecurityDescriptor& sd);
+    // Repairs a key evaluated from an earlier read (re-plans if it changed).
     bool repair(std::size_t index, const KeyReport& report, const std::string& reason);
+    // Counters, status, alerts and the read-back check after apply_plan.
+    bool finish_repair(std::size_t index, const AppliedPlan& applied);
     bool flapping_guard(std::size_t index);
     void repair_failed(std::size_t index, const std::string& why);
     void set_error(std::size_t index, FindingKind kind, const std::string& message);

@@ -32,6 +32,18 @@ KeyReport key_error(const KeyPolicy& policy, FindingKind kind, std::string messa
     return report;
 }
 
+KeyReport check_read(const KeyPolicy& policy, const KeyRead& read, AccountResolver& accounts) {
+    switch (read.status) {
+        case KeyRead::Status::ok:
+            return check_key(policy, &read.sd, accounts);
+        case KeyRead::Status::missing:
+            return check_key(policy, nullptr, accounts);
+        case KeyRead::Status::error:
+            break;
+    }
+    return key_error(policy, FindingKind::read_failed, read.error);
+}
+
 KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
                     AccountResolver& accounts) {
     return check_key(policy, current, accounts, true);

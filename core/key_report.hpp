@@ -11,6 +11,7 @@
 
 #include "core/evaluation.hpp"
 #include "core/findings.hpp"
+#include "core/ports.hpp"
 
 namespace permwatch {
 
@@ -36,6 +37,10 @@ KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
 // the text of a descriptor it has already formatted).
 KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
                     AccountResolver& accounts, bool format_current);
+
+// The report for a read through a port: checked when read, missing when the
+// key does not exist, an error naming why when it could not be read.
+KeyReport check_read(const KeyPolicy& policy, const KeyRead& read, AccountResolver& accounts);
 
 // A key that could not be read at all (access denied, bad data).
 KeyReport key_error(const KeyPolicy& policy, FindingKind kind, std::string message);

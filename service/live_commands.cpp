@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "core/apply_plan.hpp"
 #include "core/key_report.hpp"
 #include "core/repair_plan.hpp"
 #include "core/sddl.hpp"
@@ -27,20 +28,6 @@ int fail_line(std::ostream& err, const std::string& message) {
     return 2;
 }
 
-// Reads one key and checks it; a key that cannot be read is an error report.
-KeyReport check_live(const KeyPolicy& key, RegistryPort& registry, AccountResolver& accounts) {
-    const KeyRead read = registry.read(key.path);
-    switch (read.status) {
-        case KeyRead::Status::ok:
-            return check_key(key, &read.sd, accounts);
-        case KeyRead::Status::missing:
-            return check_key(key, nullptr, accounts);
-        case KeyRead::Status::error:
-            break;
-    }
-    return key_error(key, FindingKind::read_failed, read.error);
-}
-
 void print(const std::vector<KeyReport>& reports, bool json, std::ostream& out) {
     if (json) {
         out << to_json(reports).dump(2) << "\n";
@@ -57,32 +44,78 @@ int check(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32Accounts accounts;
     std::vector<KeyReport> reports;
     for (const KeyPolicy& key : config->keys)
-        reports.push_back(check_live(key, registry, accounts));
+        reports.push_back(check_read(key, registry.read(key.path), accounts));
     print(reports, o.json, out);
     return check_exit_code(reports);
 }
 
-// Journals, then writes, then reads back. Returns the report after the write.
-KeyReport apply(const KeyPolicy& key, const KeyReport& before, Journal& journal,
-                RegistryPort& registry, AccountResolver& accounts, const std::string& reason,
-                std::ostream& err) {
-    JournalEntry entry{"",           format_utc(std::chrono::system_clock::now()),
-                       key.path,     reason,
-                       *before.sddl, *before.planned_sddl};
-    if (auto error = journal.append(entry)) {
-        err << "permwatch: " << key.path << " not repaired: " << *error << "\n";
-        KeyReport r = before;
-        r.state = KeyState::error;
-        return r;
+// The journal of a one-shot `repair`, opened (and its folder made) only when
+// the first key needs a write: a check that finds nothing leaves no file.
+class JournalOnFirstAppend final : public Journal {
+public:
+    JournalOnFirstAppend(std::string path, std::optional<Sid> self)
+        : path_(std::move(path)), self_(std::move(self)) {}
+
+    std::optional<std::string> append(JournalEntry& entry) override {
+        if (!journal_ && !open_error_) {
+            try {
+                ensure_data_folder_for(path_, self_);
+                journal_.emplace(path_);
+            } catch (const Win32Error& e) {
+                open_error_ = e.what();
+            }
+        }
+        if (open_error_) return open_error_;
+        return journal_->append(entry);
     }
-    const KeyWrite write = registry.write_dacl(key.path, *parse_sddl(*before.planned_sddl).dacl);
-    if (!write.ok) {
-        err << "permwatch: " << write.error << "\n";
-        KeyReport r = before;
-        r.state = KeyState::error;
-        return r;
+
+private:
+    std::string path_;
+    std::optional<Sid> self_;
+    std::optional<std::string> open_error_;
+    std::optional<FileJournal> journal_;  // its destructor waits for the last flush
+};
+
+std::string utc_now() { return format_utc(std::chrono::system_clock::now()); }
+
+// Checks one key and repairs it through one handle (apply_plan): the plan is
+// made from what that handle read. Returns the report after the write.
+KeyReport repair_key(const KeyPolicy& key, RegistryPort& registry, AccountResolver& accounts,
+                     Journal& journal, std::ostream& err) {
+    KeyReport report;
+    const AppliedPlan applied = apply_plan(
+        registry, journal, key.path, "manual", utc_now(),
+        [&](const SecurityDescriptor& current) -> std::optional<PlannedDacl> {
+            report = check_key(key, &current, accounts);
+            if (!report.planned_sddl) return std::nullopt;
+            return PlannedDacl{*report.planned->dacl, *report.sddl, *report.planned_sddl};
+        });
+    switch (applied.outcome) {
+        case AppliedPlan::Outcome::not_read:
+            if (applied.before.status == KeyRead::Status::missing)
+                return check_read(key, applied.before, accounts);
+            // Not openable for WRITE_DAC: look read-only to say what is wrong.
+            report = check_read(key, registry.read(key.path), accounts);
+            if (report.planned_sddl) {
+                err << "permwatch: " << key.path << " not repaired: " << applied.before.error
+                    << "\n";
+                report.state = KeyState::error;
+            }
+            return report;
+        case AppliedPlan::Outcome::nothing_to_do:
+            return report;
+        case AppliedPlan::Outcome::not_journaled:
+            err << "permwatch: " << key.path << " not repaired: " << applied.error << "\n";
+            report.state = KeyState::error;
+            return report;
+        case AppliedPlan::Outcome::write_failed:
+            err << "permwatch: " << applied.error << "\n";
+            report.state = KeyState::error;
+            return report;
+        case AppliedPlan::Outcome::written:
+            break;
     }
-    KeyReport after = check_live(key, registry, accounts);
+    KeyReport after = check_read(key, applied.after, accounts);
     if (after.state == KeyState::compliant) after.state = KeyState::repaired;
     return after;
 }
@@ -93,22 +126,12 @@ int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
     if (!config) return 2;
     Win32Registry registry;
     Win32Accounts accounts;
-    std::optional<FileJournal> journal;
+    JournalOnFirstAppend journal(expand_environment(config->journal), files.self());
     std::vector<KeyReport> reports;
     bool unrepaired = false;
     for (const KeyPolicy& key : config->keys) {
-        KeyReport report = check_live(key, registry, accounts);
-        if (report.planned_sddl && !o.dry_run) {
-            if (!journal) {
-                try {
-                    ensure_data_folder_for(expand_environment(config->journal), files.self());
-                    journal.emplace(expand_environment(config->journal));
-                } catch (const Win32Error& e) {
-                    return fail_line(err, e.what());
-                }
-            }
-            report = apply(key, report, *journal, registry, accounts, "manual", err);
-        }
+        KeyReport report = o.dry_run ? check_read(key, registry.read(key.path), accounts)
+                                     : repair_key(key, registry, accounts, journal, err);
         // A dry run leaves keys as they are; the exit code is the real run's.
         const bool fixed = report.state == KeyState::compliant ||
                            report.state == KeyState::repaired ||
@@ -156,12 +179,10 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     const RollbackPlan plan = plan_rollback(contents, policy_keys, o.to_id, key);
     if (!plan.error.empty()) return fail_line(err, plan.error + " (" + path + ")");
     Win32Registry registry;
-    std::vector<std::string> current;
     for (const RollbackTarget& t : plan.targets) {
         const KeyRead now = registry.read(t.key);
         if (now.status != KeyRead::Status::ok)
             return fail_line(err, now.error + "; nothing was rolled back");
-        current.push_back(format_sddl(now.sd));
     }
     std::optional<FileJournal> journal;
     try {
@@ -171,26 +192,32 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
         return fail_line(err, e.what());
     }
     int code = 0;
-    for (std::size_t i = 0; i < plan.targets.size(); ++i) {
-        const RollbackTarget& t = plan.targets[i];
-        JournalEntry entry{"",         format_utc(std::chrono::system_clock::now()),
-                           t.key,      "rollback",
-                           current[i], t.sddl};
-        if (auto error = journal->append(entry)) {
-            err << "permwatch: " << t.key << " not rolled back: " << *error << "\n";
-            code = 2;
-            continue;
-        }
+    for (const RollbackTarget& t : plan.targets) {
         // t.dacl is never a missing DACL made empty (core refuses that); a
-        // null DACL stays null.
-        const KeyWrite write = registry.write_dacl(t.key, t.dacl);
-        if (!write.ok) {
-            err << "permwatch: " << write.error << "\n";
-            code = 2;
-            continue;
+        // null DACL stays null. The journal's "before" is what the write
+        // handle read, so a rollback can itself be rolled back.
+        const AppliedPlan applied =
+            apply_plan(registry, *journal, t.key, "rollback", utc_now(),
+                       [&](const SecurityDescriptor& current) -> std::optional<PlannedDacl> {
+                           return PlannedDacl{t.dacl, format_sddl(current), t.sddl};
+                       });
+        switch (applied.outcome) {
+            case AppliedPlan::Outcome::written:
+                out << t.key << ": restored the DACL recorded before journal entry " << t.from_id
+                    << " (journal entry " << applied.entry.id << ")\n";
+                continue;
+            case AppliedPlan::Outcome::not_read:
+                err << "permwatch: " << applied.before.error << "\n";
+                break;
+            case AppliedPlan::Outcome::not_journaled:
+                err << "permwatch: " << t.key << " not rolled back: " << applied.error << "\n";
+                break;
+            case AppliedPlan::Outcome::write_failed:
+            case AppliedPlan::Outcome::nothing_to_do:  // the planner always plans
+                err << "permwatch: " << applied.error << "\n";
+                break;
         }
-        out << t.key << ": restored the DACL recorded before journal entry " << t.from_id
-            << " (journal entry " << entry.id << ")\n";
+        code = 2;
     }
     return code;
 }

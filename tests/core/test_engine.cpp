@@ -80,14 +80,15 @@ TEST(Engine, DriftAtStartIsRepairedJournalFirst) {
 // Issue 11 item 7: another administrator's change between PermWatch's read and
 // its write (an emergency deny) is kept: the key is re-read through the write
 // handle, the repair planned again, and the journal's "before" is what was
-// really replaced.
+// really replaced. A sweep reads every key read-only first, so its repairs
+// have that window.
 TEST(Engine, AChangeMadeBetweenTheReadAndTheWriteIsKeptAndJournaled) {
     Rig rig;
     const std::string with_deny = "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
     rig.registry.before_update = [&](const std::string& path) {
         rig.registry.set(path, with_deny);
     };
-    rig.engine.check_all();
+    rig.engine.sweep();
     const std::string expected =
         "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;" + svc + ")";
     EXPECT_EQ(rig.registry.sddl(key), expected);
@@ -99,10 +100,30 @@ TEST(Engine, AChangeMadeBetweenTheReadAndTheWriteIsKeptAndJournaled) {
     EXPECT_EQ(rig.alerts.raised.back().strings[1], with_deny);  // 2001's before
 }
 
+// Issue 12: a check in enforce mode looks and repairs through one handle
+// (apply_plan), so there is no window: the key is opened once, the plan is
+// made from what that open read, and nothing is planned twice.
+TEST(Engine, AnEnforcingCheckPlansFromTheReadThroughTheWriteHandle) {
+    Rig rig;
+    const std::string with_deny = "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+    rig.registry.before_update = [&](const std::string& path) {
+        rig.registry.set(path, with_deny);
+    };
+    const int reads = rig.registry.reads;
+    rig.engine.check_all();
+    EXPECT_EQ(rig.registry.reads - reads, 1);  // one open: no separate look first
+    ASSERT_EQ(rig.journal.entries.size(), 1u);
+    EXPECT_EQ(rig.journal.entries[0].before, with_deny);
+    EXPECT_EQ(rig.registry.sddl(key), rig.journal.entries[0].after);
+    EXPECT_EQ(rig.engine.counters().replans, 0u);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
 TEST(Engine, AKeyFixedByAnotherActorBeforeTheWriteIsNotWritten) {
     Rig rig;
     rig.registry.before_update = [&](const std::string& path) { rig.registry.set(path, fixed); };
-    rig.engine.check_all();
+    rig.engine.sweep();  // reads first, then opens for the write
+    EXPECT_EQ(rig.engine.counters().replans, 1u);
     EXPECT_EQ(rig.registry.writes, 0);
     EXPECT_TRUE(rig.journal.entries.empty());
     EXPECT_EQ(rig.engine.keys()[0].state, KeyState::compliant);
