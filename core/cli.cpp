@@ -56,20 +56,6 @@ std::optional<std::string> read_file(const std::string& path) {
 
 }  // namespace
 
-std::optional<Config> load_config_file(const std::string& path, std::ostream& err) {
-    const auto text = read_file(path);
-    if (!text) {
-        err << "permwatch: cannot read config " << path << "\n";
-        return std::nullopt;
-    }
-    ConfigResult result = load_config(*text);
-    for (const ConfigProblem& p : result.problems) {
-        err << "permwatch: config " << path << ": "
-            << (p.pointer.empty() ? "(document)" : p.pointer) << ": " << p.message << "\n";
-    }
-    return std::move(result.config);
-}
-
 namespace {
 
 int validate(const CliOptions& o, std::ostream& out, std::ostream& err, FileSecurityPort* files) {
@@ -89,10 +75,8 @@ int check_snapshot(const CliOptions& o, std::ostream& out, std::ostream& err,
     if (!text) return fail(err, "cannot read snapshot " + *o.snapshot);
     SnapshotResult loaded = load_snapshot(*text);
     if (!loaded.snapshot) {
-        for (const ConfigProblem& p : loaded.problems) {
-            err << "permwatch: snapshot " << *o.snapshot << ": "
-                << (p.pointer.empty() ? "(document)" : p.pointer) << ": " << p.message << "\n";
-        }
+        for (const ConfigProblem& p : loaded.problems)
+            err << "permwatch: " << describe_problem(*o.snapshot, p, "snapshot") << "\n";
         return 2;
     }
     SnapshotAccounts accounts(*loaded.snapshot);

@@ -48,10 +48,6 @@ std::string expand_environment(const std::string& text);
 // nullopt (the default; Linux and core tests) uses the environment.
 void set_program_data_folder(std::optional<std::string> folder);
 
-// Reads and validates a config file; on failure prints one stderr line per
-// problem, each with its JSON pointer, and returns nullopt.
-std::optional<Config> load_config_file(const std::string& path, std::ostream& err);
-
 // Runs one command. `live` is null where there is no Windows registry;
 // `files` (file security, for validate and check --snapshot) where there are
 // no Windows file DACLs. The live commands judge files on their own.

@@ -1,6 +1,7 @@
-// The configuration (CONTRACT.md "Configuration"): types and the loader.
-// The loader validates everything and reports each problem with its JSON
-// pointer; a config with any problem is rejected whole.
+// The configuration (CONTRACT.md "Configuration"): types and the loader's
+// entry points (config_loader.cpp). The loader validates everything and
+// reports each problem with its JSON pointer, as data; a config with any
+// problem is rejected whole.
 #pragma once
 
 #include <cstdint>
@@ -69,9 +70,6 @@ struct Config {
     friend bool operator==(const Config&, const Config&) = default;
 };
 
-// One JSON pointer reference token (RFC 6901): "~" becomes "~0", "/" "~1".
-std::string json_pointer_token(std::string_view token);
-
 struct ConfigProblem {
     std::string pointer;  // JSON pointer, "" for the document itself
     std::string message;  // what was wrong and what was expected
@@ -84,14 +82,15 @@ struct ConfigResult {
 
 // Parses and validates config JSON text.
 ConfigResult load_config(std::string_view json_text);
+// The same for a file; one problem ("cannot be read") when it cannot be read.
+ConfigResult load_config_file(const std::string& path);
 
-// "HKLM\\..." and "HKEY_LOCAL_MACHINE\\..." name the same key; comparison is
-// case-insensitive. Returns the form "HKLM\\REST" with REST unchanged in case,
-// or nullopt when the path does not start with either root.
-std::optional<std::string> normalize_key_path(std::string_view path);
-bool same_key_path(std::string_view a, std::string_view b);
-// Whether `key` is the checkpointed key or lies inside its subtree.
-bool inside_checkpoint(const std::string& key, const std::string& checkpoint_key);
+// One line for an administrator: "config FILE: /keys/0/path: message"
+// (`kind` "snapshot" for a snapshot file).
+std::string describe_problem(const std::string& file, const ConfigProblem& problem,
+                             std::string_view kind = "config");
+// Every problem of a config, each described, joined by "; " (one event log line).
+std::string describe_problems(const std::string& file, const std::vector<ConfigProblem>& problems);
 
 std::string_view to_string(Mode mode);
 

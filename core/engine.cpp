@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/apply_plan.hpp"
+#include "core/key_path.hpp"
 #include "core/repair_plan.hpp"
 #include "core/sddl.hpp"
 

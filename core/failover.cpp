@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/ascii.hpp"
+#include "core/key_path.hpp"
 
 namespace permwatch {
 

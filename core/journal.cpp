@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "core/key_path.hpp"
 #include "core/sddl.hpp"
 
 namespace permwatch {

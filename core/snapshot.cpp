@@ -3,6 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ascii.hpp"
+#include "core/json_pointer.hpp"
+#include "core/json_reading.hpp"
+#include "core/key_path.hpp"
 #include "core/sddl.hpp"
 
 namespace permwatch {
@@ -26,13 +29,11 @@ const SecurityDescriptor* Snapshot::find(std::string_view key_path) const {
 SnapshotResult load_snapshot(std::string_view json_text) {
     SnapshotResult result;
     auto& problems = result.problems;
-    json doc;
-    try {
-        doc = json::parse(json_text);
-    } catch (const json::parse_error& e) {
-        problems.push_back({"", std::string("not valid JSON: ") + e.what()});
-        return result;
-    }
+    // The same guards as the config's: depth, members written twice, syntax
+    // errors by line and column.
+    std::optional<json> parsed = parse_json_guarded(json_text, problems);
+    if (!parsed) return result;
+    const json& doc = *parsed;
     if (!doc.is_object()) {
         problems.push_back({"", "expected a JSON object, found " + type_name(doc)});
         return result;

@@ -1,8 +1,6 @@
 #include "core/trusted_config.hpp"
 
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "core/cli.hpp"
 
@@ -17,18 +15,8 @@ ConfigLoad load_trusted_config(const std::string& path, FileSecurityPort* files)
             return out;
         }
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        out.problems.push_back("cannot read config " + path);
-        return out;
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    ConfigResult result = load_config(text.str());
-    for (const ConfigProblem& p : result.problems) {
-        out.problems.push_back("config " + path + ": " +
-                               (p.pointer.empty() ? "(document)" : p.pointer) + ": " + p.message);
-    }
+    ConfigResult result = load_config_file(path);
+    out.problems = std::move(result.problems);
     if (!result.config) return out;
     if (files) {
         if (auto refused = refuse_untrusted(FileRole::journal,
@@ -44,7 +32,8 @@ ConfigLoad load_trusted_config(const std::string& path, FileSecurityPort* files)
 std::optional<Config> load_trusted_config_file(const std::string& path, std::ostream& err,
                                                FileSecurityPort* files) {
     ConfigLoad load = load_trusted_config(path, files);
-    for (const std::string& p : load.problems) err << "permwatch: " << p << "\n";
+    for (const ConfigProblem& p : load.problems)
+        err << "permwatch: " << describe_problem(path, p) << "\n";
     if (load.refused) err << "permwatch: " << *load.refused << "\n";
     return std::move(load.config);
 }

@@ -16,9 +16,9 @@
 namespace permwatch {
 
 struct ConfigLoad {
-    std::optional<Config> config;        // set only when nothing below is
-    std::vector<std::string> problems;   // "config F: /keys/0/path: ..." (event 4000)
-    std::optional<std::string> refused;  // the one refusal line (event 4001)
+    std::optional<Config> config;         // set only when nothing below is
+    std::vector<ConfigProblem> problems;  // each with its pointer (event 4000)
+    std::optional<std::string> refused;   // the one refusal line (event 4001)
 };
 
 // `files` null: no file security to judge (Linux); only the validation runs.

@@ -1,6 +1,7 @@
 #include "service/key_handle.hpp"
 
 #include "core/config.hpp"
+#include "core/key_path.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {

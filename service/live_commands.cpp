@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "core/apply_plan.hpp"
+#include "core/key_path.hpp"
 #include "core/key_report.hpp"
 #include "core/repair_plan.hpp"
 #include "core/sddl.hpp"

@@ -109,13 +109,6 @@ private:
 
 ServiceContext* g_context = nullptr;
 
-// "config F: /keys/0/path: ...; config F: /mode: ..."
-std::string join_problems(const std::vector<std::string>& problems) {
-    std::string joined;
-    for (const std::string& p : problems) joined += (joined.empty() ? "" : "; ") + p;
-    return joined;
-}
-
 // Builds the object graph, reports RUNNING, runs until stopped, tears down.
 // Returns the service-specific exit code (0 for a clean stop).
 DWORD serve(ServiceContext& context) {
@@ -135,7 +128,8 @@ DWORD serve(ServiceContext& context) {
         if (load.refused) {
             alerts.raise(EventId::config_refused, {*load.refused});
         } else {
-            alerts.raise(EventId::config_rejected, {join_problems(load.problems)});
+            alerts.raise(EventId::config_rejected,
+                         {describe_problems(options.config_path, load.problems)});
         }
         return kServiceExitBadConfig;
     }

@@ -265,8 +265,7 @@ int run_status(const CliOptions& options, std::ostream& out, std::ostream& err) 
         // A config that does not load is no reason to refuse: the service
         // may well run with the default pipe name. Its problems are not ours
         // to print here (`permwatch validate` does).
-        std::ostringstream ignored;
-        if (const auto config = load_config_file(options.config_path, ignored))
+        if (const auto config = load_config_file(options.config_path).config)
             pipe_name = config->pipe;
     }
     const std::string where = "\\\\.\\pipe\\" + pipe_name;

@@ -281,9 +281,8 @@ std::optional<std::string> Watchdog::reload() {
         return load.refused;
     }
     if (!load.config) {
-        std::string text;
-        for (const std::string& p : load.problems) text += (text.empty() ? "" : "\n") + p;
-        alerts_.raise(EventId::config_rejected, {config_path_ + ": " + text});
+        std::string text = describe_problems(config_path_, load.problems);
+        alerts_.raise(EventId::config_rejected, {text});
         return text;
     }
     std::optional<Config> next = std::move(load.config);

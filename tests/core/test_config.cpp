@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "core/key_path.hpp"
 #include "core/security_descriptor.hpp"
 
 namespace permwatch {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/failover.hpp"
+#include "core/key_path.hpp"
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {

@@ -120,7 +120,8 @@ TEST_F(TrustedConfig, AMissingConfigFolderIsAReadProblemNotARefusal) {
     const ConfigLoad load = load_trusted_config(elsewhere, &files);
     EXPECT_FALSE(load.refused);
     ASSERT_EQ(load.problems.size(), 1u);
-    EXPECT_EQ(load.problems[0], "cannot read config " + elsewhere);
+    EXPECT_EQ(describe_problem(elsewhere, load.problems[0]),
+              "config " + elsewhere + ": cannot be read");
 }
 
 // A journal folder that is not there would be created inheriting from its
