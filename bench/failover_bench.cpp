@@ -19,6 +19,7 @@
 #include "core/failover.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/file_journal.hpp"
+#include "service/key_handle.hpp"
 #include "service/registry_adapter.hpp"
 #include "service/registry_watcher.hpp"
 
@@ -139,7 +140,7 @@ int main(int argc, char** argv) {
         failover.on_event(event(ClusterEvent::Kind::resource_online_pending));
         prepare.push_back(failover.counters().last_prepare_ms);
         if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
-        if (watcher.handle_count() != 0) ++handles_held;
+        if (win::open_key_handles() != 0) ++handles_held;  // the watcher's, or a leak
         failover.on_event(event(ClusterEvent::Kind::resource_online));
     }
     watcher.stop();
@@ -158,5 +159,14 @@ int main(int argc, char** argv) {
     std::printf(
         "goal: p99 <= 5 ms and <= 2x bare; margin against a 500 ms restore grace: %.1f ms\n",
         500.0 - p99);
+    // `name value goal met|missed` lines, as every bench prints them.
+    int met = 0;
+    for (const auto& [name, ratio] : {std::pair{"failover_prepare_p50", p50 / b50},
+                                      std::pair{"failover_prepare_p99", p99 / b99}}) {
+        const bool ok = ratio <= 2.0;
+        met += ok;
+        std::printf("%s %.2f <=2.00 %s\n", name, ratio, ok ? "met" : "missed");
+    }
+    std::printf("%d met, %d missed\n", met, 2 - met);
     return 0;
 }

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Builds permwatch_bench and runs it once under the Wine rig, passing the
-# arguments through:  bash scripts/bench.sh [--keys N] [--idle-seconds S] ...
+# Builds the benchmarks and runs them under the Wine rig.
+#   bash scripts/bench.sh --quick     every figure with a goal, in under 3 minutes
+#   bash scripts/bench.sh [ARGS...]   the full permwatch_bench (ARGS passed to it),
+#                                     then the failover and pipe benches
+# Each figure is printed as `name value goal met|missed`; the run ends with
+# the collected figures and a line `N met, M missed` (bench/RESULTS.md keeps
+# the history). Ratios are against a bare Win32 loop in the same run.
 #
 # The windows-cross preset is a Debug build, which would measure unoptimised
 # code; so this script configures its own Release folder, build/bench, with the
@@ -13,17 +18,74 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/bench"
 export PERMWATCH_WINEPREFIX="$root/build/windows-cross/bench-prefix"
 
+quick=0
+args=()
+for a in "$@"; do
+  if [ "$a" = --quick ]; then quick=1; else args+=("$a"); fi
+done
+
 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_TOOLCHAIN_FILE="$root/cmake/mingw-w64-x86_64.cmake" \
   -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_FLAGS=-Wno-error=restrict \
   -DPERMWATCH_TESTS=OFF \
-  "-DCMAKE_CROSSCOMPILING_EMULATOR=$root/scripts/wine-run.sh;--prefix;$PERMWATCH_WINEPREFIX"
-cmake --build "$build" --target permwatch_bench permwatch_failover_bench -j2
+  "-DCMAKE_CROSSCOMPILING_EMULATOR=$root/scripts/wine-run.sh;--prefix;$PERMWATCH_WINEPREFIX" >/dev/null
+cmake --build "$build" --target permwatch_bench permwatch_failover_bench permwatch_pipe_bench -j2
 
 # shellcheck source=scripts/wine-env.sh
 . "$root/scripts/wine-env.sh"
-trap rig_stop EXIT
+log="$(mktemp)"
+trap 'rig_stop; rm -f "$log"' EXIT
 rig_start
-wine "$build/bench/permwatch_bench.exe" "$@"
-wine "$build/bench/permwatch_failover_bench.exe"
+
+# CPU seconds (utime+stime) of the Linux processes running permwatch_bench.exe:
+# Wine's GetProcessTimes says 0, and the bench's own Z:\proc\self is the
+# wineserver's.
+bench_cpu_seconds() {
+  local total=0 pid ticks
+  ticks=$(getconf CLK_TCK)
+  for pid in $(pgrep -f 'permwatch_bench\.exe' || true); do
+    [ "$pid" = "$$" ] && continue
+    [ -r "/proc/$pid/stat" ] || continue
+    total=$(awk -v t="$total" '{ sub(/^.*\) /, ""); print t + $12 + $13 }' "/proc/$pid/stat")
+  done
+  awk -v t="$total" -v hz="$ticks" 'BEGIN { printf "%.3f", t / hz }'
+}
+
+# Passes the bench's output through; between IDLE-BEGIN and IDLE-END it
+# measures the bench process's CPU from Linux and prints that figure.
+idle_reader() {
+  local keys=$1 line c0 t0 c1 t1
+  while IFS= read -r line; do
+    printf '%s\n' "$line"
+    case $line in
+      IDLE-BEGIN) c0=$(bench_cpu_seconds); t0=$(date +%s.%N) ;;
+      IDLE-END)
+        c1=$(bench_cpu_seconds); t1=$(date +%s.%N)
+        awk -v c="$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
+            -v w="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" -v k="$keys" \
+          'BEGIN { p = 100 * c / w; printf "  idle CPU from Linux: %.3f s in %.1f s\n", c, w;
+                   printf "idle_cpu_%d_keys_pct %.2f <=0.10 %s\n", k, p, p <= 0.10 ? "met" : "missed" }'
+        ;;
+    esac
+  done
+}
+
+if [ $quick -eq 1 ]; then
+  wine "$build/bench/permwatch_bench.exe" --keys 10000 --repair-keys 1000 --idle-keys 1000 \
+    --idle-seconds 20 --reps 3 | idle_reader 1000 | tee -a "$log"
+  wine "$build/bench/permwatch_failover_bench.exe" --failovers 300 | tee -a "$log"
+  wine "$build/bench/permwatch_pipe_bench.exe" --seconds 1 --per-connection 1 | tee -a "$log"
+else
+  wine "$build/bench/permwatch_bench.exe" "${args[@]}" | idle_reader "${IDLE_KEYS:-1000}" | tee -a "$log"
+  wine "$build/bench/permwatch_failover_bench.exe" | tee -a "$log"
+  wine "$build/bench/permwatch_pipe_bench.exe" | tee -a "$log"
+fi
+
+echo
+echo "=== figures"
+figures=$(grep -E '^[a-z0-9_]+ [0-9.]+ (<=|>=)[0-9.]+ (met|missed)$' "$log" || true)
+printf '%s\n' "$figures"
+met=$(printf '%s\n' "$figures" | grep -c ' met$' || true)
+missed=$(printf '%s\n' "$figures" | grep -c ' missed$' || true)
+echo "$met met, $missed missed"

@@ -8,16 +8,14 @@
 
 #include "core/ascii.hpp"
 #include "service/security_convert.hpp"
+#include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
 
 namespace {
 
-struct ScHandleCloser {
-    void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
-};
-using ScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScHandleCloser>;
+using ScHandle = UniqueServiceHandle;
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "service/security_convert.hpp"
+#include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -17,6 +18,7 @@ FileSecurityRead Win32FileSecurity::read(const std::string& path) {
     const DWORD rc = GetNamedSecurityInfoW(wide.c_str(), SE_FILE_OBJECT,
                                            OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
                                            nullptr, nullptr, nullptr, nullptr, &sd);
+    const UniqueLocal owned(sd);
     if (rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND) {
         return {FileSecurityRead::Status::missing, {}, path + " does not exist"};
     }
@@ -30,7 +32,6 @@ FileSecurityRead Win32FileSecurity::read(const std::string& path) {
     } catch (const Win32Error& e) {
         out = {FileSecurityRead::Status::error, {}, path + ": " + e.what()};
     }
-    LocalFree(sd);
     return out;
 }
 
@@ -47,17 +48,17 @@ std::string Win32FileSecurity::account_name(const Sid& sid) {
 }
 
 std::optional<Sid> Win32FileSecurity::self() {
-    HANDLE token = nullptr;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return std::nullopt;
+    HANDLE raw = nullptr;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &raw)) return std::nullopt;
+    const UniqueKernelHandle token(raw);
     std::vector<unsigned char> buf(256);
     DWORD size = 0;
-    BOOL ok =
-        GetTokenInformation(token, TokenUser, buf.data(), static_cast<DWORD>(buf.size()), &size);
+    BOOL ok = GetTokenInformation(token.get(), TokenUser, buf.data(),
+                                  static_cast<DWORD>(buf.size()), &size);
     if (!ok && GetLastError() == ERROR_INSUFFICIENT_BUFFER) {
         buf.resize(size);
-        ok = GetTokenInformation(token, TokenUser, buf.data(), size, &size);
+        ok = GetTokenInformation(token.get(), TokenUser, buf.data(), size, &size);
     }
-    CloseHandle(token);
     if (!ok) return std::nullopt;
     return from_psid(reinterpret_cast<TOKEN_USER*>(buf.data())->User.Sid);
 }

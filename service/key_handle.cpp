@@ -17,8 +17,13 @@ bool split_key_path(const std::string& path, KeyPath& out) {
 LONG open_key(const std::string& path, REGSAM access, KeyHandle& out) {
     KeyPath kp;
     if (!split_key_path(path, kp)) return ERROR_INVALID_PARAMETER;
+    return open_key(kp.subkey, access, out);
+}
+
+LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out) {
     HKEY key = nullptr;
-    const LONG rc = RegOpenKeyExW(kp.root, kp.subkey.c_str(), 0, access | KEY_WOW64_64KEY, &key);
+    const LONG rc =
+        RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), 0, access | KEY_WOW64_64KEY, &key);
     if (rc == ERROR_SUCCESS) out = KeyHandle(key);
     return rc;
 }

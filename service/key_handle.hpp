@@ -9,44 +9,29 @@
 #include <atomic>
 #include <string>
 
+#include "service/unique_handle.hpp"
+
 namespace permwatch::win {
 
-class KeyHandle {
-public:
-    KeyHandle() = default;
-    explicit KeyHandle(HKEY key) : key_(key) {
-        if (key_) ++open_count_;
-    }
-    ~KeyHandle() { reset(); }
-    KeyHandle(KeyHandle&& other) noexcept : key_(other.key_) { other.key_ = nullptr; }
-    KeyHandle& operator=(KeyHandle&& other) noexcept {
-        if (this != &other) {
-            reset();
-            key_ = other.key_;
-            other.key_ = nullptr;
-        }
-        return *this;
-    }
-    KeyHandle(const KeyHandle&) = delete;
-    KeyHandle& operator=(const KeyHandle&) = delete;
-
-    HKEY get() const { return key_; }
-    explicit operator bool() const { return key_ != nullptr; }
-    void reset() {
-        if (key_) {
-            RegCloseKey(key_);
-            key_ = nullptr;
-            --open_count_;
-        }
-    }
-
+struct KeyHandleTraits {
+    using pointer = HKEY;
     // Keys PermWatch holds open right now, process-wide.
-    static long open_count() { return open_count_.load(); }
-
-private:
-    HKEY key_ = nullptr;
-    static inline std::atomic<long> open_count_{0};
+    static inline std::atomic<long> open{0};
+    struct closer {
+        void operator()(HKEY key) const noexcept {
+            RegCloseKey(key);
+            --open;
+        }
+    };
+    static HKEY none() noexcept { return nullptr; }
+    static bool valid(HKEY key) noexcept { return key != nullptr; }
+    static void acquired(HKEY) noexcept { ++open; }
 };
+
+using KeyHandle = UniqueHandle<KeyHandleTraits>;
+
+// Keys PermWatch holds open right now, process-wide.
+inline long open_key_handles() { return KeyHandleTraits::open.load(); }
 
 // A contract path ("HKLM\\SYSTEM\\..." or "HKEY_LOCAL_MACHINE\\...") split into
 // its root and the subkey below it. Only HKLM is accepted (the config allows
@@ -61,5 +46,7 @@ bool split_key_path(const std::string& path, KeyPath& out);
 // added here, so a 32-bit build would still see the same keys). Returns the
 // Win32 error code; 0 on success.
 LONG open_key(const std::string& path, REGSAM access, KeyHandle& out);
+// The same for a subkey of HKLM ("" is HKLM itself).
+LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out);
 
 }  // namespace permwatch::win

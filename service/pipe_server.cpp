@@ -19,6 +19,7 @@
 
 #include "core/pipe_admission.hpp"
 #include "core/pipe_protocol.hpp"
+#include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -35,36 +36,26 @@ constexpr DWORD kPipeBufferBytes = 64 * 1024;
 // What WaitNamedPipe(NMPWAIT_USE_DEFAULT_WAIT) waits for a free instance.
 constexpr DWORD kDefaultWaitMs = 2000;
 
-struct LocalFreeDeleter {
-    void operator()(void* p) const { LocalFree(p); }
-};
-struct HandleCloser {
-    void operator()(HANDLE h) const {
-        if (h && h != INVALID_HANDLE_VALUE) CloseHandle(h);
-    }
-};
-using UniqueHandle = std::unique_ptr<void, HandleCloser>;
-
 // Whether the client of this connected pipe is in Administrators. Impersonates
 // on the calling (io) thread, which serves every connection, so it reverts
 // before doing anything else. Anything that cannot be determined (a client
 // that connected with SECURITY_ANONYMOUS, a failing call) is "not admin".
 bool client_is_admin(HANDLE pipe) {
     if (!ImpersonateNamedPipeClient(pipe)) return false;
-    HANDLE token = nullptr;
+    HANDLE raw = nullptr;
     // OpenAsSelf: open the token with our own rights, not the client's.
-    const BOOL opened = OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &token);
+    const BOOL opened = OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &raw);
     // A thread left running as the client would serve everyone with the
     // client's identity: Microsoft's rule is to end the process if reverting
     // fails.
     if (!RevertToSelf()) std::abort();
     if (!opened) return false;
+    const UniqueKernelHandle token(raw);
     BYTE sid[SECURITY_MAX_SID_SIZE];
     DWORD sid_size = sizeof sid;
     BOOL member = FALSE;
     const bool ok = CreateWellKnownSid(WinBuiltinAdministratorsSid, nullptr, sid, &sid_size) &&
-                    CheckTokenMembership(token, sid, &member);
-    CloseHandle(token);
+                    CheckTokenMembership(token.get(), sid, &member);
     return ok && member;
 }
 
@@ -74,15 +65,15 @@ bool client_is_admin(HANDLE pipe) {
 // runs as SYSTEM, which may open any ordinary process's token. Anything that
 // cannot be determined is "not admin".
 bool process_token_is_admin(std::uint32_t pid) {
-    UniqueHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+    UniqueKernelHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
     if (!process) return false;
     HANDLE raw = nullptr;
     if (!OpenProcessToken(process.get(), TOKEN_QUERY | TOKEN_DUPLICATE, &raw)) return false;
-    UniqueHandle token(raw);
+    UniqueKernelHandle token(raw);
     // CheckTokenMembership wants an impersonation token.
     HANDLE dup = nullptr;
     if (!DuplicateToken(token.get(), SecurityIdentification, &dup)) return false;
-    UniqueHandle identification(dup);
+    UniqueKernelHandle identification(dup);
     BYTE sid[SECURITY_MAX_SID_SIZE];
     DWORD sid_size = sizeof sid;
     BOOL member = FALSE;
@@ -117,7 +108,7 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
         std::wstring path;
         bool admin_only = false;
         std::size_t instances = 0;
-        std::unique_ptr<void, LocalFreeDeleter> sd;
+        UniqueLocal sd;
         SECURITY_ATTRIBUTES sa{};
         // Server handles of this name that are open: the next one is created
         // with FILE_FLAG_FIRST_PIPE_INSTANCE when there are none.
@@ -183,15 +174,15 @@ public:
     bool open(DWORD* error = nullptr) {
         DWORD e = ERROR_SUCCESS;
         std::string doing;
-        HANDLE h = server_.create_instance(door_, door_.open_handles == 0, e);
-        if (h != INVALID_HANDLE_VALUE) {
+        UniqueKernelHandle h(server_.create_instance(door_, door_.open_handles == 0, e));
+        if (h) {
             error_code ec;
-            pipe_.assign(h, ec);
+            pipe_.assign(h.get(), ec);
             if (!ec) {
+                h.release();  // the stream owns it now
                 ++door_.open_handles;
                 return true;
             }
-            CloseHandle(h);
             e = static_cast<DWORD>(ec.value());
             doing = "attaching an instance of " + narrow(door_.path) + " to the io_context";
         } else {

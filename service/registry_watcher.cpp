@@ -29,25 +29,12 @@ constexpr std::size_t kMaxEntries = MAXIMUM_WAIT_OBJECTS - 1;
 
 thread_local bool t_on_watcher_thread = false;
 
-// An auto-reset event, owned.
-class Event {
-public:
-    Event() : handle_(CreateEventW(nullptr, FALSE, FALSE, nullptr)) {
-        if (!handle_)
-            throw Win32Error("creating an event for the registry watcher", GetLastError());
-    }
-    ~Event() {
-        if (handle_) CloseHandle(handle_);
-    }
-    Event(Event&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
-    Event& operator=(Event&&) = delete;
-    Event(const Event&) = delete;
-    Event& operator=(const Event&) = delete;
-    HANDLE get() const { return handle_; }
-
-private:
-    HANDLE handle_;
-};
+// An auto-reset event for one key's notifications.
+UniqueKernelHandle make_event() {
+    UniqueKernelHandle event(CreateEventW(nullptr, FALSE, FALSE, nullptr));
+    if (!event) throw Win32Error("creating an event for the registry watcher", GetLastError());
+    return event;
+}
 
 std::wstring parent_of(const std::wstring& subkey) {
     const auto slash = subkey.rfind(L'\\');
@@ -70,10 +57,10 @@ public:
             const auto parent = parent_of(subkey);
             // indices come sorted by parent, so a shared parent is the last one
             if (parents_.empty() || folded(parents_.back().subkey) != folded(parent)) {
-                parents_.push_back(Parent{parent, {}, KeyHandle(), Event()});
+                parents_.push_back(Parent{parent, {}, KeyHandle(), make_event()});
             }
             parents_.back().keys.push_back(keys_.size());
-            keys_.push_back(Key{index, subkey, parents_.size() - 1, KeyHandle(), Event(),
+            keys_.push_back(Key{index, subkey, parents_.size() - 1, KeyHandle(), make_event(),
                                 owner_.frozen_.empty() ? false : owner_.frozen_[index]});
         }
     }
@@ -143,14 +130,14 @@ private:
         std::wstring subkey;
         std::size_t parent;  // into parents_
         KeyHandle handle;
-        Event event;
+        UniqueKernelHandle event;
         bool frozen = false;  // failover: never opened until thawed
     };
     struct Parent {
         std::wstring subkey;
         std::vector<std::size_t> keys;  // into keys_
         KeyHandle handle;
-        Event event;
+        UniqueKernelHandle event;
     };
 
     void run(std::promise<void>& ready) {
@@ -317,33 +304,20 @@ private:
     }
 
     void close_key(Key& key) {
-        close_handle(key.handle);
+        key.handle.reset();
         // Closing a key signals its pending notification: drop that signal.
         ResetEvent(key.event.get());
     }
 
     void close_parent(Parent& parent) {
-        close_handle(parent.handle);
+        parent.handle.reset();
         ResetEvent(parent.event.get());
     }
 
     LONG open_handle(const std::wstring& subkey, KeyHandle& out) {
-        HKEY raw = nullptr;
         // KEY_NOTIFY only: the least access that can watch. An empty subkey
         // (a key directly below HKLM has HKLM as parent) opens HKLM again.
-        const LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey.c_str(), 0,
-                                      KEY_NOTIFY | KEY_WOW64_64KEY, &raw);
-        if (rc == ERROR_SUCCESS) {
-            out = KeyHandle(raw);
-            ++owner_.handles_;
-        }
-        return rc;
-    }
-
-    void close_handle(KeyHandle& handle) {
-        if (!handle) return;
-        handle.reset();
-        --owner_.handles_;
+        return win::open_key(subkey, KEY_NOTIFY, out);
     }
 
     static LONG arm(Key& key) {
@@ -364,7 +338,7 @@ private:
     RegistryWatcher& owner_;
     std::vector<Key> keys_;
     std::vector<Parent> parents_;
-    Event command_;
+    UniqueKernelHandle command_ = make_event();
 
     std::mutex mutex_;  // guards stop_ and tasks_
     bool stop_ = false;

@@ -91,8 +91,6 @@ public:
     std::size_t size() const { return paths_.size(); }
     const std::string& path(std::size_t index) const { return paths_[index]; }
     KeyState state(std::size_t index) const;
-    // Registry handles this watcher holds right now (keys and parents).
-    std::size_t handle_count() const { return handles_.load(); }
     // Watcher threads running (one per wait group).
     std::size_t thread_count() const { return threads_.load(); }
 
@@ -108,7 +106,6 @@ private:
     Callback callback_;
     Options options_;
     std::unique_ptr<std::atomic<int>[]> states_;
-    std::atomic<std::size_t> handles_{0};
     std::atomic<std::size_t> threads_{0};
     std::mutex callback_mutex_;  // callbacks never overlap
     std::mutex control_mutex_;   // start/stop/close_all/reopen_all one at a time

@@ -14,6 +14,7 @@
 #include "service/data_folder.hpp"
 #include "service/key_handle.hpp"
 #include "service/service_main.hpp"
+#include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -33,10 +34,7 @@ constexpr DWORD kResetPeriodS = 24 * 60 * 60;
 constexpr DWORD kPreshutdownTimeoutMs = 10'000;
 constexpr auto kUninstallStopWait = std::chrono::seconds(10);
 
-struct ScHandleCloser {
-    void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
-};
-using ScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScHandleCloser>;
+using ScHandle = UniqueServiceHandle;
 
 int fail(std::ostream& err, const std::string& doing, DWORD code) {
     err << "permwatch: " << describe(doing, code) << "\n";

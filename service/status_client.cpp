@@ -14,6 +14,7 @@
 #include "core/status_format.hpp"
 #include "service/pipe_server.hpp"
 #include "service/service_main.hpp"
+#include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -21,13 +22,6 @@ namespace permwatch::win {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct HandleCloser {
-    void operator()(HANDLE h) const {
-        if (h && h != INVALID_HANDLE_VALUE) CloseHandle(h);
-    }
-};
-using UniqueHandle = std::unique_ptr<void, HandleCloser>;
 
 constexpr std::size_t kMaxReplyBytes = 16 * 1024 * 1024;
 
@@ -60,16 +54,9 @@ DWORD transfer(HANDLE pipe, HANDLE event, bool writing, void* data, DWORD size, 
     return ERROR_SUCCESS;
 }
 
-struct ScHandleCloser {
-    void operator()(SC_HANDLE h) const {
-        if (h) CloseServiceHandle(h);
-    }
-};
-using UniqueScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScHandleCloser>;
-
 // The image of process `pid`, or nullopt and why not.
 std::optional<std::string> image_of(std::uint32_t pid, std::string& error) {
-    UniqueHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
+    UniqueKernelHandle process(OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid));
     if (!process) {
         error = describe("opening the process", GetLastError());
         return std::nullopt;
@@ -95,9 +82,9 @@ std::string own_image() {
 // two more calls to the SCM) its registered image. A service that is not
 // installed, or that we may not query, gives neither.
 void service_facts(PipeServerFacts& f, bool want_image) {
-    const UniqueScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    const UniqueServiceHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
     if (!scm) return;
-    const UniqueScHandle service(
+    const UniqueServiceHandle service(
         OpenServiceW(scm.get(), kServiceName, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG));
     if (!service) return;
     SERVICE_STATUS_PROCESS st{};
@@ -142,7 +129,7 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
     const std::wstring path = L"\\\\.\\pipe\\" + widen(pipe_name);
     const std::string where = "\\\\.\\pipe\\" + pipe_name;
     const auto connect_deadline = Clock::now() + connect_timeout;
-    UniqueHandle pipe;
+    UniqueKernelHandle pipe;
     for (;;) {
         // SECURITY_IDENTIFICATION: the service may learn who we are (to allow
         // check/reload to administrators), never act as us.
@@ -187,7 +174,7 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
         }
     }
 
-    UniqueHandle event(CreateEventW(nullptr, TRUE, FALSE, nullptr));
+    UniqueKernelHandle event(CreateEventW(nullptr, TRUE, FALSE, nullptr));
     if (!event) {
         x.error = describe("creating an event", GetLastError());
         return x;

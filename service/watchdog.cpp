@@ -322,7 +322,7 @@ nlohmann::ordered_json Watchdog::status() {
             {"cluster", failover_.status()},
             {"counters", engine["counters"]},
             {"journal", journal_status()},
-            {"open_key_handles", KeyHandle::open_count()}};
+            {"open_key_handles", open_key_handles()}};
 }
 
 nlohmann::ordered_json Watchdog::check_now() {

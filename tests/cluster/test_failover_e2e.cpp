@@ -148,7 +148,7 @@ TEST_F(FailoverE2E, SabotagedKeyIsRepairedBeforeTheRestoreAndTheRestoreSucceeds)
     // Sabotaged while PermWatch runs: Wine gives no DACL notification and the
     // sweep is an hour away, so only the failover can find it in time.
     ASSERT_EQ(set_dacl(path, broken), 0);
-    EXPECT_GT(win::KeyHandle::open_count(), 0);  // the watcher holds the key
+    EXPECT_GT(win::open_key_handles(), 0);  // the watcher holds the key
     const SimRun r = failover();
     EXPECT_EQ(r.code, 0u) << r.out;
     EXPECT_EQ(parse_sddl(dacl_sddl(path)).dacl, parse_sddl(good).dacl);
@@ -258,7 +258,7 @@ TEST_F(FailoverE2E, AGroupThatGoesToAnotherNodeEndsTheFreeze) {
     move_away();
     EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
     EXPECT_EQ(alert_count(EventId::failover_timed_out), 0);
-    EXPECT_GT(win::KeyHandle::open_count(), 0);  // watching again
+    EXPECT_GT(win::open_key_handles(), 0);  // watching again
 }
 
 // The slow and failing disk: run with tests/shims/fsync_shim.c preloaded
@@ -341,7 +341,7 @@ std::size_t working_set() {
 
 TEST_F(FailoverE2E, SoakOfFailoversBackAndForth) {
     start();
-    const long handles_before = win::KeyHandle::open_count();
+    const long handles_before = win::open_key_handles();
     std::size_t ws_early = 0;
     std::mt19937 rng(1024);
     std::vector<double> prepare_ms;  // first indication -> repaired and released
@@ -377,7 +377,7 @@ TEST_F(FailoverE2E, SoakOfFailoversBackAndForth) {
     EXPECT_GT(ws_early, 0u);
     EXPECT_LT(ws_late, ws_early + 4 * 1024 * 1024);
     EXPECT_EQ(status()["cluster"]["failovers_prepared"], rounds);
-    EXPECT_TRUE(eventually([&] { return win::KeyHandle::open_count() == handles_before; }));
+    EXPECT_TRUE(eventually([&] { return win::open_key_handles() == handles_before; }));
     RecordProperty("failovers", rounds);
     std::sort(prepare_ms.begin(), prepare_ms.end());
     std::cout << "[ info ] prepare, first indication to repaired and released: p50 "

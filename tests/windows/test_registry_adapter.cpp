@@ -49,7 +49,7 @@ TEST_F(RegistryAdapter, WritesTheDaclExactlyAndKeepsProtection) {
 TEST_F(RegistryAdapter, UpdateReadsDecidesWritesAndReadsBackThroughOneHandle) {
     win::Win32Registry registry;
     ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;SY)"), 0);
-    const long handles = win::KeyHandle::open_count();
+    const long handles = win::open_key_handles();
     std::string seen;
     const KeyUpdate u = registry.update_dacl(path, [&](const SecurityDescriptor& current) {
         seen = format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, current.dacl});
@@ -62,7 +62,7 @@ TEST_F(RegistryAdapter, UpdateReadsDecidesWritesAndReadsBackThroughOneHandle) {
     ASSERT_EQ(u.after.status, KeyRead::Status::ok) << u.after.error;
     EXPECT_EQ(u.after.sd.dacl, parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KR;;;BU)").dacl);
     EXPECT_EQ(parse_sddl(test::dacl_sddl(path)).dacl, u.after.sd.dacl);
-    EXPECT_EQ(win::KeyHandle::open_count(), handles);  // closed again
+    EXPECT_EQ(win::open_key_handles(), handles);  // closed again
     // Nothing to write: nothing written.
     const KeyUpdate none =
         registry.update_dacl(path, [](const SecurityDescriptor&) { return std::optional<Acl>(); });
@@ -106,13 +106,13 @@ TEST_F(RegistryAdapter, WriteToAMissingKeyNamesTheKeyAndTheError) {
 
 TEST_F(RegistryAdapter, ReadAndWriteReleaseTheirHandles) {
     win::Win32Registry registry;
-    const long before = win::KeyHandle::open_count();
+    const long before = win::open_key_handles();
     for (int i = 0; i < 50; ++i) {
         const KeyRead read = registry.read(path);
         ASSERT_EQ(read.status, KeyRead::Status::ok);
         ASSERT_TRUE(registry.write_dacl(path, *read.sd.dacl).ok);
     }
-    EXPECT_EQ(win::KeyHandle::open_count(), before);
+    EXPECT_EQ(win::open_key_handles(), before);
 }
 
 TEST(Accounts, WellKnownNamesAndThePrefixUser) {

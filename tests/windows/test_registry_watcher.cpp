@@ -175,7 +175,7 @@ TEST_F(RegistryWatcherTest, KeyMissingAtStartIsFoundWhenCreated) {
     RegistryWatcher watcher({path(L"later")}, rec.callback());
     watcher.start();
     EXPECT_EQ(watcher.state(0), State::waiting_for_parent);
-    EXPECT_EQ(watcher.handle_count(), 1u);  // the parent only
+    EXPECT_EQ(open_key_handles(), 1);  // the parent only
 
     ASSERT_EQ(create(L"later"), ERROR_SUCCESS);
     ASSERT_TRUE(rec.wait_above(0, 0));
@@ -188,7 +188,7 @@ TEST_F(RegistryWatcherTest, KeyWhoseParentIsMissingIsFoundByTheRetryTimer) {
     RegistryWatcher watcher({path(L"p\\k")}, rec.callback(), {.retry_interval = 50ms});
     watcher.start();
     EXPECT_EQ(watcher.state(0), State::retrying);
-    EXPECT_EQ(watcher.handle_count(), 0u);
+    EXPECT_EQ(open_key_handles(), 0);
 
     ASSERT_EQ(create(L"p\\k"), ERROR_SUCCESS);
     ASSERT_TRUE(rec.wait_above(0, 0));
@@ -207,8 +207,9 @@ TEST_F(RegistryWatcherTest, TwoHundredKeysReportOnlyTheChangedIndex) {
     Recorder rec;
     RegistryWatcher watcher(paths, rec.callback());
     watcher.start();
-    EXPECT_GT(watcher.thread_count(), 1u);                              // more than one wait group
-    EXPECT_EQ(watcher.handle_count(), kKeys + watcher.thread_count());  // + a parent per group
+    EXPECT_GT(watcher.thread_count(), 1u);  // more than one wait group
+    EXPECT_EQ(open_key_handles(),
+              static_cast<long>(kKeys + watcher.thread_count()));  // + a parent per group
 
     ASSERT_TRUE(change_reported(rec, 150, L"k150"));
     std::this_thread::sleep_for(100ms);  // give a wrong report the chance to show up
@@ -226,7 +227,7 @@ TEST_F(RegistryWatcherTest, StopJoinsPromptlyAndDestroyingWithoutStopIsSafe) {
         auto stopped = std::async(std::launch::async, [&] { watcher.stop(); });
         ASSERT_EQ(stopped.wait_for(kWait), std::future_status::ready) << "stop() hangs";
         EXPECT_EQ(watcher.thread_count(), 0u);
-        EXPECT_EQ(watcher.handle_count(), 0u);
+        EXPECT_EQ(open_key_handles(), 0);
         EXPECT_EQ(watcher.state(0), State::stopped);
         ASSERT_EQ(set_value(L"k"), ERROR_SUCCESS);
         watcher.stop();   // idempotent
@@ -241,27 +242,27 @@ TEST_F(RegistryWatcherTest, StopJoinsPromptlyAndDestroyingWithoutStopIsSafe) {
 TEST_F(RegistryWatcherTest, HandlesAreCountedAndAllReleased) {
     ASSERT_EQ(create(L"a"), ERROR_SUCCESS);
     ASSERT_EQ(create(L"b"), ERROR_SUCCESS);
-    const long before = KeyHandle::open_count();
+    const long before = open_key_handles();
     {
         Recorder rec;
         RegistryWatcher watcher({path(L"a"), path(L"b"), path(L"missing")}, rec.callback());
-        EXPECT_EQ(watcher.handle_count(), 0u);
+        EXPECT_EQ(open_key_handles(), 0);
         watcher.start();
-        EXPECT_EQ(watcher.handle_count(), 3u);  // a, b and their shared parent
-        EXPECT_EQ(KeyHandle::open_count(), before + 3);
+        EXPECT_EQ(open_key_handles(), 3);  // a, b and their shared parent
+        EXPECT_EQ(open_key_handles(), before + 3);
 
         // Failover: release every handle, then reopen and report every key.
         watcher.close_all();
-        EXPECT_EQ(watcher.handle_count(), 0u);
-        EXPECT_EQ(KeyHandle::open_count(), before);
+        EXPECT_EQ(open_key_handles(), 0);
+        EXPECT_EQ(open_key_handles(), before);
         EXPECT_EQ(watcher.state(0), State::stopped);
         ASSERT_EQ(set_value(L"a"), ERROR_SUCCESS);  // unseen while released
         watcher.reopen_all();
-        EXPECT_EQ(watcher.handle_count(), 3u);
+        EXPECT_EQ(open_key_handles(), 3);
         EXPECT_EQ(rec.counts(), (std::map<std::size_t, std::size_t>{{0, 1}, {1, 1}, {2, 1}}));
         EXPECT_TRUE(change_reported(rec, 1, L"b"));
     }
-    EXPECT_EQ(KeyHandle::open_count(), before);
+    EXPECT_EQ(open_key_handles(), before);
 }
 
 }  // namespace

@@ -171,10 +171,10 @@ TEST_F(WatchdogTest, ConfigFileChangeIsPickedUp) {
 }
 
 TEST_F(WatchdogTest, StopsPromptlyAndReleasesItsHandles) {
-    const long before = win::KeyHandle::open_count();
+    const long before = win::open_key_handles();
     write_config("enforce");
     start();
-    EXPECT_TRUE(eventually([&] { return win::KeyHandle::open_count() > before; }));
+    EXPECT_TRUE(eventually([&] { return win::open_key_handles() > before; }));
     const auto t0 = std::chrono::steady_clock::now();
     watchdog->stop();
     thread.join();
@@ -183,7 +183,7 @@ TEST_F(WatchdogTest, StopsPromptlyAndReleasesItsHandles) {
                    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::steady_clock::now() - t0)
                                         .count()));
-    EXPECT_EQ(win::KeyHandle::open_count(), before);
+    EXPECT_EQ(win::open_key_handles(), before);
 }
 
 }  // namespace
