@@ -19,7 +19,7 @@
 
 namespace {
 
-using permwatch::win::KeyHandle;
+using permwatch::win::open_key_handles;
 using permwatch::win::RegistryWatcher;
 using State = RegistryWatcher::KeyState;
 using namespace std::chrono_literals;
