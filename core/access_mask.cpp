@@ -1,6 +1,8 @@
 #include "core/access_mask.hpp"
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdio>
 #include <utility>
 
@@ -45,24 +47,20 @@ constexpr std::array<NamedRight, 3> kCombinations{{
     {"KEY_WRITE", rights::key_write},
 }};
 
-// Single bits in ascending order of value.
-constexpr std::array<NamedRight, 15> kBits{{
-    {"KEY_QUERY_VALUE", rights::key_query_value},
-    {"KEY_SET_VALUE", rights::key_set_value},
-    {"KEY_CREATE_SUB_KEY", rights::key_create_sub_key},
-    {"KEY_ENUMERATE_SUB_KEYS", rights::key_enumerate_sub_keys},
-    {"KEY_NOTIFY", rights::key_notify},
-    {"KEY_CREATE_LINK", rights::key_create_link},
-    {"DELETE", rights::delete_},
-    {"READ_CONTROL", rights::read_control},
-    {"WRITE_DAC", rights::write_dac},
-    {"WRITE_OWNER", rights::write_owner},
-    {"SYNCHRONIZE", rights::synchronize},
-    {"GENERIC_ALL", rights::generic_all},
-    {"GENERIC_EXECUTE", rights::generic_execute},
-    {"GENERIC_WRITE", rights::generic_write},
-    {"GENERIC_READ", rights::generic_read},
-}};
+// Single bits in ascending order of value: the names above that are one bit.
+constexpr auto kBits = [] {
+    std::array<NamedRight, 15> bits{};
+    std::size_t n = 0;
+    for (const NamedRight& r : kNames) {
+        if (!std::has_single_bit(r.mask)) continue;
+        if (n == bits.size()) throw "kBits is too small for the single-bit names";
+        bits[n++] = r;
+    }
+    if (n != bits.size()) throw "kBits is too large for the single-bit names";
+    std::sort(bits.begin(), bits.end(),
+              [](const NamedRight& a, const NamedRight& b) { return a.mask < b.mask; });
+    return bits;
+}();
 
 std::string hex(AccessMask mask) {
     char buf[16];
