@@ -47,7 +47,9 @@ rig_start
 bench_cpu_seconds() {
   local total=0 pid ticks
   ticks=$(getconf CLK_TCK)
-  for pid in $(pgrep -f 'permwatch_bench\.exe' || true); do
+  # By process name (Wine names the process after the .exe, cut to 15
+  # characters): a command-line match would also count a build linking it.
+  for pid in $(pgrep '^permwatch_bench' || true); do
     [ "$pid" = "$$" ] && continue
     [ -r "/proc/$pid/stat" ] || continue
     total=$(awk -v t="$total" '{ sub(/^.*\) /, ""); print t + $12 + $13 }' "/proc/$pid/stat")
@@ -60,6 +62,7 @@ bench_cpu_seconds() {
 idle_reader() {
   local keys=$1 line c0 t0 c1 t1
   while IFS= read -r line; do
+    line=${line%$'\r'}  # the bench's stdout is a Windows text stream
     printf '%s\n' "$line"
     case $line in
       IDLE-BEGIN) c0=$(bench_cpu_seconds); t0=$(date +%s.%N) ;;
@@ -87,7 +90,7 @@ fi
 
 echo
 echo "=== figures"
-figures=$(grep -E '^[a-z0-9_]+ [0-9.]+ (<=|>=)[0-9.]+ (met|missed)$' "$log" || true)
+figures=$(tr -d '\r' <"$log" | grep -E '^[a-z0-9_]+ [0-9.]+ (<=|>=)[0-9.]+ (met|missed)$' || true)
 printf '%s\n' "$figures"
 met=$(printf '%s\n' "$figures" | grep -c ' met$' || true)
 missed=$(printf '%s\n' "$figures" | grep -c ' missed$' || true)
