@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "core/journal_reader.hpp"
 #include "core/key_report.hpp"
 #include "core/repair_plan.hpp"
 #include "core/sddl.hpp"
@@ -145,7 +146,11 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     const auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
     const std::string path = expand_environment(config->journal);
-    const JournalContents contents = read_journal_file(path);
+    // The live journal and its rotated files (.1 ... .5), each judged like
+    // the live one before it is read.
+    const JournalRead read = read_journal_across_files(path, read_existing_file, &files);
+    if (read.refused) return fail_line(err, *read.refused);
+    const JournalContents& contents = read.contents;
     for (const std::string& w : contents.warnings) err << "permwatch: warning: " << w << "\n";
     const std::optional<std::string> key =
         o.keys.empty() ? std::nullopt : std::optional(o.keys.front());
