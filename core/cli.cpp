@@ -20,6 +20,8 @@ constexpr const char* usage =
     "  run --console [--config F]      watch and repair in the foreground (Ctrl+C stops)\n"
     "  run                             the entry the service control manager starts\n"
     "  install [--config F] [--account A]\n"
+    "  install --configure-only        (the MSI) data folder, failure actions, service SID and\n"
+    "                                  privileges for the service the MSI registered\n"
     "  uninstall\n"
     "  check [--config F] [--json]     audit the live registry against the policy\n"
     "  check --snapshot S [--config F] [--json]\n"
@@ -118,6 +120,8 @@ std::optional<int> parse(const std::vector<std::string>& args, CliOptions& o, st
             o.dry_run = true;
         } else if (a == "--console") {
             o.console = true;
+        } else if (a == "--configure-only" && o.command == "install") {
+            o.configure_only = true;
         } else if (a == "--config" || a == "--snapshot" || a == "--to" || a == "--account" ||
                    a == "--key") {
             if (i + 1 >= args.size()) return fail(err, a + " needs a value");

@@ -23,6 +23,9 @@ struct CliOptions {
     bool json = false;
     bool dry_run = false;
     bool console = false;
+    // install --configure-only: the MSI's custom action (installer/permwatch.wxs)
+    // gives the service Windows Installer created what `install` gives its own.
+    bool configure_only = false;
 };
 
 // Port: the commands that need the live Windows registry, the SCM or the pipe.

@@ -66,6 +66,9 @@ struct Config {
     Flapping flapping;
     std::string pipe = "permwatch";
     std::string journal = "%ProgramData%\\PermWatch\\journal.jsonl";
+    // The journal is rotated before a line would take it past this size
+    // (core/journal_rotation.hpp); 5 rotated files are kept.
+    std::int64_t journal_max_bytes = 10 * 1024 * 1024;
     std::vector<KeyPolicy> keys;
     friend bool operator==(const Config&, const Config&) = default;
 };

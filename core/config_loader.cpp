@@ -19,8 +19,8 @@ using namespace config_reading;
 constexpr std::size_t kMaxPipeName = 247;
 
 const std::initializer_list<std::string_view> kTopMembers = {
-    "version",  "mode", "sweep_interval_s", "debounce_ms", "failover_timeout_s",
-    "flapping", "pipe", "journal",          "keys"};
+    "version",  "mode", "sweep_interval_s", "debounce_ms",       "failover_timeout_s",
+    "flapping", "pipe", "journal",          "journal_max_bytes", "keys"};
 const std::initializer_list<std::string_view> kFlappingMembers = {"max_repairs", "window_s",
                                                                   "backoff_s"};
 
@@ -76,6 +76,8 @@ public:
                     problem(p, "found " + found(v) +
                                    "; expected the journal file's path as a non-empty string");
                 }
+            } else if (name == "journal_max_bytes") {
+                journal_max_bytes(v, p, cfg.journal_max_bytes);
             } else if (name == "keys") {
                 have_keys = true;
                 read_keys(v, p, cfg.keys, problems_);
@@ -93,6 +95,20 @@ public:
     }
 
 private:
+    // At least 4 KiB, so a typo cannot rotate at every line; at most 1 TiB.
+    void journal_max_bytes(const Json& v, const std::string& p, std::int64_t& out) {
+        constexpr std::int64_t kMin = 4096;
+        constexpr std::int64_t kMax = std::int64_t{1} << 40;
+        const auto value = integral_value(v);
+        if (!value || *value < kMin || *value > kMax) {
+            problem(p, "found " + found(v) + "; expected an integer from " + std::to_string(kMin) +
+                           " to " + std::to_string(kMax) +
+                           " (bytes after which the journal is rotated)");
+            return;
+        }
+        out = *value;
+    }
+
     void flapping(const Json& v, const std::string& p, Flapping& out) {
         if (!is_object_or_report(v, p,
                                  "an object such as {\"max_repairs\": 5, \"window_s\": 60, "

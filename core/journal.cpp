@@ -19,7 +19,17 @@ std::string format_journal_line(const JournalEntry& e) {
         .dump();
 }
 
-JournalContents parse_journal(std::string_view text) {
+namespace {
+
+// "journal line 7", or "journal journal.jsonl.2 line 7" for a rotated file.
+std::string line_ref(const std::string& file, std::size_t line) {
+    return "journal " + (file.empty() ? std::string() : file + " ") + "line " +
+           std::to_string(line);
+}
+
+}  // namespace
+
+JournalContents parse_journal(std::string_view text, const std::string& file) {
     JournalContents out;
     std::size_t line_no = 0;
     std::size_t pos = 0;
@@ -32,7 +42,7 @@ JournalContents parse_journal(std::string_view text) {
         ++line_no;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (line.empty()) continue;
-        const std::string where = "journal line " + std::to_string(line_no);
+        const std::string where = line_ref(file, line_no);
         try {
             const json j = json::parse(line);
             JournalEntry e;
@@ -46,13 +56,35 @@ JournalContents parse_journal(std::string_view text) {
             }
             out.entries.push_back(std::move(e));
             out.entry_lines.push_back(line_no);
+            out.entry_files.push_back(file);
         } catch (const json::exception&) {
-            if (complete) out.unreadable_lines.push_back(line_no);
+            if (complete) {
+                out.unreadable_lines.push_back(line_no);
+                out.unreadable_files.push_back(file);
+            }
             out.warnings.push_back(where + (complete ? " is not a journal entry; skipped"
                                                      : " is incomplete (torn write); skipped"));
         }
     }
     return out;
+}
+
+void append_journal(JournalContents& into, JournalContents&& more) {
+    // Pad the file lists first: a JournalContents built by hand may leave them short.
+    into.entry_files.resize(into.entries.size());
+    into.unreadable_files.resize(into.unreadable_lines.size());
+    more.entry_files.resize(more.entries.size());
+    more.unreadable_files.resize(more.unreadable_lines.size());
+    auto move_all = [](auto& to, auto& from) {
+        to.insert(to.end(), std::make_move_iterator(from.begin()),
+                  std::make_move_iterator(from.end()));
+    };
+    move_all(into.entries, more.entries);
+    move_all(into.entry_lines, more.entry_lines);
+    move_all(into.entry_files, more.entry_files);
+    move_all(into.warnings, more.warnings);
+    move_all(into.unreadable_lines, more.unreadable_lines);
+    move_all(into.unreadable_files, more.unreadable_files);
 }
 
 std::string next_journal_id(const std::optional<std::string>& last) {
@@ -89,9 +121,9 @@ bool named_by_policy(const std::string& key, const std::vector<std::string>& pol
 }
 
 // Checks one target; the error names its journal line and entry.
-std::string check_target(RollbackTarget& t, std::size_t line,
+std::string check_target(RollbackTarget& t, const std::string& line,
                          const std::vector<std::string>& policy_keys) {
-    const std::string where = "journal line " + std::to_string(line) + " (entry " + t.from_id + ")";
+    const std::string where = line + " (entry " + t.from_id + ")";
     if (!normalize_key_path(t.key)) return where + ": '" + t.key + "' is not a key under HKLM";
     if (!named_by_policy(t.key, policy_keys))
         return where + ": the config does not name " + t.key + "; rollback writes only its keys";
@@ -123,14 +155,20 @@ RollbackPlan plan_rollback(const JournalContents& journal,
         return plan;
     };
     if (!journal.unreadable_lines.empty()) {
-        return fail("journal line " + std::to_string(journal.unreadable_lines.front()) +
+        const std::string file =
+            journal.unreadable_files.empty() ? std::string() : journal.unreadable_files.front();
+        return fail(line_ref(file, journal.unreadable_lines.front()) +
                     " cannot be read (not a journal entry)");
     }
     if (key && !named_by_policy(*key, policy_keys))
         return fail("the config does not name " + *key + "; rollback writes only its keys");
-    std::vector<std::size_t> lines;  // of each target
+    std::vector<std::string> lines;  // of each target
     auto line_of = [&](std::size_t index) {
-        return index < journal.entry_lines.size() ? journal.entry_lines[index] : index + 1;
+        const std::size_t line =
+            index < journal.entry_lines.size() ? journal.entry_lines[index] : index + 1;
+        const std::string file =
+            index < journal.entry_files.size() ? journal.entry_files[index] : std::string();
+        return line_ref(file, line);
     };
     if (to_id) {
         const auto it = std::find_if(entries.begin(), entries.end(),

@@ -38,14 +38,25 @@ std::string format_journal_line(const JournalEntry& entry);  // no newline
 struct JournalContents {
     std::vector<JournalEntry> entries;
     std::vector<std::size_t> entry_lines;  // the line number of each entry
-    std::vector<std::string> warnings;     // lines skipped, e.g. a torn last line
+    // The file of each entry, as parse_journal's `file` named it ("" for the
+    // live journal, "journal.jsonl.2" for a rotated one); empty or shorter
+    // than `entries` means "".
+    std::vector<std::string> entry_files;
+    std::vector<std::string> warnings;  // lines skipped, e.g. a torn last line
     // Complete lines that are not entries (a torn last line is not one: the
     // write it was for was never made). rollback refuses to run past them.
     std::vector<std::size_t> unreadable_lines;
+    std::vector<std::string> unreadable_files;  // as entry_files, for unreadable_lines
 };
 
 // Lines that are not complete entries are skipped with a warning, never fatal.
-JournalContents parse_journal(std::string_view text);
+// `file` names a rotated file in warnings and line references ("journal
+// journal.jsonl.2 line 7"); "" (the live journal) keeps "journal line 7".
+JournalContents parse_journal(std::string_view text, const std::string& file = {});
+
+// Appends `more` (a newer file) to `into` (core/journal_rotation.hpp reads
+// the rotated files oldest first, the live one last).
+void append_journal(JournalContents& into, JournalContents&& more);
 
 // The id after `last` ("1" after none).
 std::string next_journal_id(const std::optional<std::string>& last);

@@ -66,3 +66,7 @@ echo "[y] the fake in System32, no override:"
 wine $P/probe_dll_search.exe
 mv -f "$SYS32/clusapi.dll.probe-saved" "$SYS32/clusapi.dll"
 rm -f "$SYS32/clusapi_v1.dll"
+
+# (m) MsiServiceConfig* rows under Wine's msiexec (the msi target builds the probe MSI).
+cmake --build $B -j2 --target msi >/dev/null
+bash tests/probes/msi_service_config.sh $B

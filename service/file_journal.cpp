@@ -6,8 +6,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <spdlog/spdlog.h>
 
@@ -42,22 +40,93 @@ HANDLE create_id_mutex(const std::string& journal_path) {
 // The id after `id`; a forged id at the top of the range is not wrapped to 1.
 std::uint64_t id_number(const std::string& id) { return std::strtoull(id.c_str(), nullptr, 10); }
 
+// Every share mode: a reader or writer never stops another process's rename
+// of the file (rotation), nor its appends.
+constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+
+HANDLE open_for_reading(const std::string& path) {
+    return CreateFileW(widen(path).c_str(), GENERIC_READ, kShareAll, nullptr, OPEN_EXISTING,
+                       FILE_ATTRIBUTE_NORMAL, nullptr);
+}
+
+// The last 64 KiB of a file (they hold its last complete line: a line is a
+// few hundred bytes, the engine never writes one near that size), and
+// whether they start at its beginning. nullopt when it cannot be read.
+struct Tail {
+    std::string bytes;
+    std::uint64_t from = 0;
+};
+std::optional<Tail> read_tail(const std::string& path) {
+    HANDLE reader = open_for_reading(path);
+    if (reader == INVALID_HANDLE_VALUE) return std::nullopt;
+    LARGE_INTEGER size{};
+    if (!GetFileSizeEx(reader, &size)) {
+        CloseHandle(reader);
+        return std::nullopt;
+    }
+    constexpr std::uint64_t kTail = 64 * 1024;
+    const auto end = static_cast<std::uint64_t>(size.QuadPart);
+    Tail tail;
+    tail.from = end > kTail ? end - kTail : 0;
+    tail.bytes.assign(static_cast<std::size_t>(end - tail.from), '\0');
+    OVERLAPPED at{};
+    at.Offset = static_cast<DWORD>(tail.from);
+    at.OffsetHigh = static_cast<DWORD>(tail.from >> 32);
+    DWORD got = 0;
+    const bool ok =
+        tail.bytes.empty() ||
+        ReadFile(reader, tail.bytes.data(), static_cast<DWORD>(tail.bytes.size()), &got, &at);
+    CloseHandle(reader);
+    if (!ok) return std::nullopt;
+    tail.bytes.resize(got);
+    return tail;
+}
+
+struct FileIdentity {
+    DWORD volume = 0;
+    DWORD high = 0;
+    DWORD low = 0;
+    friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+std::optional<FileIdentity> identity_of(HANDLE file) {
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!GetFileInformationByHandle(file, &info)) return std::nullopt;
+    FileIdentity id;
+    id.volume = info.dwVolumeSerialNumber;
+    id.high = info.nFileIndexHigh;
+    id.low = info.nFileIndexLow;
+    return id;
+}
+
+bool file_exists(const std::string& path) {
+    return GetFileAttributesW(widen(path).c_str()) != INVALID_FILE_ATTRIBUTES;
+}
+
 }  // namespace
 
+std::optional<std::string> read_existing_file(const std::string& path) {
+    HANDLE file = open_for_reading(path);
+    if (file == INVALID_HANDLE_VALUE) return std::nullopt;
+    std::string bytes;
+    char buffer[64 * 1024];
+    DWORD got = 0;
+    while (ReadFile(file, buffer, sizeof buffer, &got, nullptr) && got > 0)
+        bytes.append(buffer, got);
+    CloseHandle(file);
+    return bytes;
+}
+
 std::string read_file_bytes(const std::string& path) {
-    std::ifstream in(std::filesystem::path(widen(path)), std::ios::binary);
-    if (!in) return {};
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_existing_file(path).value_or(std::string());
 }
 
 JournalContents read_journal_file(const std::string& path) {
     return parse_journal(read_file_bytes(path));
 }
 
-FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed)
-    : path_(path), on_flush_failed_(std::move(on_flush_failed)) {
+FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed,
+                         std::int64_t max_bytes)
+    : path_(path), on_flush_failed_(std::move(on_flush_failed)), max_bytes_(max_bytes) {
     const std::filesystem::path p(widen(path));
     std::error_code ec;
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
@@ -65,12 +134,12 @@ FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed)
     starts_mid_line_ = !bytes.empty() && bytes.back() != '\n';
     JournalContents existing = parse_journal(bytes);
     warnings_ = std::move(existing.warnings);
-    if (!existing.entries.empty()) last_id_ = existing.entries.back().id;
+    // The last id is learnt under the mutex at the first append (catch_up),
+    // from this file or, when it has none yet, from the newest rotated one.
     // FILE_APPEND_DATA only: every write lands at the end, even if another
     // PermWatch process (a one-shot `repair`) appends at the same time.
-    append_ = CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES,
-                          FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_ALWAYS,
-                          FILE_ATTRIBUTE_NORMAL, nullptr);
+    append_ = CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll, nullptr,
+                          OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
     if (append_ == INVALID_HANDLE_VALUE)
         throw Win32Error("opening the journal " + path, GetLastError());
     id_mutex_ = create_id_mutex(path);
@@ -79,10 +148,9 @@ FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed)
         CloseHandle(append_);
         throw Win32Error("creating the journal's id mutex for " + path, code);
     }
-    known_end_ = bytes.size();
     // FlushFileBuffers needs GENERIC_WRITE; this handle never writes.
-    flush_ = CreateFileW(p.c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr,
-                         OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    flush_ = CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr, OPEN_EXISTING,
+                         FILE_ATTRIBUTE_NORMAL, nullptr);
     if (flush_ == INVALID_HANDLE_VALUE) {
         const DWORD code = GetLastError();
         CloseHandle(append_);
@@ -103,43 +171,112 @@ FileJournal::~FileJournal() {
     }
     work_.notify_all();
     thread_.join();
+    for (HANDLE h : retired_) CloseHandle(h);
     CloseHandle(flush_);
     CloseHandle(append_);
     CloseHandle(id_mutex_);
 }
 
+std::uint64_t FileJournal::rotations() const {
+    std::lock_guard lock(mutex_);
+    return rotations_;
+}
+
+bool FileJournal::handle_is_live_file() const {
+    HANDLE live = CreateFileW(widen(path_).c_str(), FILE_READ_ATTRIBUTES, kShareAll, nullptr,
+                              OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (live == INVALID_HANDLE_VALUE) return false;  // renamed away, no new one yet
+    const auto a = identity_of(live);
+    CloseHandle(live);
+    const auto b = identity_of(append_);
+    return !a || !b || *a == *b;  // when unsure, keep the handle (the old behaviour)
+}
+
+std::optional<std::string> FileJournal::reopen() {
+    const std::wstring p = widen(path_);
+    HANDLE append = CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll,
+                                nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (append == INVALID_HANDLE_VALUE)
+        return describe("opening the new journal " + path_, GetLastError());
+    HANDLE flush = CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr, OPEN_EXISTING,
+                               FILE_ATTRIBUTE_NORMAL, nullptr);
+    if (flush == INVALID_HANDLE_VALUE) {
+        const DWORD code = GetLastError();
+        CloseHandle(append);
+        return describe("opening the new journal " + path_ + " for flushing", code);
+    }
+    // Lines written through the old append handle are the file's data, which
+    // flushing any handle of that file covers: the old flush handle goes to
+    // the flusher and is closed only after a good flush.
+    CloseHandle(append_);
+    append_ = append;
+    {
+        std::lock_guard lock(mutex_);
+        retired_.push_back(flush_);
+        flush_ = flush;
+    }
+    work_.notify_one();
+    known_end_ = kUnknownEnd;
+    return std::nullopt;
+}
+
+std::optional<std::string> FileJournal::rotate() {
+    const RotationPlan plan = plan_rotation(path_);
+    if (file_exists(plan.drop)) {
+        // Renamed aside first, then deleted: a process that still has it open
+        // (with FILE_SHARE_DELETE) keeps the name of a deleted file alive
+        // until it closes it, and that name must not be .5.
+        const std::string aside = plan.drop + ".deleted-" + std::to_string(GetCurrentProcessId()) +
+                                  "-" + std::to_string(GetTickCount64());
+        if (!MoveFileExW(widen(plan.drop).c_str(), widen(aside).c_str(), 0))
+            return describe("rotating the journal: setting aside " + plan.drop, GetLastError());
+        if (!DeleteFileW(widen(aside).c_str())) {
+            spdlog::warn("journal {}: {}", path_,
+                         describe("deleting the oldest rotated journal " + aside, GetLastError()));
+        }
+    }
+    for (const JournalRename& r : plan.renames) {
+        if (MoveFileExW(widen(r.from).c_str(), widen(r.to).c_str(), 0)) continue;
+        const DWORD code = GetLastError();
+        // A gap (a rotated file never made, or a crash between two renames)
+        // is not an error: there is nothing to shift.
+        if (code == ERROR_FILE_NOT_FOUND && r.from != path_) continue;
+        return describe("rotating the journal: renaming " + r.from + " to " + r.to, code);
+    }
+    if (auto error = reopen()) return error;
+    known_end_ = 0;  // a new file, made under the mutex: nobody else wrote to it
+    starts_mid_line_ = false;
+    {
+        std::lock_guard lock(mutex_);
+        ++rotations_;
+    }
+    return std::nullopt;
+}
+
 void FileJournal::catch_up() {
+    // Another process rotated the file: what it renamed is a rotated journal
+    // now, and the live file is a new one (or not there yet).
+    if (!handle_is_live_file()) {
+        if (auto error = reopen()) spdlog::warn("journal {}: {}", path_, *error);
+    }
     LARGE_INTEGER size{};
     if (!GetFileSizeEx(append_, &size)) return;  // not flush_: the flusher may be using it
     const auto end = static_cast<std::uint64_t>(size.QuadPart);
     if (end == known_end_) return;  // nobody else appended
-    // The last 64 KiB hold the last complete line (a line is a few hundred
-    // bytes; the engine never writes one near that size).
-    constexpr std::uint64_t kTail = 64 * 1024;
-    const std::uint64_t from = end > kTail ? end - kTail : 0;
-    std::string tail(static_cast<std::size_t>(end - from), '\0');
-    HANDLE reader = CreateFileW(widen(path_).c_str(), GENERIC_READ,
-                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                                OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (reader == INVALID_HANDLE_VALUE) return;
-    OVERLAPPED at{};
-    at.Offset = static_cast<DWORD>(from);
-    at.OffsetHigh = static_cast<DWORD>(from >> 32);
-    DWORD got = 0;
-    const bool ok = ReadFile(reader, tail.data(), static_cast<DWORD>(tail.size()), &got, &at);
-    CloseHandle(reader);
-    if (!ok) return;
-    tail.resize(got);
-    known_end_ = from + got;
-    starts_mid_line_ = !tail.empty() && tail.back() != '\n';
-    // A tail that starts mid-file starts mid-line: skip to the first full one.
-    const std::string_view lines =
-        from == 0 ? std::string_view(tail)
-                  : std::string_view(tail).substr(std::min(tail.size(), tail.find('\n') + 1));
-    const JournalContents c = parse_journal(lines);
-    for (const JournalEntry& e : c.entries) {
-        if (!last_id_ || id_number(e.id) > id_number(*last_id_)) last_id_ = e.id;
+    const std::optional<Tail> tail = read_tail(path_);
+    if (!tail) return;
+    const JournalTail live = read_journal_tail(tail->bytes, tail->from == 0);
+    known_end_ = tail->from + tail->bytes.size();
+    starts_mid_line_ = live.ends_mid_line;
+    std::optional<std::string> found = live.last_id;
+    // The live file has no complete line yet (just rotated, or a crash
+    // before its first line): the last id is in the newest rotated file.
+    for (const std::string& rotated : rotated_journals_newest_first(path_)) {
+        if (found) break;
+        if (const std::optional<Tail> t = read_tail(rotated))
+            found = read_journal_tail(t->bytes, t->from == 0).last_id;
     }
+    if (found && (!last_id_ || id_number(*found) > id_number(*last_id_))) last_id_ = found;
 }
 
 std::optional<std::string> FileJournal::append(JournalEntry& entry) {
@@ -157,20 +294,28 @@ std::optional<std::string> FileJournal::append(JournalEntry& entry) {
         return "the journal " + path_ + " has no id left after " + *last_id_;
     }
     entry.id = next_journal_id(last_id_);
+    const std::string text = format_journal_line(entry) + "\n";
+    if (known_end_ != kUnknownEnd && should_rotate(known_end_, text.size(), max_bytes_)) {
+        // A rotation that fails (a rotated file held open without
+        // FILE_SHARE_DELETE, say) never costs the line: it goes on in the
+        // live file, and the next append tries again.
+        if (auto error = rotate()) spdlog::warn("journal {}: {}", path_, *error);
+    }
     // A torn line (an earlier crash, or a failed append) ends without a
     // newline: start on a fresh line so this entry is not glued to it.
-    const std::string line = (starts_mid_line_ ? "\n" : "") + format_journal_line(entry) + "\n";
+    const std::string line = (starts_mid_line_ ? "\n" : "") + text;
     DWORD written = 0;
     if (!WriteFile(append_, line.data(), static_cast<DWORD>(line.size()), &written, nullptr) ||
         written != line.size()) {
         const DWORD code = GetLastError();
         starts_mid_line_ = starts_mid_line_ || written > 0;
-        known_end_ += written;
+        if (known_end_ != kUnknownEnd) known_end_ += written;
         return describe("appending to the journal " + path_, code);
     }
     last_id_ = entry.id;
     starts_mid_line_ = false;
-    known_end_ += written;  // when another process appended too, catch_up reads again
+    if (known_end_ != kUnknownEnd)
+        known_end_ += written;  // another process appended too: catch_up reads again
     {
         std::lock_guard lock(mutex_);
         ++appended_count_;
@@ -185,15 +330,36 @@ void FileJournal::flusher() {
     std::optional<clock::time_point> last_report;
     std::unique_lock lock(mutex_);
     for (;;) {
-        work_.wait(lock, [&] { return stopping_ || appended_count_ > flushed_count_; });
+        work_.wait(lock, [&] {
+            return stopping_ || appended_count_ > flushed_count_ || !retired_.empty();
+        });
         if (stopping_) return;                         // the destructor waited for the last flush
         const std::uint64_t target = appended_count_;  // every line appended so far
+        // Lines counted in `target` are in the current file or in a rotated
+        // one whose handle is in `retired`: this round flushes all of them.
+        std::vector<HANDLE> retired = std::move(retired_);
+        retired_.clear();
+        const HANDLE current = flush_;  // only the flusher and the destructor close retired handles
         lock.unlock();
         const auto t0 = clock::now();
-        const bool ok = FlushFileBuffers(flush_) != 0;
-        const DWORD code = ok ? 0 : GetLastError();
+        DWORD code = 0;
+        std::vector<HANDLE> failed;
+        for (HANDLE h : retired) {
+            if (FlushFileBuffers(h)) {
+                CloseHandle(h);
+            } else {
+                code = GetLastError();
+                failed.push_back(h);  // kept for the retry
+            }
+        }
+        bool ok = failed.empty();
+        if (!FlushFileBuffers(current)) {
+            ok = false;
+            code = GetLastError();
+        }
         const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
         lock.lock();
+        retired_.insert(retired_.begin(), failed.begin(), failed.end());
         stats_.last_flush_ms = ms;
         if (ok) {
             flushed_count_ = target;

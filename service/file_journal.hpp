@@ -3,6 +3,16 @@
 // commit: one FlushFileBuffers covers every line appended since the last).
 // Nothing on the repair or failover path waits for the disk; a stop and the
 // one-shot commands wait for the last flush (wait_flushed, the destructor).
+//
+// Rotation (core/journal_rotation.hpp): an append that would take the live
+// file past max_bytes first renames it to journal.jsonl.1 (the older ones
+// shift up to .5, the oldest is deleted) and starts a new file, all under the
+// same named mutex as the ids, so the service and a one-shot command never
+// rotate at once or reuse an id. Every handle is opened with FILE_SHARE_DELETE
+// so that one process can rename a file another has open; a writer whose
+// handle no longer is the live file (another process rotated it) notices
+// under the mutex and reopens. The flush handle of a rotated file is not
+// closed until the flusher has flushed it: its lines reach the disk too.
 #pragma once
 
 #include <windows.h>
@@ -18,6 +28,7 @@
 #include <vector>
 
 #include "core/journal.hpp"
+#include "core/journal_rotation.hpp"
 
 namespace permwatch::win {
 
@@ -28,7 +39,9 @@ public:
     using FlushFailed = std::function<void(const std::string& what, unsigned long code)>;
 
     // Opens (creating the file and its folder if needed). Throws Win32Error.
-    explicit FileJournal(const std::string& path, FlushFailed on_flush_failed = {});
+    // `max_bytes`: the size past which the live file is rotated.
+    explicit FileJournal(const std::string& path, FlushFailed on_flush_failed = {},
+                         std::int64_t max_bytes = kDefaultJournalMaxBytes);
     // Waits for the last flush (at most 30 s), then stops the flusher.
     ~FileJournal() override;
     FileJournal(const FileJournal&) = delete;
@@ -50,12 +63,23 @@ public:
     const std::string& path() const { return path_; }
     // Lines skipped when the existing file was read (a torn last line...).
     const std::vector<std::string>& warnings() const { return warnings_; }
+    // Rotations this object made (not those of other processes).
+    std::uint64_t rotations() const;
 
 private:
     void flusher();
     // Under id_mutex_: learns the last id (and a torn end) from the file's
-    // tail when another process appended since this one did.
+    // tail when another process appended since this one did, reopening first
+    // when another process rotated the file away from under this one.
     void catch_up();
+    // Under id_mutex_: the renames of a rotation, then a new live file.
+    // Returns what failed; the append then goes on in the live file as it is.
+    std::optional<std::string> rotate();
+    // Under id_mutex_: new handles on path_ (creating it); the old flush
+    // handle goes to the flusher, which flushes it before closing it.
+    std::optional<std::string> reopen();
+    // Whether append_ is still the file at path_ (no one rotated it away).
+    bool handle_is_live_file() const;
 
     std::string path_;
     FlushFailed on_flush_failed_;
@@ -63,11 +87,19 @@ private:
     // Windows, so an append through the flushing handle would wait for the
     // flush. Flushing any handle of the file flushes all of its data.
     HANDLE append_ = INVALID_HANDLE_VALUE;  // FILE_APPEND_DATA: every line at the end
-    HANDLE flush_ = INVALID_HANDLE_VALUE;   // GENERIC_WRITE, used only to flush
+    HANDLE flush_ = INVALID_HANDLE_VALUE;   // GENERIC_WRITE, used only to flush; under mutex_
+    // Flush handles of files rotated away, not yet flushed (under mutex_):
+    // only the flusher closes them, after a good flush.
+    std::vector<HANDLE> retired_;
+    std::int64_t max_bytes_;
+    std::uint64_t rotations_ = 0;  // under mutex_
     // Ids increase across processes (the service and a one-shot `repair`):
     // the next id is taken under a named mutex from the file's tail.
     HANDLE id_mutex_ = nullptr;
-    std::uint64_t known_end_ = 0;  // the file's size after this object's last append
+    // The file's size after this object's last append; "unknown" after an
+    // open, so that the first append reads the tail under the mutex.
+    static constexpr std::uint64_t kUnknownEnd = UINT64_MAX;
+    std::uint64_t known_end_ = kUnknownEnd;
     std::optional<std::string> last_id_;
     bool starts_mid_line_ = false;  // the file (or a failed append) ends mid-line
     std::vector<std::string> warnings_;
@@ -86,5 +118,8 @@ private:
 JournalContents read_journal_file(const std::string& path);
 // The whole file as bytes; empty when it does not exist.
 std::string read_file_bytes(const std::string& path);
+// The same; nullopt when it does not exist. Opened with every share mode, so
+// a reader never stops a rotation's rename.
+std::optional<std::string> read_existing_file(const std::string& path);
 
 }  // namespace permwatch::win

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "core/apply_plan.hpp"
+#include "core/journal_reader.hpp"
 #include "core/key_path.hpp"
 #include "core/key_report.hpp"
 #include "core/repair_plan.hpp"
@@ -54,14 +55,14 @@ int check(const CliOptions& o, std::ostream& out, std::ostream& err) {
 // the first key needs a write: a check that finds nothing leaves no file.
 class JournalOnFirstAppend final : public Journal {
 public:
-    JournalOnFirstAppend(std::string path, std::optional<Sid> self)
-        : path_(std::move(path)), self_(std::move(self)) {}
+    JournalOnFirstAppend(std::string path, std::optional<Sid> self, std::int64_t max_bytes)
+        : path_(std::move(path)), self_(std::move(self)), max_bytes_(max_bytes) {}
 
     std::optional<std::string> append(JournalEntry& entry) override {
         if (!journal_ && !open_error_) {
             try {
                 ensure_data_folder_for(path_, self_);
-                journal_.emplace(path_);
+                journal_.emplace(path_, FileJournal::FlushFailed{}, max_bytes_);
             } catch (const Win32Error& e) {
                 open_error_ = e.what();
             }
@@ -73,6 +74,7 @@ public:
 private:
     std::string path_;
     std::optional<Sid> self_;
+    std::int64_t max_bytes_;
     std::optional<std::string> open_error_;
     std::optional<FileJournal> journal_;  // its destructor waits for the last flush
 };
@@ -127,7 +129,8 @@ int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
     if (!config) return 2;
     Win32Registry registry;
     Win32Accounts accounts;
-    JournalOnFirstAppend journal(expand_environment(config->journal), files.self());
+    JournalOnFirstAppend journal(expand_environment(config->journal), files.self(),
+                                 config->journal_max_bytes);
     std::vector<KeyReport> reports;
     bool unrepaired = false;
     for (const KeyPolicy& key : config->keys) {
@@ -169,7 +172,11 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     const auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
     const std::string path = expand_environment(config->journal);
-    const JournalContents contents = read_journal_file(path);
+    // The live journal and its rotated files (.1 ... .5), each judged like
+    // the live one before it is read.
+    const JournalRead read = read_journal_across_files(path, read_existing_file, &files);
+    if (read.refused) return fail_line(err, *read.refused);
+    const JournalContents& contents = read.contents;
     for (const std::string& w : contents.warnings) err << "permwatch: warning: " << w << "\n";
     const std::optional<std::string> key =
         o.keys.empty() ? std::nullopt : std::optional(o.keys.front());
@@ -188,7 +195,7 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     std::optional<FileJournal> journal;
     try {
         ensure_data_folder_for(path, files.self());
-        journal.emplace(path);
+        journal.emplace(path, FileJournal::FlushFailed{}, config->journal_max_bytes);
     } catch (const Win32Error& e) {
         return fail_line(err, e.what());
     }

@@ -196,7 +196,49 @@ bool stop_and_wait(SC_HANDLE service, std::ostream& out) {
 
 }  // namespace
 
+namespace {
+
+// `install`'s first step, and the MSI's: %ProgramData%\PermWatch with its
+// safe owner and DACL, made or put right.
+std::optional<int> secure_folder(std::ostream& out, std::ostream& err) {
+    try {
+        secure_data_folder(data_folder(), std::nullopt);
+    } catch (const Win32Error& e) {
+        err << "permwatch: " << e.what() << "\n";
+        return e.code() == ERROR_ACCESS_DENIED ? 3 : 2;
+    }
+    out << "data folder " << data_folder()
+        << ": owned by Administrators; SYSTEM and Administrators full control, Users read\n";
+    return std::nullopt;
+}
+
+// The MSI's deferred custom action (installer/permwatch.wxs), run as
+// LocalSystem after InstallServices: Windows Installer registered the
+// service and the event source; this gives the service what `install` gives
+// one it creates, from the same code (configure): failure actions, service
+// SID type, required privileges, preshutdown timeout; and the data folder's
+// DACL, which wixl's MSI cannot set (no LockPermissions table).
+int configure_installed_service(std::ostream& out, std::ostream& err) {
+    const ScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+    if (!scm) {
+        return fail(err, "opening the service control manager (install needs an administrator)",
+                    GetLastError());
+    }
+    if (auto failed = secure_folder(out, err)) return *failed;
+    // SERVICE_START: SC_ACTION_RESTART failure actions need it on this handle.
+    const ScHandle service(OpenServiceW(
+        scm.get(), kServiceName, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG | SERVICE_START));
+    if (!service) return fail(err, "opening the service PermWatch", GetLastError());
+    if (auto failed = configure(service.get(), err)) return *failed;
+    out << "configured PermWatch: restart after 5 s, 10 s, 60 s (reset after a day), "
+           "unrestricted service SID, only SeChangeNotifyPrivilege, preshutdown 10 s\n";
+    return 0;
+}
+
+}  // namespace
+
 int install_service(const CliOptions& options, std::ostream& out, std::ostream& err) {
+    if (options.configure_only) return configure_installed_service(out, err);
     std::wstring exe;
     try {
         exe = module_path();
@@ -212,14 +254,7 @@ int install_service(const CliOptions& options, std::ostream& out, std::ostream& 
     }
     // The data folder first, and also when the service is installed already:
     // running install again puts the folder's owner and DACL right.
-    try {
-        secure_data_folder(data_folder(), std::nullopt);
-    } catch (const Win32Error& e) {
-        err << "permwatch: " << e.what() << "\n";
-        return e.code() == ERROR_ACCESS_DENIED ? 3 : 2;
-    }
-    out << "data folder " << data_folder()
-        << ": owned by Administrators; SYSTEM and Administrators full control, Users read\n";
+    if (auto failed = secure_folder(out, err)) return *failed;
     const std::wstring line = command_line(exe, options);
     const std::wstring account = options.account ? widen(*options.account) : std::wstring();
     // SERVICE_START: SC_ACTION_RESTART failure actions need it on this handle.

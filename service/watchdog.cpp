@@ -49,7 +49,8 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
               boost::asio::post(io_, [this, path, code] {
                   alerts_.raise(EventId::journal_flush_failed, {path, describe("flushing", code)});
               });
-          }),
+          },
+          config.journal_max_bytes),
       engine_(config, {registry_, cached_accounts_, journal_, alerts_, clock_}),
       failover_(engine_, cluster_, *this, alerts_, clock_),
       sweep_timer_(io_),

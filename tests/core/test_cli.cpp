@@ -150,6 +150,29 @@ TEST(Cli, LiveCommandsGoToThePort) {
     EXPECT_EQ(live.seen.config_path, "c.json");
 }
 
+// The MSI's custom action (issue 11 item 11): `install --configure-only`,
+// an option of install alone.
+TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
+    struct Recorder : LiveCommands {
+        CliOptions seen;
+        std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
+            seen = o;
+            return 0;
+        }
+    } live;
+    EXPECT_EQ(cli({"install", "--configure-only"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, "install");
+    EXPECT_TRUE(live.seen.configure_only);
+    EXPECT_EQ(cli({"install"}, &live).code, 0);
+    EXPECT_FALSE(live.seen.configure_only);
+    for (const char* command : {"check", "repair", "uninstall", "run"}) {
+        auto r = cli({command, "--configure-only"}, &live);
+        EXPECT_EQ(r.code, 2) << command;
+        EXPECT_NE(r.err.find("unknown option '--configure-only'"), std::string::npos) << r.err;
+    }
+    EXPECT_NE(cli({"--help"}).out.find("install --configure-only"), std::string::npos);
+}
+
 TEST(Cli, UsageErrors) {
     EXPECT_EQ(cli({}).code, 2);
     EXPECT_EQ(cli({"frobnicate"}).code, 2);

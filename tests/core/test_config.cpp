@@ -1018,6 +1018,8 @@ TEST_F(ConfigSchema, DefaultsAgreeWithTheConfigStruct) {
     EXPECT_EQ(p["debounce_ms"]["default"], d.debounce_ms);
     EXPECT_EQ(p["pipe"]["default"], d.pipe);
     EXPECT_EQ(p["journal"]["default"], d.journal);
+    EXPECT_EQ(p["journal_max_bytes"]["default"], d.journal_max_bytes);
+    EXPECT_EQ(d.journal_max_bytes, 10 * 1024 * 1024);  // issue 11 item 8: 10 MiB
     const Json& f = p["flapping"];
     EXPECT_EQ(f["default"]["max_repairs"], d.flapping.max_repairs);
     EXPECT_EQ(f["default"]["window_s"], d.flapping.window_s);
@@ -1027,6 +1029,26 @@ TEST_F(ConfigSchema, DefaultsAgreeWithTheConfigStruct) {
     EXPECT_EQ(f["properties"]["backoff_s"]["default"], d.flapping.backoff_s);
     EXPECT_EQ(at("/$defs/key/properties/checkpoint")["default"], "auto");
     EXPECT_EQ(at("/$defs/requirement/properties/inherit")["default"], Json::array());
+}
+
+// journal_max_bytes (issue 11 item 8): an integer from 4 KiB to 1 TiB, in
+// the loader and in the schema alike.
+TEST_F(ConfigSchema, JournalMaxBytesBoundsAgreeWithTheLoader) {
+    const Json& max = at("/properties/journal_max_bytes");
+    EXPECT_EQ(max["minimum"], 4096);
+    EXPECT_EQ(max["maximum"], std::int64_t{1} << 40);
+    EXPECT_EQ(expect_ok(load_with("/journal_max_bytes", 4096)).journal_max_bytes, 4096);
+    EXPECT_EQ(expect_ok(load_with("/journal_max_bytes", std::int64_t{1} << 40)).journal_max_bytes,
+              std::int64_t{1} << 40);
+    for (const Json& bad : {Json(4095), Json((std::int64_t{1} << 40) + 1), Json(0), Json(-1),
+                            Json("10485760"), Json(4096.5)}) {
+        const ConfigResult r = load_with("/journal_max_bytes", bad);
+        EXPECT_FALSE(r.config) << bad;
+        ASSERT_EQ(pointers(r), std::vector<std::string>{"/journal_max_bytes"}) << bad;
+        Json doc = base();
+        doc["journal_max_bytes"] = bad;
+        EXPECT_EQ(walker.errors(doc), std::set<std::string>{"/journal_max_bytes"}) << bad;
+    }
 }
 
 bool matches(const Json& schema_node, const std::string& s) {

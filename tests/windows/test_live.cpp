@@ -366,5 +366,30 @@ TEST_F(LiveCommands, RollbackRestoresANullDaclAsANullDacl) {
     EXPECT_TRUE(read.sd.dacl->is_null) << test::dacl_sddl(path);
 }
 
+// Issue 11 item 8: rollback reads the rotated files too. Entry 1 lives in
+// journal.jsonl.2; before rotation was read, rollback said "no entry with
+// id 000000000001" and wrote nothing.
+TEST_F(LiveCommands, RollbackToAnIdInARotatedJournalFileRestoresIt) {
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    const std::string config = write_config(config_text(path, journal_path()));
+    std::ofstream(journal_path() + ".2") << journal_line("000000000001", path, kBroken);
+    std::ofstream(journal_path() + ".1") << journal_line("000000000002", path, kFixed);
+    std::ofstream(journal_path()) << journal_line("000000000003", path, kFixed);
+    auto r = run({"rollback", "--config", config, "--to", "000000000001"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(test::dacl_sddl(path), kBroken);
+    // The rollback's own line goes to the live file, after the rotated ids.
+    const auto live = win::read_journal_file(journal_path());
+    ASSERT_EQ(live.entries.size(), 2u);
+    EXPECT_EQ(live.entries[1].id, "000000000004");
+    EXPECT_EQ(live.entries[1].reason, "rollback");
+    // A bad line in a rotated file is named by that file and its line.
+    std::ofstream(journal_path() + ".2", std::ios::app) << "{\"id\":\"x\",\"key\":7}\n";
+    r = run({"rollback", "--config", config});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("journal journal.jsonl.2 line 2 cannot be read"), std::string::npos)
+        << r.err;
+}
+
 }  // namespace
 }  // namespace permwatch
