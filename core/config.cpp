@@ -177,7 +177,10 @@ public:
             } else if (name == "pipe") {
                 pipe(v, p, cfg.pipe);
             } else if (name == "journal") {
-                if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
+                if (v.is_string() && has_control_char(v.get_ref<const std::string&>())) {
+                    problem(p, "found " + found(v) +
+                                   "; expected a file path without control characters or NUL");
+                } else if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
                     cfg.journal = v.get<std::string>();
                 } else {
                     problem(p, "found " + found(v) +
@@ -355,6 +358,13 @@ private:
             return false;
         }
         const auto& s = v.get_ref<const std::string&>();
+        // A NUL cuts the name Win32 sees short of the one the policy names, and
+        // a control character makes log lines lie: neither is in a real key name.
+        if (has_control_char(s)) {
+            problem(
+                p, "found " + found(v) + "; expected a key path without control characters or NUL");
+            return false;
+        }
         const auto normal = normalize_key_path(s);
         if (!normal) {
             problem(p, "found " + found(v) + std::string(expected) +
@@ -439,6 +449,11 @@ private:
             // but then searches several places and may find another account of
             // that name; a policy about access must say whose domain it means.
             const auto slash = s.find('\\');
+            if (has_control_char(s)) {
+                problem(p, "found " + found(v) +
+                               "; expected an account name without control characters or NUL");
+                return;
+            }
             if (slash == 0 || slash + 1 == s.size() ||
                 s.find('\\', slash + 1) != std::string::npos) {
                 problem(p, "found " + found(v) +
