@@ -122,6 +122,10 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
         // Server handles of this name that are open: the next one is created
         // with FILE_FLAG_FIRST_PIPE_INSTANCE when there are none.
         std::size_t open_handles = 0;
+        // The descriptor names SYSTEM as the owner (kPipeOwner).
+        bool owner_system = false;
+        // Builds `sd` and `sa` from kPipeSddl or kAdminPipeSddl; throws.
+        void set_security(bool with_owner);
     };
 
     // INVALID_HANDLE_VALUE and the error when the instance could not be made.
@@ -515,19 +519,23 @@ PipeServer::PipeServer(boost::asio::io_context& io, std::string pipe_name, Handl
 
 PipeServer::~PipeServer() { impl_->stop(); }
 
-std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
-    if (!door.sd) {
-        PSECURITY_DESCRIPTOR sd = nullptr;
-        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
-                door.admin_only ? kAdminPipeSddl : kPipeSddl, SDDL_REVISION_1, &sd, nullptr)) {
-            throw Win32Error("building the security descriptor of " + narrow(door.path),
-                             GetLastError());
-        }
-        door.sd.reset(sd);
-        door.sa.nLength = sizeof door.sa;
-        door.sa.lpSecurityDescriptor = sd;
-        door.sa.bInheritHandle = FALSE;
+void PipeServer::Impl::Door::set_security(bool with_owner) {
+    const std::wstring sddl = (with_owner ? std::wstring(kPipeOwner) : std::wstring()) +
+                              (admin_only ? kAdminPipeSddl : kPipeSddl);
+    PSECURITY_DESCRIPTOR made = nullptr;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &made,
+                                                              nullptr)) {
+        throw Win32Error("building the security descriptor of " + narrow(path), GetLastError());
     }
+    sd.reset(made);
+    sa.nLength = sizeof sa;
+    sa.lpSecurityDescriptor = made;
+    sa.bInheritHandle = FALSE;
+    owner_system = with_owner;
+}
+
+std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
+    if (!door.sd) door.set_security(/*with_owner=*/true);
     // Wine 8.0 ignores FILE_FLAG_FIRST_PIPE_INSTANCE (docs/testing.md (p)):
     // ask first whether the name is served. WaitNamedPipe says "not found"
     // only when no instance of that name exists. On Windows the flag below
@@ -541,7 +549,16 @@ std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
     // failure means the name is taken.
     auto first = std::make_shared<Instance>(shared_from_this(), door);
     DWORD error = ERROR_SUCCESS;
-    if (!first->open(&error)) {
+    bool opened = first->open(&error);
+    if (!opened && error == ERROR_INVALID_OWNER && door.owner_system) {
+        // Not running as SYSTEM (run --console): the creator owns the pipe.
+        door.set_security(/*with_owner=*/false);
+        report("pipe " + narrow(door.path) +
+               ": SYSTEM cannot be its owner in this process (not running as SYSTEM); the "
+               "account that runs PermWatch owns it");
+        opened = first->open(&error);
+    }
+    if (!opened) {
         std::string doing = "creating the pipe " + narrow(door.path);
         if (error == ERROR_ACCESS_DENIED) {
             doing += " (another PermWatch, or another process, already has that name)";

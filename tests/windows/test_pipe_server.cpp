@@ -673,6 +673,28 @@ TEST_F(PipeServerTest, PipeSecurity) {
     LocalFree(text);
     LocalFree(sd);
     std::cout << "[ info ] the pipe's DACL reads back as " << sddl << "\n";
+    // Its owner (O:SY, as WinFsp's launcher pipe has; a process not running
+    // as SYSTEM falls back to its own account, and says so).
+    {
+        PSECURITY_DESCRIPTOR osd = nullptr;
+        PSID owner = nullptr;
+        ASSERT_EQ(GetSecurityInfo(c.handle(), SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
+                                  nullptr, nullptr, nullptr, &osd),
+                  static_cast<DWORD>(ERROR_SUCCESS));
+        wchar_t* otext = nullptr;
+        ASSERT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            osd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION, &otext, nullptr));
+        const std::string owner_sddl = win::narrow(otext);
+        LocalFree(otext);
+        LocalFree(osd);
+        bool fell_back = false;
+        for (const std::string& e : errors) {
+            fell_back = fell_back || e.find("SYSTEM cannot be its owner") != std::string::npos;
+        }
+        std::cout << "[ info ] the pipe's owner reads back as " << owner_sddl
+                  << (fell_back ? " (fell back: ERROR_INVALID_OWNER for O:SY)" : "") << "\n";
+        if (!fell_back) EXPECT_EQ(owner_sddl, "O:SY");
+    }
     EXPECT_NE(sddl.find("(A;;FA;;;SY)"), std::string::npos) << sddl;
     EXPECT_NE(sddl.find("(A;;FA;;;BA)"), std::string::npos) << sddl;
     EXPECT_NE(sddl.find(";;;AU)"), std::string::npos) << sddl;
