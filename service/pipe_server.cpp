@@ -215,8 +215,9 @@ public:
         const std::uint64_t gen = ++gen_;
         auto self = shared_from_this();
         boost::asio::windows::overlapped_ptr op(
-            pipe_.get_executor(),
-            [self, gen](error_code ec, std::size_t) { self->on_connected(ec, gen); });
+            pipe_.get_executor(), [self, gen](error_code ec, std::size_t) {
+                self->guarded("accepting a client", [&] { self->on_connected(ec, gen); });
+            });
         const BOOL done = ConnectNamedPipe(pipe_.native_handle(), op.get());
         const DWORD error = done ? ERROR_SUCCESS : GetLastError();
         if (done || error == ERROR_IO_PENDING) {
@@ -241,6 +242,44 @@ public:
 private:
     enum class Phase { listening, serving, stopped };
     enum class End { reuse, replace };
+
+    // Every completion handler runs through here: one that throws (an
+    // allocation, an injected identity check, a bug) ends that connection,
+    // which is reported, and the instance is made anew; it never unwinds
+    // into io_context::run(), where it would stop every other client.
+    // `operation_pending`: a read or write is still in flight (the timer's
+    // handler); the connection then ends in that operation's handler, as an
+    // expiry does, never here.
+    template <typename F>
+    void guarded(const char* doing, F&& f, bool operation_pending = false) {
+        try {
+            f();
+            return;
+        } catch (const std::exception& e) {
+            recover(doing, e.what(), operation_pending);
+        } catch (...) {
+            recover(doing, "unknown exception", operation_pending);
+        }
+    }
+
+    void recover(const char* doing, const char* why, bool operation_pending) noexcept {
+        try {
+            ++server_.stats.errors;
+            server_.report("pipe " + server_.pipe_name + ": " + doing + ": " + why +
+                           "; that connection is closed");
+            if (phase_ == Phase::stopped) return;
+            if (operation_pending) {
+                expired_ = true;
+                error_code ignored;
+                pipe_.cancel(ignored);
+                return;
+            }
+            end(End::replace);
+        } catch (...) {
+            // Nothing more to do safely: the instance stays closed until the
+            // server's retry makes it again.
+        }
+    }
 
     void close_handle() {
         if (!pipe_.is_open()) return;
@@ -313,22 +352,28 @@ private:
     void watch() {
         timer_.expires_at(deadline_);
         timer_.async_wait([self = shared_from_this(), gen = gen_](const error_code& ec) {
-            if (ec || gen != self->gen_ || self->phase_ != Phase::serving) return;
-            if (Clock::now() < self->deadline_) {
-                self->watch();
-                return;
-            }
-            if (Clock::now() >= self->born_ + self->server_.options.lifetime) {
-                ++self->server_.stats.lifetimes;
-            } else {
-                ++self->server_.stats.timeouts;
-            }
-            // The pending read or write ends with operation_aborted; its
-            // handler ends the connection.
-            self->expired_ = true;
-            error_code ignored;
-            self->pipe_.cancel(ignored);
+            self->guarded(
+                "timing a connection out", [&] { self->on_deadline(ec, gen); },
+                /*operation_pending=*/true);
         });
+    }
+
+    void on_deadline(const error_code& ec, std::uint64_t gen) {
+        if (ec || gen != gen_ || phase_ != Phase::serving) return;
+        if (Clock::now() < deadline_) {
+            watch();
+            return;
+        }
+        if (Clock::now() >= born_ + server_.options.lifetime) {
+            ++server_.stats.lifetimes;
+        } else {
+            ++server_.stats.timeouts;
+        }
+        // The pending read or write ends with operation_aborted; its handler
+        // ends the connection.
+        expired_ = true;
+        error_code ignored;
+        pipe_.cancel(ignored);
     }
 
     // Ends the current connection (the caller is the handler of the last
@@ -374,7 +419,7 @@ private:
         boost::asio::async_read_until(
             pipe_, boost::asio::dynamic_buffer(in_, kMaxBuffered), '\n',
             [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                self->on_read(ec, n);
+                self->guarded("serving a request", [&] { self->on_read(ec, n); });
             });
     }
 
@@ -409,6 +454,8 @@ private:
             reply = server_.handler(line, *admin_);
         } catch (const std::exception& e) {
             reply = pipe_error(std::string("internal error: ") + e.what());
+        } catch (...) {
+            reply = pipe_error("internal error");
         }
         if (phase_ == Phase::stopped) return;  // the handler stopped the server
         ++server_.stats.requests;
@@ -427,16 +474,20 @@ private:
         boost::asio::async_write(
             pipe_, boost::asio::buffer(out_),
             [self = shared_from_this(), close_after](const error_code& ec, std::size_t) {
-                if (self->phase_ == Phase::stopped) return;
-                if (close_after && !ec && !self->expired_) {
-                    // Closing (not DisconnectNamedPipe) leaves the reply
-                    // readable by the client.
-                    self->end(End::replace);
-                    return;
-                }
-                if (self->finished(ec)) return;
-                self->read_line();
+                self->guarded("writing a reply", [&] { self->on_written(ec, close_after); });
             });
+    }
+
+    void on_written(const error_code& ec, bool close_after) {
+        if (phase_ == Phase::stopped) return;
+        if (close_after && !ec && !expired_) {
+            // Closing (not DisconnectNamedPipe) leaves the reply readable by
+            // the client.
+            end(End::replace);
+            return;
+        }
+        if (finished(ec)) return;
+        read_line();
     }
 
     std::shared_ptr<PipeServer::Impl> owner_;
