@@ -331,7 +331,9 @@ private:
         HKEY raw = nullptr;
         // KEY_NOTIFY only: the least access that can watch. An empty subkey
         // (a key directly below HKLM has HKLM as parent) opens HKLM again.
-        const LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey.c_str(), 0,
+        // REG_OPTION_OPEN_LINK: a link is watched as itself, never followed
+        // (its check reports it as an error: key_handle.hpp).
+        const LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, subkey.c_str(), REG_OPTION_OPEN_LINK,
                                       KEY_NOTIFY | KEY_WOW64_64KEY, &raw);
         if (rc == ERROR_SUCCESS) {
             out = KeyHandle(raw);
