@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <stdexcept>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,6 +22,7 @@
 #include <future>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -750,7 +750,9 @@ TEST_F(PipeServerTest, PipeSecurity) {
         }
         std::cout << "[ info ] the pipe's owner reads back as " << owner_sddl
                   << (fell_back ? " (fell back: ERROR_INVALID_OWNER for O:SY)" : "") << "\n";
-        if (!fell_back) EXPECT_EQ(owner_sddl, "O:SY");
+        if (!fell_back) {
+            EXPECT_EQ(owner_sddl, "O:SY");
+        }
     }
     EXPECT_NE(sddl.find("(A;;FA;;;SY)"), std::string::npos) << sddl;
     EXPECT_NE(sddl.find("(A;;FA;;;BA)"), std::string::npos) << sddl;
