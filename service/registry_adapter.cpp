@@ -147,9 +147,13 @@ KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
     KeyHandle key;
     std::wstring target;
     LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key, &target);
-    if (rc != ERROR_SUCCESS) {
+    if (rc == kErrorKeyIsLink) {
         const KeyRead failed = open_failed(path, rc, " to write its DACL", target);
         return {false, static_cast<unsigned long>(rc), failed.error};
+    }
+    if (rc != ERROR_SUCCESS) {
+        return {false, static_cast<unsigned long>(rc),
+                describe("opening " + path + " to write its DACL", static_cast<unsigned long>(rc))};
     }
     return write_through(key, path, dacl);
 }
