@@ -107,6 +107,13 @@ private:
             return false;
         }
         const auto& s = v.get_ref<const std::string&>();
+        // A NUL cuts the name Win32 sees short of the one the policy names, and
+        // a control character makes log lines lie: neither is in a real key name.
+        if (has_control_char(s)) {
+            problem(
+                p, "found " + found(v) + "; expected a key path without control characters or NUL");
+            return false;
+        }
         const auto normal = normalize_key_path(s);
         if (!normal) {
             problem(p, "found " + found(v) + std::string(expected) +
@@ -188,6 +195,11 @@ private:
             // but then searches several places and may find another account of
             // that name; a policy about access must say whose domain it means.
             const auto slash = s.find('\\');
+            if (has_control_char(s)) {
+                problem(p, "found " + found(v) +
+                               "; expected an account name without control characters or NUL");
+                return;
+            }
             if (slash == 0 || slash + 1 == s.size() ||
                 s.find('\\', slash + 1) != std::string::npos) {
                 problem(p, "found " + found(v) +

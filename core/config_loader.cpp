@@ -70,7 +70,10 @@ public:
             } else if (name == "pipe") {
                 pipe(v, p, cfg.pipe);
             } else if (name == "journal") {
-                if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
+                if (v.is_string() && has_control_char(v.get_ref<const std::string&>())) {
+                    problem(p, "found " + found(v) +
+                                   "; expected a file path without control characters or NUL");
+                } else if (v.is_string() && !v.get_ref<const std::string&>().empty()) {
                     cfg.journal = v.get<std::string>();
                 } else {
                     problem(p, "found " + found(v) +

@@ -59,6 +59,46 @@ std::vector<ResolvedRequirement> resolve_requirements(const KeyPolicy& key,
 
 namespace {
 
+const Sid& authenticated_users_sid() {
+    static const Sid sid(5, {11});
+    return sid;
+}
+
+const Sid& service_group_sid() {
+    static const Sid sid(5, {6});
+    return sid;
+}
+
+bool is_service_account(const ResolvedRequirement& r) {
+    if (r.requirement.principal.kind == Principal::Kind::service_account_of) return true;
+    const Sid& sid = *r.sid;
+    if (sid.authority() != 5 || sid.sub_authorities().empty()) return false;
+    const std::uint32_t first = sid.sub_authorities()[0];
+    return (first == 19 || first == 20) ? sid.sub_authorities().size() == 1 : first == 80;
+}
+
+}  // namespace
+
+bool deny_applies(const Sid& deny_sid, const ResolvedRequirement& r) {
+    if (!r.sid) return false;
+    if (deny_sid == *r.sid || deny_sid == everyone_sid()) return true;
+    if (deny_sid == authenticated_users_sid()) {
+        // Everyone and Anonymous hold tokens without S-1-5-11.
+        return *r.sid != everyone_sid() && *r.sid != Sid(5, {7});
+    }
+    if (deny_sid == service_group_sid()) return is_service_account(r);
+    return false;
+}
+
+std::string deny_sid_words(const Sid& deny_sid) {
+    if (deny_sid == everyone_sid()) return "Everyone";
+    if (deny_sid == authenticated_users_sid()) return "Authenticated Users (S-1-5-11)";
+    if (deny_sid == service_group_sid()) return "SERVICE (S-1-5-6)";
+    return deny_sid.str();
+}
+
+namespace {
+
 // Which parts of the tree a requirement or an ACE reaches.
 struct Reach {
     bool key = false;      // the key itself
@@ -167,11 +207,11 @@ std::vector<Finding> evaluate(const SecurityDescriptor& sd,
         }
         for (const Ace& ace : acl.aces) {
             if (ace.type != AceType::deny) continue;
-            if (ace.sid != *r.sid && ace.sid != everyone_sid()) continue;
+            if (!deny_applies(ace.sid, r)) continue;
             const AccessMask blocked = map_generic_to_key_rights(ace.mask) & required;
             if (blocked != 0 && deny_reaches(ace, r.requirement.inherit)) {
                 if (who.empty()) who = principal_words(r);
-                const std::string whom = ace.sid == everyone_sid() ? "Everyone" : ace.sid.str();
+                const std::string whom = deny_sid_words(ace.sid);
                 findings.push_back({FindingKind::blocked_by_deny, Severity::error, r.sid->str(),
                                     std::string(ace.is_inherited() ? "an inherited" : "a") +
                                         " deny ACE for " + whom + " takes " +

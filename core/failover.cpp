@@ -117,7 +117,15 @@ void FailoverCoordinator::on_event(const ClusterEvent& event) {
             ++counters_.resyncs;
             // Freezes stay: restores may be in flight. The caller reconnects,
             // and connected() finds out what happened meanwhile.
-            alerts_.raise(EventId::cluster_resync, {"the cluster notification port was lost"});
+            if (const auto held = resync_events_.admit(clock_.now())) {
+                std::string what = "the cluster notification port was lost";
+                if (*held > 0) {
+                    what += " (and " + std::to_string(*held) +
+                            " more times since the last event 3002, not each raised)";
+                }
+                alerts_.raise(EventId::cluster_resync, {what});
+            }
+            counters_.resync_events_held_back = resync_events_.held_back_total();
             break;
     }
 }
@@ -222,6 +230,7 @@ nlohmann::ordered_json FailoverCoordinator::status() const {
             {"rechecks", counters_.rechecks},
             {"resyncs", counters_.resyncs},
             {"timeouts", counters_.timeouts},
+            {"resync_events_held_back", counters_.resync_events_held_back},
             {"handles_released", handles_released()},
             {"frozen_groups", std::move(frozen)}};
 }

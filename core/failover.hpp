@@ -22,6 +22,7 @@
 
 #include "core/cluster_port.hpp"
 #include "core/engine.hpp"
+#include "core/event_rate_limit.hpp"
 
 namespace permwatch {
 
@@ -30,8 +31,9 @@ struct FailoverCounters {
     std::uint64_t prepare_failures = 0;  // a key not compliant after the prepare repair
     std::uint64_t rechecks = 0;          // step 3 runs
     std::uint64_t resyncs = 0;
-    std::uint64_t timeouts = 0;  // freezes ended by failover_timeout_s
-    double last_prepare_ms = 0;  // first indication -> repaired and released
+    std::uint64_t timeouts = 0;                 // freezes ended by failover_timeout_s
+    std::uint64_t resync_events_held_back = 0;  // losses not raised as 3002 (rate cap)
+    double last_prepare_ms = 0;                 // first indication -> repaired and released
 };
 
 class FailoverCoordinator {
@@ -85,6 +87,9 @@ private:
     std::map<std::string, Freeze> frozen_;  // by group
     std::string last_event_;
     FailoverCounters counters_;
+    // A flapping cluster loses its port again and again: each loss is
+    // counted and resynced, but at most 3 raise event 3002 in any 10 minutes.
+    EventRateLimit resync_events_{3, std::chrono::minutes(10)};
 };
 
 }  // namespace permwatch

@@ -12,14 +12,16 @@ namespace {
 // explicit deny that names exactly the principal. Returns false (and says why)
 // when a deny it must not touch blocks the requirement.
 // Denies it empties are marked in `emptied`, to be dropped afterwards.
-bool trim_denies(Acl& acl, std::vector<bool>& emptied, const Sid& sid, const std::string& who,
-                 AccessMask required, std::uint8_t inherit, std::vector<std::string>& blockers) {
+bool trim_denies(Acl& acl, std::vector<bool>& emptied, const ResolvedRequirement& r,
+                 const std::string& who, AccessMask required, std::uint8_t inherit,
+                 std::vector<std::string>& blockers) {
+    const Sid& sid = *r.sid;
     bool ok = true;
     emptied.resize(acl.aces.size(), false);
     for (std::size_t i = 0; i < acl.aces.size(); ++i) {
         Ace& ace = acl.aces[i];
         if (ace.type != AceType::deny) continue;
-        if (ace.sid != sid && ace.sid != everyone_sid()) continue;
+        if (!deny_applies(ace.sid, r)) continue;
         if (!deny_reaches(ace, inherit)) continue;
         const AccessMask mapped = map_generic_to_key_rights(ace.mask);
         if ((mapped & required) == 0) continue;
@@ -29,10 +31,10 @@ bool trim_denies(Acl& acl, std::vector<bool>& emptied, const Sid& sid, const std
             continue;
         }
         ok = false;
-        blockers.push_back(
-            std::string(ace.is_inherited() ? "an inherited" : "a") + " deny ACE for " +
-            (ace.sid == everyone_sid() ? std::string("Everyone") : ace.sid.str()) + " blocks " +
-            describe_rights(mapped & required) + " for " + who + "; PermWatch does not change it");
+        blockers.push_back(std::string(ace.is_inherited() ? "an inherited" : "a") +
+                           " deny ACE for " + deny_sid_words(ace.sid) + " blocks " +
+                           describe_rights(mapped & required) + " for " + who +
+                           "; PermWatch does not change it");
     }
     return ok;
 }
@@ -73,8 +75,7 @@ RepairPlan plan_repair(const SecurityDescriptor& current,
         const std::string who = r.requirement.principal.kind == Principal::Kind::sid
                                     ? r.sid->str()
                                     : r.requirement.principal.text();
-        if (!trim_denies(acl, emptied, *r.sid, who, required, r.requirement.inherit,
-                         plan.blockers)) {
+        if (!trim_denies(acl, emptied, r, who, required, r.requirement.inherit, plan.blockers)) {
             deny_blocked = true;
         }
         SecurityDescriptor probe = current;

@@ -5,6 +5,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/foreign_sizes.hpp"
 #include "service/clusapi_types.hpp"
 #include "service/win32_error.hpp"
 
@@ -20,6 +21,17 @@ Fn load(HMODULE module, const char* name) {
     // Through void*: FARPROC -> a function type with parameters would trip
     // -Wcast-function-type.
     return reinterpret_cast<Fn>(reinterpret_cast<void*>(GetProcAddress(module, name)));
+}
+
+// The text in a fixed buffer filled by clusapi: up to its first NUL, never
+// past the buffer (a DLL that writes no NUL does not make us read on).
+template <std::size_t N>
+std::wstring text_of(const wchar_t (&buffer)[N]) {
+    return std::wstring(buffer, bounded_length(buffer, N));
+}
+
+std::wstring text_of(const std::wstring& buffer) {
+    return std::wstring(buffer.data(), bounded_length(buffer.data(), buffer.size()));
 }
 
 bool same_name(const std::wstring& a, const std::wstring& b) {
@@ -54,6 +66,9 @@ struct Win32Cluster::Api {
     clus::CloseClusterGroupFn CloseClusterGroup = nullptr;
     clus::GetClusterGroupStateFn GetClusterGroupState = nullptr;
 
+    // Where answers that are not followed are told (never null).
+    std::function<void(const std::string&)> report = [](const std::string&) {};
+
     bool has_v2() const { return CreateClusterNotifyPortV2 && GetClusterNotifyV2; }
     bool has_v1() const { return CreateClusterNotifyPort && GetClusterNotify; }
 
@@ -67,17 +82,24 @@ struct Win32Cluster::Api {
         clus::HClusEnum e = ClusterOpenEnum(cluster, type);
         if (!e) return out;
         std::wstring name(256, L'\0');
-        for (DWORD i = 0;; ++i) {
+        // Bounded: a DLL that never says ERROR_NO_MORE_ITEMS ends here too.
+        for (DWORD i = 0; i < kMaxForeignObjects; ++i) {
             DWORD got_type = 0;
             DWORD cch = static_cast<DWORD>(name.size());
             DWORD rc = ClusterEnum(e, i, &got_type, name.data(), &cch);
             if (rc == ERROR_MORE_DATA) {
-                name.assign(cch + 1, L'\0');
+                const auto grown = grown_size(cch, name.size(), kMaxForeignNameChars);
+                if (!grown) {
+                    report("ClusterEnum asked for a name of " + std::to_string(cch) +
+                           " characters; the enumeration stops there");
+                    break;
+                }
+                name.assign(*grown, L'\0');
                 cch = static_cast<DWORD>(name.size());
                 rc = ClusterEnum(e, i, &got_type, name.data(), &cch);
             }
             if (rc != ERROR_SUCCESS) break;  // ERROR_NO_MORE_ITEMS, or give up
-            out.emplace_back(name.c_str());
+            out.push_back(text_of(name));
         }
         ClusterCloseEnum(e);
         return out;
@@ -94,8 +116,8 @@ struct Win32Cluster::Api {
         DWORD group_cch = 512;
         const int state = GetClusterResourceState(r, node_buf, &node_cch, group_buf, &group_cch);
         CloseClusterResource(r);
-        node = node_buf;
-        group = group_buf;
+        node = text_of(node_buf);
+        group = text_of(group_buf);
         return state;
     }
 
@@ -106,7 +128,7 @@ struct Win32Cluster::Api {
         DWORD node_cch = 256;
         const int state = GetClusterGroupState(g, node_buf, &node_cch);
         CloseClusterGroup(g);
-        owner = node_buf;
+        owner = text_of(node_buf);
         return state;
     }
 };
@@ -137,6 +159,7 @@ struct Win32Cluster::Session {
     std::wstring cluster_name;
     std::wstring node;
     std::function<void(const ClusterEvent&)> on_event;
+    std::function<void(const std::string&)> report;
     std::atomic<bool> stop{false};
     std::atomic<bool> alive{true};
     std::thread thread;
@@ -193,13 +216,20 @@ struct Win32Cluster::Session {
         DWORD cch = static_cast<DWORD>(name.size());
         DWORD rc = api->GetClusterNotify(port, &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
         if (rc == ERROR_MORE_DATA) {
-            name.assign(cch + 1, L'\0');
+            const auto grown = grown_size(cch, name.size(), kMaxForeignNameChars);
+            if (!grown) {
+                // The notification cannot be read: as good as lost, so resync.
+                report("GetClusterNotify asked for a name of " + std::to_string(cch) +
+                       " characters; the notification is dropped and the cluster resynced");
+                return false;
+            }
+            name.assign(*grown, L'\0');
             cch = static_cast<DWORD>(name.size());
             rc = api->GetClusterNotify(port, &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
         }
         if (rc == WAIT_TIMEOUT) return true;
         if (rc != ERROR_SUCCESS) return false;
-        const std::wstring object = name.c_str();
+        const std::wstring object = text_of(name);
         if (filter & (clus::kChangeClusterReconnect | clus::kChangeHandleClose)) return false;
         if (filter & clus::kChangeGroupState) on_group(object);
         if (filter & clus::kChangeResourceState) on_resource(object);
@@ -227,17 +257,32 @@ struct Win32Cluster::Session {
             rc = api->GetClusterNotifyV2(port, &key, &what, buffer.data(), &cb, id.data(), &id_cch,
                                          parent.data(), &parent_cch, name.data(), &name_cch,
                                          type.data(), &type_cch, kNotifyTimeoutMs);
-            if (rc == ERROR_MORE_DATA) {  // grow everything that asked for more
-                if (cb > buffer.size()) buffer.resize(cb);
-                if (id_cch >= id.size()) id.assign(id_cch + 1, L'\0');
-                if (parent_cch >= parent.size()) parent.assign(parent_cch + 1, L'\0');
-                if (name_cch >= name.size()) name.assign(name_cch + 1, L'\0');
-                if (type_cch >= type.size()) type.assign(type_cch + 1, L'\0');
+            if (rc == ERROR_MORE_DATA) {  // grow everything that asked for more, within bounds
+                bool ok = true;
+                if (cb > buffer.size()) {
+                    const auto grown = grown_size(cb, buffer.size(), kMaxForeignPayloadBytes);
+                    if (grown) buffer.resize(*grown);
+                    ok = ok && grown;
+                }
+                for (auto [text, cch] : {std::pair{&id, id_cch}, std::pair{&parent, parent_cch},
+                                         std::pair{&name, name_cch}, std::pair{&type, type_cch}}) {
+                    if (cch < text->size()) continue;
+                    const auto grown = grown_size(cch, text->size(), kMaxForeignNameChars);
+                    if (grown) text->assign(*grown, L'\0');
+                    ok = ok && grown;
+                }
+                if (!ok) {
+                    report("GetClusterNotifyV2 asked for " + std::to_string(cb) + " bytes and " +
+                           std::to_string(id_cch) + "/" + std::to_string(parent_cch) + "/" +
+                           std::to_string(name_cch) + "/" + std::to_string(type_cch) +
+                           " characters; the notification is dropped and the cluster resynced");
+                    return false;
+                }
             }
         }
         if (rc == WAIT_TIMEOUT) return true;
         if (rc != ERROR_SUCCESS) return false;
-        const std::wstring object = name.c_str();
+        const std::wstring object = text_of(name);
         const LONGLONG flags = what.FilterFlags;
         switch (what.dwObjectType) {
             case clus::kObjectTypeCluster:
@@ -265,16 +310,31 @@ struct Win32Cluster::Session {
         return true;
     }
 
+    // The thread's body. Nothing thrown here may end the process (an
+    // exception leaving a std::thread calls std::terminate): an error while
+    // reading or handing on a notification ends the session as a lost
+    // connection, which the engine answers with a resync.
     void run() {
-        while (!stop.load()) {
-            const bool ok = v2 ? next_v2() : next_v1();
-            if (!ok) {
-                alive = false;
-                // A broken port or a reconnect: whatever happened meanwhile is
-                // unknown, so the engine resyncs and calls connect() again.
-                emit(ClusterEvent::Kind::connection_lost, L"", L"", L"");
-                return;
+        try {
+            while (!stop.load()) {
+                if (!(v2 ? next_v2() : next_v1())) break;
             }
+        } catch (const std::exception& e) {
+            report(std::string("the cluster notification thread failed: ") + e.what() +
+                   "; resyncing");
+        } catch (...) {
+            report("the cluster notification thread failed (unknown exception); resyncing");
+        }
+        if (stop.load()) return;
+        alive = false;
+        // A broken port or a reconnect: whatever happened meanwhile is
+        // unknown, so the engine resyncs and calls connect() again.
+        try {
+            emit(ClusterEvent::Kind::connection_lost, L"", L"", L"");
+        } catch (const std::exception& e) {
+            report(std::string("the lost cluster connection could not be handed on: ") + e.what());
+        } catch (...) {
+            report("the lost cluster connection could not be handed on (unknown exception)");
         }
     }
 };
@@ -295,6 +355,7 @@ bool Win32Cluster::load_api() {
     }
     auto api = std::make_shared<Api>();
     api->module = module;
+    if (report_) api->report = report_;
 #define PW_LOAD(name) api->name = load<decltype(api->name)>(module, #name)
     PW_LOAD(GetNodeClusterState);
     PW_LOAD(OpenCluster);
@@ -367,7 +428,7 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
         std::wstring name(256, L'\0');
         DWORD cch = static_cast<DWORD>(name.size());
         if (api_->GetClusterInformation(s->cluster, name.data(), &cch, nullptr) == ERROR_SUCCESS) {
-            s->cluster_name = name.c_str();
+            s->cluster_name = text_of(name);
         }
     }
     // This node: the cluster's own answer (the local node's id, matched against
@@ -383,7 +444,7 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
                 wchar_t id[64] = {};
                 DWORD id_cch = 64;
                 const bool match = api_->GetClusterNodeId(h, id, &id_cch) == ERROR_SUCCESS &&
-                                   std::wstring(id) == local_id;
+                                   text_of(id) == text_of(local_id);
                 api_->CloseClusterNode(h);
                 if (match) {
                     s->node = node;
@@ -427,6 +488,7 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
         return false;
     }
     s->on_event = std::move(on_event);
+    s->report = api_->report;
     Session* raw = s.get();
     // The thread holds its own reference: it may outlive a detached session.
     s->thread = std::thread([keep = s, raw] { raw->run(); });
@@ -450,6 +512,11 @@ void Win32Cluster::disconnect() {
             s->thread.join();
         }
     }
+}
+
+void Win32Cluster::on_error(std::function<void(const std::string&)> report) {
+    std::lock_guard lock(mutex_);
+    report_ = std::move(report);
 }
 
 std::shared_ptr<Win32Cluster::Session> Win32Cluster::session() const {
@@ -500,10 +567,17 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
                                               nullptr, 0, buf.data(),
                                               static_cast<DWORD>(buf.size()), &returned);
         if (rc == ERROR_MORE_DATA) {
-            buf.assign(returned + sizeof(wchar_t) * 2, 0);
-            rc = api.ClusterResourceControl(r, nullptr, clus::kCtlResourceGetRegistryCheckpoints,
-                                            nullptr, 0, buf.data(), static_cast<DWORD>(buf.size()),
-                                            &returned);
+            const auto grown = grown_size(returned, buf.size(), kMaxForeignPayloadBytes);
+            if (grown) {
+                buf.assign(*grown + sizeof(wchar_t) * 2, 0);
+                rc = api.ClusterResourceControl(
+                    r, nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0, buf.data(),
+                    static_cast<DWORD>(buf.size()), &returned);
+            } else {
+                api.report("the registry checkpoints of resource " + narrow(resource) +
+                           " asked for a buffer of " + std::to_string(returned) +
+                           " bytes; that resource's checkpoints are not known");
+            }
         }
         api.CloseClusterResource(r);
         if (rc != ERROR_SUCCESS) continue;
@@ -515,9 +589,14 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
             size_t end = i;
             while (end < count && text[end] != L'\0') ++end;
             std::wstring path(text + i, text + end);
-            while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
-            out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
             i = end + 1;
+            while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
+            if (has_control_char(path.data(), path.size())) {
+                api.report("resource " + narrow(resource) +
+                           " names a checkpoint key with a control character; ignored");
+                continue;
+            }
+            out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
         }
     }
     return out;

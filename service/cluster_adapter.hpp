@@ -45,6 +45,10 @@ public:
     // "V2" or "V1": which notification API the session uses ("" when not connected).
     std::string notify_api() const;
     std::string why_unavailable() const;
+    // Where the adapter tells what it did not follow (a size clusapi asked
+    // for beyond reason, a failed notification thread). Set before the first
+    // connect(); called on the notification thread or the caller's.
+    void on_error(std::function<void(const std::string&)> report);
 
     struct Api;
     struct Session;
@@ -59,6 +63,7 @@ private:
     mutable std::mutex mutex_;
     std::shared_ptr<Session> session_;
     std::string why_;
+    std::function<void(const std::string&)> report_;
 };
 
 }  // namespace permwatch::win

@@ -23,8 +23,15 @@ BOOL WINAPI on_console_control(DWORD type) {
         case CTRL_C_EVENT:
         case CTRL_BREAK_EVENT:
         case CTRL_CLOSE_EVENT:
-            if (Watchdog* w = running.load()) w->stop();
-            return TRUE;
+            // On a thread Windows made for the signal: nothing may unwind
+            // into it. If the stop cannot be posted, FALSE lets Windows' own
+            // handler end the process, which is what Ctrl+C asked for.
+            try {
+                if (Watchdog* w = running.load()) w->stop();
+                return TRUE;
+            } catch (...) {
+                return FALSE;
+            }
         default:
             return FALSE;
     }
@@ -49,6 +56,11 @@ int run_console(const CliOptions& options, std::ostream& err) {
     } catch (const Win32Error& e) {
         running = nullptr;
         err << "permwatch: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        SetConsoleCtrlHandler(on_console_control, FALSE);
+        running = nullptr;
+        err << "permwatch: stopped on an unexpected error: " << e.what() << "\n";
         return 2;
     }
     return 0;

@@ -1,5 +1,7 @@
 #include "service/key_handle.hpp"
 
+#include <algorithm>
+
 #include "core/config.hpp"
 #include "core/key_path.hpp"
 #include "service/win32_error.hpp"
@@ -14,16 +16,45 @@ bool split_key_path(const std::string& path, KeyPath& out) {
     return true;
 }
 
-LONG open_key(const std::string& path, REGSAM access, KeyHandle& out) {
+std::optional<std::wstring> link_target(HKEY key) {
+    wchar_t target[1024] = {};
+    DWORD size = sizeof target - sizeof(wchar_t);
+    DWORD type = REG_NONE;
+    const LONG rc = RegQueryValueExW(key, L"SymbolicLinkValue", nullptr, &type,
+                                     reinterpret_cast<BYTE*>(target), &size);
+    if ((rc != ERROR_SUCCESS && rc != ERROR_MORE_DATA) || type != REG_LINK) return std::nullopt;
+    if (rc == ERROR_MORE_DATA) return std::wstring(L"(a target too long to show)");
+    return std::wstring(target, std::min<std::size_t>(size / sizeof(wchar_t), 1023));
+}
+
+LONG open_key(const std::string& path, REGSAM access, KeyHandle& out,
+              std::wstring* link_target_out) {
     KeyPath kp;
     if (!split_key_path(path, kp)) return ERROR_INVALID_PARAMETER;
-    return open_key(kp.subkey, access, out);
+    // KEY_QUERY_VALUE to read SymbolicLinkValue and tell a link apart; where
+    // that right is denied, the key is still opened without following, only
+    // not recognised.
+    KeyHandle key;
+    LONG rc = open_key(kp.subkey, access | KEY_QUERY_VALUE, key);
+    if (rc == ERROR_ACCESS_DENIED) {
+        rc = open_key(kp.subkey, access, key);
+    } else if (rc == ERROR_SUCCESS) {
+        if (auto target = link_target(key.get())) {
+            if (link_target_out) *link_target_out = *target;
+            return kErrorKeyIsLink;
+        }
+    }
+    if (rc == ERROR_SUCCESS) out = std::move(key);
+    return rc;
 }
 
 LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out) {
+    // REG_OPTION_OPEN_LINK: a key that is a registry symbolic link is opened
+    // as the link itself, never followed to its target (which could be any
+    // key, chosen by whoever made the link).
     HKEY key = nullptr;
-    const LONG rc =
-        RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), 0, access | KEY_WOW64_64KEY, &key);
+    const LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), REG_OPTION_OPEN_LINK,
+                                  access | KEY_WOW64_64KEY, &key);
     if (rc == ERROR_SUCCESS) out = KeyHandle(key);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <windows.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "service/unique_handle.hpp"
@@ -42,11 +43,24 @@ struct KeyPath {
 };
 bool split_key_path(const std::string& path, KeyPath& out);
 
+// What open_key returns for a key that is a registry symbolic link
+// (REG_OPTION_CREATE_LINK + SymbolicLinkValue): PermWatch does not follow it
+// (issue 11 item 14). ERROR_CANT_RESOLVE_FILENAME is the nearest Win32 code.
+inline constexpr LONG kErrorKeyIsLink = ERROR_CANT_RESOLVE_FILENAME;
+
 // Opens `path` in the 64-bit registry view with `access` (KEY_WOW64_64KEY is
-// added here, so a 32-bit build would still see the same keys). Returns the
-// Win32 error code; 0 on success.
-LONG open_key(const std::string& path, REGSAM access, KeyHandle& out);
-// The same for a subkey of HKLM ("" is HKLM itself).
+// added here, so a 32-bit build would still see the same keys), as the key
+// itself when it is a symbolic link (REG_OPTION_OPEN_LINK), which is then
+// refused: kErrorKeyIsLink, and its target in `*link_target` when given.
+// Returns the Win32 error code; 0 on success.
+LONG open_key(const std::string& path, REGSAM access, KeyHandle& out,
+              std::wstring* link_target = nullptr);
+// A subkey of HKLM ("" is HKLM itself) opened as itself, never following a
+// link (REG_OPTION_OPEN_LINK), with `access` only: the watcher's open.
 LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out);
+
+// The target of a key opened with REG_OPTION_OPEN_LINK when it is a link
+// (its SymbolicLinkValue is REG_LINK), else nullopt.
+std::optional<std::wstring> link_target(HKEY key);
 
 }  // namespace permwatch::win

@@ -113,6 +113,10 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
         // Server handles of this name that are open: the next one is created
         // with FILE_FLAG_FIRST_PIPE_INSTANCE when there are none.
         std::size_t open_handles = 0;
+        // The descriptor names SYSTEM as the owner (kPipeOwner).
+        bool owner_system = false;
+        // Builds `sd` and `sa` from kPipeSddl or kAdminPipeSddl; throws.
+        void set_security(bool with_owner);
     };
 
     // INVALID_HANDLE_VALUE and the error when the instance could not be made.
@@ -202,8 +206,9 @@ public:
         const std::uint64_t gen = ++gen_;
         auto self = shared_from_this();
         boost::asio::windows::overlapped_ptr op(
-            pipe_.get_executor(),
-            [self, gen](error_code ec, std::size_t) { self->on_connected(ec, gen); });
+            pipe_.get_executor(), [self, gen](error_code ec, std::size_t) {
+                self->guarded("accepting a client", [&] { self->on_connected(ec, gen); });
+            });
         const BOOL done = ConnectNamedPipe(pipe_.native_handle(), op.get());
         const DWORD error = done ? ERROR_SUCCESS : GetLastError();
         if (done || error == ERROR_IO_PENDING) {
@@ -228,6 +233,44 @@ public:
 private:
     enum class Phase { listening, serving, stopped };
     enum class End { reuse, replace };
+
+    // Every completion handler runs through here: one that throws (an
+    // allocation, an injected identity check, a bug) ends that connection,
+    // which is reported, and the instance is made anew; it never unwinds
+    // into io_context::run(), where it would stop every other client.
+    // `operation_pending`: a read or write is still in flight (the timer's
+    // handler); the connection then ends in that operation's handler, as an
+    // expiry does, never here.
+    template <typename F>
+    void guarded(const char* doing, F&& f, bool operation_pending = false) {
+        try {
+            f();
+            return;
+        } catch (const std::exception& e) {
+            recover(doing, e.what(), operation_pending);
+        } catch (...) {
+            recover(doing, "unknown exception", operation_pending);
+        }
+    }
+
+    void recover(const char* doing, const char* why, bool operation_pending) noexcept {
+        try {
+            ++server_.stats.errors;
+            server_.report("pipe " + server_.pipe_name + ": " + doing + ": " + why +
+                           "; that connection is closed");
+            if (phase_ == Phase::stopped) return;
+            if (operation_pending) {
+                expired_ = true;
+                error_code ignored;
+                pipe_.cancel(ignored);
+                return;
+            }
+            end(End::replace);
+        } catch (...) {
+            // Nothing more to do safely: the instance stays closed until the
+            // server's retry makes it again.
+        }
+    }
 
     void close_handle() {
         if (!pipe_.is_open()) return;
@@ -300,22 +343,28 @@ private:
     void watch() {
         timer_.expires_at(deadline_);
         timer_.async_wait([self = shared_from_this(), gen = gen_](const error_code& ec) {
-            if (ec || gen != self->gen_ || self->phase_ != Phase::serving) return;
-            if (Clock::now() < self->deadline_) {
-                self->watch();
-                return;
-            }
-            if (Clock::now() >= self->born_ + self->server_.options.lifetime) {
-                ++self->server_.stats.lifetimes;
-            } else {
-                ++self->server_.stats.timeouts;
-            }
-            // The pending read or write ends with operation_aborted; its
-            // handler ends the connection.
-            self->expired_ = true;
-            error_code ignored;
-            self->pipe_.cancel(ignored);
+            self->guarded(
+                "timing a connection out", [&] { self->on_deadline(ec, gen); },
+                /*operation_pending=*/true);
         });
+    }
+
+    void on_deadline(const error_code& ec, std::uint64_t gen) {
+        if (ec || gen != gen_ || phase_ != Phase::serving) return;
+        if (Clock::now() < deadline_) {
+            watch();
+            return;
+        }
+        if (Clock::now() >= born_ + server_.options.lifetime) {
+            ++server_.stats.lifetimes;
+        } else {
+            ++server_.stats.timeouts;
+        }
+        // The pending read or write ends with operation_aborted; its handler
+        // ends the connection.
+        expired_ = true;
+        error_code ignored;
+        pipe_.cancel(ignored);
     }
 
     // Ends the current connection (the caller is the handler of the last
@@ -361,7 +410,7 @@ private:
         boost::asio::async_read_until(
             pipe_, boost::asio::dynamic_buffer(in_, kMaxBuffered), '\n',
             [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                self->on_read(ec, n);
+                self->guarded("serving a request", [&] { self->on_read(ec, n); });
             });
     }
 
@@ -396,6 +445,8 @@ private:
             reply = server_.handler(line, *admin_);
         } catch (const std::exception& e) {
             reply = pipe_error(std::string("internal error: ") + e.what());
+        } catch (...) {
+            reply = pipe_error("internal error");
         }
         if (phase_ == Phase::stopped) return;  // the handler stopped the server
         ++server_.stats.requests;
@@ -414,16 +465,20 @@ private:
         boost::asio::async_write(
             pipe_, boost::asio::buffer(out_),
             [self = shared_from_this(), close_after](const error_code& ec, std::size_t) {
-                if (self->phase_ == Phase::stopped) return;
-                if (close_after && !ec && !self->expired_) {
-                    // Closing (not DisconnectNamedPipe) leaves the reply
-                    // readable by the client.
-                    self->end(End::replace);
-                    return;
-                }
-                if (self->finished(ec)) return;
-                self->read_line();
+                self->guarded("writing a reply", [&] { self->on_written(ec, close_after); });
             });
+    }
+
+    void on_written(const error_code& ec, bool close_after) {
+        if (phase_ == Phase::stopped) return;
+        if (close_after && !ec && !expired_) {
+            // Closing (not DisconnectNamedPipe) leaves the reply readable by
+            // the client.
+            end(End::replace);
+            return;
+        }
+        if (finished(ec)) return;
+        read_line();
     }
 
     std::shared_ptr<PipeServer::Impl> owner_;
@@ -506,19 +561,23 @@ PipeServer::PipeServer(boost::asio::io_context& io, std::string pipe_name, Handl
 
 PipeServer::~PipeServer() { impl_->stop(); }
 
-std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
-    if (!door.sd) {
-        PSECURITY_DESCRIPTOR sd = nullptr;
-        if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
-                door.admin_only ? kAdminPipeSddl : kPipeSddl, SDDL_REVISION_1, &sd, nullptr)) {
-            throw Win32Error("building the security descriptor of " + narrow(door.path),
-                             GetLastError());
-        }
-        door.sd.reset(sd);
-        door.sa.nLength = sizeof door.sa;
-        door.sa.lpSecurityDescriptor = sd;
-        door.sa.bInheritHandle = FALSE;
+void PipeServer::Impl::Door::set_security(bool with_owner) {
+    const std::wstring sddl = (with_owner ? std::wstring(kPipeOwner) : std::wstring()) +
+                              (admin_only ? kAdminPipeSddl : kPipeSddl);
+    PSECURITY_DESCRIPTOR made = nullptr;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &made,
+                                                              nullptr)) {
+        throw Win32Error("building the security descriptor of " + narrow(path), GetLastError());
     }
+    sd.reset(made);
+    sa.nLength = sizeof sa;
+    sa.lpSecurityDescriptor = made;
+    sa.bInheritHandle = FALSE;
+    owner_system = with_owner;
+}
+
+std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
+    if (!door.sd) door.set_security(/*with_owner=*/true);
     // Wine 8.0 ignores FILE_FLAG_FIRST_PIPE_INSTANCE (docs/testing.md (p)):
     // ask first whether the name is served. WaitNamedPipe says "not found"
     // only when no instance of that name exists. On Windows the flag below
@@ -532,7 +591,16 @@ std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
     // failure means the name is taken.
     auto first = std::make_shared<Instance>(shared_from_this(), door);
     DWORD error = ERROR_SUCCESS;
-    if (!first->open(&error)) {
+    bool opened = first->open(&error);
+    if (!opened && error == ERROR_INVALID_OWNER && door.owner_system) {
+        // Not running as SYSTEM (run --console): the creator owns the pipe.
+        door.set_security(/*with_owner=*/false);
+        report("pipe " + narrow(door.path) +
+               ": SYSTEM cannot be its owner in this process (not running as SYSTEM); the "
+               "account that runs PermWatch owns it");
+        opened = first->open(&error);
+    }
+    if (!opened) {
         std::string doing = "creating the pipe " + narrow(door.path);
         if (error == ERROR_ACCESS_DENIED) {
             doing += " (another PermWatch, or another process, already has that name)";

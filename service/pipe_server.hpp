@@ -27,6 +27,12 @@ namespace permwatch::win {
 //     they may connect, read and write lines, but not add an instance of
 //     their own to our pipe and so receive other clients' connections.
 //   Nobody else; P (protected): nothing inherited.
+//   Owner SYSTEM (O:SY), as WinFsp's launcher pipe has: the owner may always
+//   read and change the DACL, so it is SYSTEM and not whichever account made
+//   the pipe. Windows lets only a process that runs as SYSTEM name SYSTEM the
+//   owner (ERROR_INVALID_OWNER otherwise): `run --console` by an
+//   administrator falls back to kPipeSddl without the owner, and says so.
+inline constexpr const wchar_t* kPipeOwner = L"O:SY";
 inline constexpr const wchar_t* kPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x12019b;;;AU)";
 
 // The administrators' door: "<pipe>-admin", the same protocol, its own few

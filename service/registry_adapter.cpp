@@ -87,9 +87,16 @@ KeyRead read_through(const KeyHandle& key, const std::string& path) {
     }
 }
 
-KeyRead open_failed(const std::string& path, LONG rc, const std::string& why) {
+KeyRead open_failed(const std::string& path, LONG rc, const std::string& why,
+                    const std::wstring& link_target = {}) {
     if (rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND) {
         return {KeyRead::Status::missing, {}, "the key " + path + " does not exist"};
+    }
+    if (rc == kErrorKeyIsLink) {
+        return {KeyRead::Status::error,
+                {},
+                "the key " + path + " is a registry symbolic link to " + narrow(link_target) +
+                    "; PermWatch does not follow links (remove the link, or watch its target)"};
     }
     return {KeyRead::Status::error,
             {},
@@ -130,14 +137,20 @@ KeyWrite write_through(const KeyHandle& key, const std::string& path, const Acl&
 
 KeyRead Win32Registry::read(const std::string& path) {
     KeyHandle key;
-    const LONG rc = open_key(path, READ_CONTROL, key);
-    if (rc != ERROR_SUCCESS) return open_failed(path, rc, " to read its security");
+    std::wstring target;
+    const LONG rc = open_key(path, READ_CONTROL, key, &target);
+    if (rc != ERROR_SUCCESS) return open_failed(path, rc, " to read its security", target);
     return read_through(key, path);
 }
 
 KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
     KeyHandle key;
-    LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key);
+    std::wstring target;
+    LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key, &target);
+    if (rc == kErrorKeyIsLink) {
+        const KeyRead failed = open_failed(path, rc, " to write its DACL", target);
+        return {false, static_cast<unsigned long>(rc), failed.error};
+    }
     if (rc != ERROR_SUCCESS) {
         return {false, static_cast<unsigned long>(rc),
                 describe("opening " + path + " to write its DACL", static_cast<unsigned long>(rc))};
@@ -148,9 +161,10 @@ KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
 KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision& decide) {
     KeyUpdate u;
     KeyHandle key;
-    const LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key);
+    std::wstring target;
+    const LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key, &target);
     if (rc != ERROR_SUCCESS) {
-        u.before = open_failed(path, rc, " to write its DACL");
+        u.before = open_failed(path, rc, " to write its DACL", target);
         u.write = {false, static_cast<unsigned long>(rc), u.before.error};
         return u;
     }

@@ -317,6 +317,8 @@ private:
     LONG open_handle(const std::wstring& subkey, KeyHandle& out) {
         // KEY_NOTIFY only: the least access that can watch. An empty subkey
         // (a key directly below HKLM has HKLM as parent) opens HKLM again.
+        // REG_OPTION_OPEN_LINK (open_key): a link is watched as itself, never
+        // followed (its check reports it as an error: key_handle.hpp).
         return win::open_key(subkey, KEY_NOTIFY, out);
     }
 

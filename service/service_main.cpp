@@ -70,16 +70,26 @@ public:
 
 private:
     static DWORD WINAPI on_control(DWORD control, DWORD, void*, void* context) {
-        auto* self = static_cast<ServiceContext*>(context);
+        // Called on the SCM's dispatcher thread: nothing may unwind into it.
+        // A stop that failed here is asked again by the SCM, or ends in its
+        // failure actions.
+        try {
+            return static_cast<ServiceContext*>(context)->handle(control);
+        } catch (...) {
+            return ERROR_EXCEPTION_IN_SERVICE;
+        }
+    }
+
+    DWORD handle(DWORD control) {
         switch (control) {
             case SERVICE_CONTROL_STOP:
-                self->request_stop("stop");
+                request_stop("stop");
                 return NO_ERROR;
             case SERVICE_CONTROL_SHUTDOWN:
-                self->request_stop("shutdown");
+                request_stop("shutdown");
                 return NO_ERROR;
             case SERVICE_CONTROL_PRESHUTDOWN:
-                self->request_stop("preshutdown");
+                request_stop("preshutdown");
                 return NO_ERROR;
             case SERVICE_CONTROL_INTERROGATE:
                 return NO_ERROR;
@@ -171,7 +181,14 @@ void WINAPI service_main(DWORD, LPWSTR*) {
     ServiceContext& context = *g_context;
     if (!context.register_handler()) return;  // no handle: nothing to report to
     context.report(SERVICE_START_PENDING, kStartWaitHintMs);
-    const DWORD code = serve(context);
+    // Called by the SCM's dispatcher: nothing may unwind into it, and the
+    // SCM must hear STOPPED (with an exit code its failure actions act on).
+    DWORD code = kServiceExitFailed;
+    try {
+        code = serve(context);
+    } catch (...) {
+        code = kServiceExitFailed;
+    }
     context.report(SERVICE_STOPPED, 0, code);
 }
 

@@ -1,6 +1,7 @@
 #include "service/watchdog.hpp"
 
 #include <algorithm>
+#include <random>
 
 #include <boost/asio/post.hpp>
 #include <sstream>
@@ -34,6 +35,13 @@ constexpr auto config_poll = std::chrono::seconds(2);
 // How often a node without a reachable cluster tries again.
 constexpr auto cluster_retry = std::chrono::seconds(30);
 
+// The reconnect back-off's jitter: seeded once per process, so that the nodes
+// of a cluster draw different waits.
+ReconnectBackoff::Random jitter_source() {
+    auto gen = std::make_shared<std::mt19937>(std::random_device{}());
+    return [gen] { return static_cast<std::uint32_t>((*gen)()); };
+}
+
 }  // namespace
 
 Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlog::logger> logger,
@@ -57,11 +65,14 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
       due_timer_(io_),
       config_timer_(io_),
       cluster_timer_(io_),
+      cluster_backoff_(jitter_source()),
       pipe_timer_(io_),
       config_stamp_(stamp_of(config_path_)) {
     for (const std::string& w : journal_.warnings()) {
         logger_->warn("journal {}: {}", journal_.path(), w);
     }
+    cluster_.on_error(
+        [logger = logger_](const std::string& what) { logger->error("cluster: {}", what); });
 }
 
 Watchdog::~Watchdog() {
@@ -82,7 +93,16 @@ void Watchdog::refresh_accounts() {
     std::unique_lock lock(refresh_mutex_);
     while (!refresh_wake_.wait_for(lock, every, [this] { return refresh_stop_; })) {
         lock.unlock();
-        cached_accounts_.refresh();
+        // A failed renewal keeps the cached answers; it never ends the thread
+        // (an exception leaving it would end the process).
+        try {
+            cached_accounts_.refresh();
+        } catch (const std::exception& e) {
+            logger_->error("renewing the account cache failed: {}; the cached answers stay",
+                           e.what());
+        } catch (...) {
+            logger_->error("renewing the account cache failed (unknown exception)");
+        }
         lock.lock();
     }
 }
@@ -118,7 +138,7 @@ void Watchdog::run() {
     arm_due();
     arm_config_watch();
     start_pipe();
-    io_.run();
+    serve();
     pipe_.reset();
     cluster_.disconnect();
     watcher_->stop();
@@ -128,6 +148,25 @@ void Watchdog::run() {
                        journal_.flush_stats().unflushed, journal_.flush_stats().last_error);
     }
     alerts_.raise(EventId::service_stopped, {});
+}
+
+void Watchdog::serve() {
+    // Every timer, pipe and cluster callback runs inside io_.run(): one that
+    // throws is logged and the loop goes on, so that no bad input (a pipe
+    // line, a clusapi answer) ends the service. The handler that threw is
+    // gone; the engine's state is what it was when it threw.
+    for (;;) {
+        try {
+            io_.run();
+            return;
+        } catch (const std::exception& e) {
+            logger_->error("unexpected error in the watchdog's loop, carrying on: {}", e.what());
+        } catch (...) {
+            logger_->error(
+                "unexpected error in the watchdog's loop (unknown exception), carrying on");
+        }
+        ++loop_errors_;
+    }
 }
 
 void Watchdog::stop() {
@@ -177,11 +216,13 @@ void Watchdog::arm_config_watch() {
     config_timer_.expires_after(config_poll);
     config_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
+        // The stamp is recorded only by a load that succeeded (in load_config_file()): a
+        // file caught half-saved is read again at the next poll, even when
+        // the rest of it is written within the same file time.
         const auto stamp = stamp_of(config_path_);
         if (stamp && stamp != config_stamp_) {
-            config_stamp_ = stamp;
-            logger_->info("config {} changed; reloading", config_path_);
-            reload();
+            if (!config_failure_) logger_->info("config {} changed; reloading", config_path_);
+            load_config_file(/*from_poll=*/true);
         }
         arm_config_watch();
     });
@@ -231,26 +272,25 @@ void Watchdog::connect_cluster(bool first) {
     if (up) {
         logger_->info("cluster {}: node {}, notifications {}", cluster_.cluster_name(),
                       cluster_.node_name(), cluster_.notify_api());
-        cluster_attempts_ = 0;
+        cluster_lost_ = false;
+        cluster_backoff_.reset();
         failover_.connected(first);
         arm_due();
         return;
     }
-    if (cluster_attempts_ == 0) {
+    if (!cluster_lost_) {
         // Standalone (no Cluster service here): look again now and then.
         retry_cluster(cluster_retry);
         return;
     }
     // The connection was lost: a failover may be under way, so try again
-    // every 50 ms for a second, then less and less often.
-    const int doublings = std::clamp(cluster_attempts_ - 20, 0, 10);
-    const auto after = std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(50) * (1 << doublings), cluster_retry);
-    if (cluster_attempts_ == 1 || doublings > 0) {
-        logger_->warn("cluster not reachable: {}; trying again in {} ms",
-                      cluster_.why_unavailable(), after.count());
+    // every 50 ms for a second, then from 1 s doubling up to 60 s, with jitter.
+    const auto after = cluster_backoff_.next();
+    const ReconnectSchedule schedule;
+    if (cluster_backoff_.attempts() == 1 || cluster_backoff_.attempts() > schedule.fast_attempts) {
+        logger_->warn("cluster not reachable: {}; trying again in {} ms (attempt {})",
+                      cluster_.why_unavailable(), after.count(), cluster_backoff_.attempts());
     }
-    ++cluster_attempts_;
     retry_cluster(after);
 }
 
@@ -268,25 +308,37 @@ void Watchdog::on_cluster_event(const ClusterEvent& event) {
         // The notification thread has ended: subscribe again at once; the
         // coordinator resyncs when connected.
         cluster_.disconnect();
-        cluster_attempts_ = 1;
+        cluster_lost_ = true;
+        cluster_backoff_.reset();
         connect_cluster(/*first=*/false);
     }
 }
 
-std::optional<std::string> Watchdog::reload() {
+std::optional<std::string> Watchdog::reload() { return load_config_file(/*from_poll=*/false); }
+
+std::optional<std::string> Watchdog::load_config_file(bool from_poll) {
+    // Taken before reading: a write that lands during the load changes the
+    // file time again, and the next poll loads once more.
+    const auto stamp = stamp_of(config_path_);
     Win32FileSecurity files;
-    ConfigLoad load = load_trusted_config(config_path_, &files);
+    ConfigLoad loaded = load_trusted_config(config_path_, &files);
     // A bad or refused file never replaces the good one that is running.
-    if (load.refused) {
-        alerts_.raise(EventId::config_refused, {*load.refused});
-        return load.refused;
-    }
-    if (!load.config) {
-        std::string text = describe_problems(config_path_, load.problems);
-        alerts_.raise(EventId::config_rejected, {text});
+    // The poll tries it again every few seconds; it raises the event once for
+    // each file time and problem, not at every try.
+    if (loaded.refused || !loaded.config) {
+        const bool refused = loaded.refused.has_value();
+        std::string text =
+            refused ? *loaded.refused : describe_problems(config_path_, loaded.problems);
+        const ConfigFailure failure{stamp, text};
+        if (!from_poll || config_failure_ != failure) {
+            alerts_.raise(refused ? EventId::config_refused : EventId::config_rejected, {text});
+        }
+        if (from_poll) config_failure_ = failure;
         return text;
     }
-    std::optional<Config> next = std::move(load.config);
+    config_stamp_ = stamp;
+    config_failure_.reset();
+    std::optional<Config> next = std::move(loaded.config);
     if (expand_environment(next->journal) != journal_.path()) {
         logger_->warn("the journal path changed to {}; it takes effect when PermWatch restarts",
                       expand_environment(next->journal));
@@ -323,7 +375,8 @@ nlohmann::ordered_json Watchdog::status() {
             {"cluster", failover_.status()},
             {"counters", engine["counters"]},
             {"journal", journal_status()},
-            {"open_key_handles", open_key_handles()}};
+            {"open_key_handles", open_key_handles()},
+            {"loop_errors", loop_errors_}};
 }
 
 nlohmann::ordered_json Watchdog::check_now() {

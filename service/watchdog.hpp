@@ -22,6 +22,7 @@
 #include "core/engine.hpp"
 #include "core/failover.hpp"
 #include "core/pipe_protocol.hpp"
+#include "core/reconnect_backoff.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/cluster_adapter.hpp"
 #include "service/file_journal.hpp"
@@ -67,7 +68,12 @@ private:
     void connect_cluster(bool first);
     void retry_cluster(std::chrono::milliseconds after);
     void refresh_accounts();
+    // Loads the config file and, when it is good and trusted, runs it.
+    // `from_poll`: the file-time poll, which retries a failed file quietly.
+    std::optional<std::string> load_config_file(bool from_poll);
     void start_pipe();
+    // io_.run() until stopped, carrying on after a handler that throws.
+    void serve();
     void on_cluster_event(const ClusterEvent& event);
 
     std::string config_path_;
@@ -86,14 +92,27 @@ private:
     boost::asio::steady_timer due_timer_;
     boost::asio::steady_timer config_timer_;
     boost::asio::steady_timer cluster_timer_;
-    // Attempts to reconnect since the connection was lost (0: not lost).
-    int cluster_attempts_ = 0;
+    // Set from a lost connection until connected again; the back-off counts
+    // the attempts meanwhile (core/reconnect_backoff.hpp).
+    bool cluster_lost_ = false;
+    ReconnectBackoff cluster_backoff_;
     // The pipe's creation is retried with back-off while its name is taken.
     boost::asio::steady_timer pipe_timer_;
     unsigned pipe_failures_ = 0;
+    // The config file's time when it last loaded well: the poll reloads when
+    // the file's time differs. A failed load leaves it, so the file is tried
+    // again (issue 11 item 17); the failure is kept to raise its event once.
     std::optional<std::filesystem::file_time_type> config_stamp_;
+    struct ConfigFailure {
+        std::optional<std::filesystem::file_time_type> stamp;
+        std::string problems;
+        friend bool operator==(const ConfigFailure&, const ConfigFailure&) = default;
+    };
+    std::optional<ConfigFailure> config_failure_;
     std::unique_ptr<RegistryWatcher> watcher_;
     std::unique_ptr<PipeServer> pipe_;
+    // Handlers that threw inside the loop (logged; shown in status).
+    std::uint64_t loop_errors_ = 0;
     // Renews cached_accounts_ off the engine's thread.
     std::mutex refresh_mutex_;
     std::condition_variable refresh_wake_;

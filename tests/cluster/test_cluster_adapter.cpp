@@ -13,16 +13,20 @@
 // PermWatch loads clusapi.dll from System32 only.
 #include <windows.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "core/foreign_sizes.hpp"
 
 #include "service/cluster_adapter.hpp"
 #include "service/win32_error.hpp"
@@ -244,6 +248,80 @@ TEST_F(Cluster, ResourceAddedAndDeletedAreRediscovered) {
     ASSERT_EQ(clussim({"delete-resource", "--resource", "Second Service"}).code, 0u);
     ASSERT_TRUE(events.wait_for(Kind::resources_changed));
     EXPECT_EQ(adapter->checkpoints(), (std::vector<Checkpoint>{{kResource, kGroup, path}}));
+}
+
+// The largest buffer the adapter offered the fake since the last call.
+ULONGLONG largest_offer(const SimRun& r) {
+    const std::string tag = "largest buffer offered: ";
+    const auto at = r.out.find(tag);
+    return at == std::string::npos ? ~0ull : std::stoull(r.out.substr(at + tag.size()));
+}
+
+// Issue 11 item 15: a clusapi.dll that asks for absurd buffers (64 MiB for a
+// name, a checkpoint list or a notification) is not followed: nothing is
+// offered beyond PermWatch's caps (1 MiB for payloads, 4096 characters for
+// names), each refusal is reported, an unreadable notification ends the
+// session as a lost connection (the engine resyncs), and nothing ends the
+// process. The fake records every buffer it is offered.
+TEST_F(Cluster, HostileSizesAreNotFollowed) {
+    setup();
+    std::vector<std::string> reports;
+    std::mutex reports_mutex;
+    adapter = std::make_unique<win::Win32Cluster>();
+    adapter->on_error([&](const std::string& line) {
+        std::lock_guard lock(reports_mutex);
+        reports.push_back(line);
+    });
+    ASSERT_EQ(clussim({"hostile", "--mode", "sizes"}).code, 0u);
+    ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) { events.push(e); }))
+        << adapter->why_unavailable();
+    EXPECT_TRUE(adapter->checkpoints().empty());  // the answers could not be read
+    // The notification thread asks, is told "64 MiB", gives up: a lost connection.
+    ASSERT_TRUE(events.wait_for(Kind::connection_lost));
+    const SimRun hostile = clussim({"hostile", "--mode", "off"});
+    ASSERT_EQ(hostile.code, 0u) << hostile.out;
+    const ULONGLONG offered = largest_offer(hostile);
+    RecordProperty("largest_offer_bytes", std::to_string(offered));
+    EXPECT_LE(offered, kMaxForeignPayloadBytes + 4) << hostile.out;
+    {
+        std::lock_guard lock(reports_mutex);
+        auto said = [&](const std::string& what) {
+            return std::any_of(reports.begin(), reports.end(), [&](const std::string& r) {
+                return r.find(what) != std::string::npos;
+            });
+        };
+        EXPECT_TRUE(said("ClusterEnum asked for a name of 33554432 characters"));
+        EXPECT_TRUE(said("GetClusterNotifyV2 asked for 67108864 bytes"));
+    }
+    // Sane again: the same adapter reconnects and discovers the checkpoint.
+    ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) { events.push(e); }))
+        << adapter->why_unavailable();
+    EXPECT_EQ(adapter->checkpoints(), (std::vector<Checkpoint>{{kResource, kGroup, path}}));
+}
+
+// Issue 11 item 15: the engine's callback throwing on the notification thread
+// (in the service: a post to the watchdog that fails) does not end the
+// process: the thread reports it and ends the session as a lost connection.
+TEST_F(Cluster, ACallbackThatThrowsEndsTheSessionNotTheProcess) {
+    setup();
+    std::vector<std::string> reports;
+    std::mutex reports_mutex;
+    adapter = std::make_unique<win::Win32Cluster>();
+    adapter->on_error([&](const std::string& line) {
+        std::lock_guard lock(reports_mutex);
+        reports.push_back(line);
+    });
+    ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) {
+        events.push(e);
+        if (e.kind == Kind::group_moving_here) throw std::runtime_error("engine unavailable");
+    })) << adapter->why_unavailable();
+    const SimRun r = clussim({"failover", "--to", "NODE1", "--grace-ms", "100"});
+    EXPECT_EQ(r.code, 0u) << r.out;
+    ASSERT_TRUE(events.wait_for(Kind::connection_lost)) << r.out;
+    EXPECT_FALSE(adapter->available());
+    std::lock_guard lock(reports_mutex);
+    ASSERT_FALSE(reports.empty());
+    EXPECT_NE(reports[0].find("engine unavailable"), std::string::npos) << reports[0];
 }
 
 TEST_F(Cluster, RestoreFailsWhileAHandleIsOpenInsideTheSubtree) {

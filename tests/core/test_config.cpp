@@ -482,6 +482,46 @@ TEST(ConfigPath, UnderHklmOnlyEitherSpellingAnyCase) {
     }
 }
 
+// Issue 11 item 16: a NUL would cut the name Win32 sees short of the one the
+// policy names; a control character would break a log line in two.
+TEST(ConfigPath, ControlCharactersAndNulAreRejectedWithThePointerAsOneLine) {
+    const std::vector<std::string> bad = {std::string("HKLM\\SOFTWARE\\Ex") + '\0' + "ample",
+                                          std::string("HKLM\\SOFTWARE\\Example") + '\0',
+                                          "HKLM\\SOFTWARE\\Ex\nample",
+                                          "HKLM\\SOFTWARE\\Ex\rample",
+                                          "HKLM\\SOFTWARE\\Ex\tample",
+                                          "HKLM\\SOFTWARE\\Ex\x1b"
+                                          "ample",
+                                          "HKLM\\SOFTWARE\\Ex\x7f"
+                                          "ample"};
+    for (const std::string& s : bad) {
+        const std::string m = expect_one_problem(load_with("/keys/0/path", s), "/keys/0/path");
+        EXPECT_NE(m.find("control characters or NUL"), std::string::npos) << m;
+        EXPECT_EQ(m.find_first_of(std::string("\n\r\0", 3)), std::string::npos) << m;
+    }
+    // The second key's path is the one named.
+    Json doc = base();
+    Json second = doc["keys"][0];
+    second["path"] = std::string("HKLM\\SOFTWARE\\Two") + '\0';
+    doc["keys"].push_back(second);
+    expect_one_problem(load(doc), "/keys/1/path");
+}
+
+TEST(ConfigPath, ControlCharactersInJournalAndAccountNamesAreRejected) {
+    for (const std::string& s :
+         {std::string("C:\\j") + '\0' + ".jsonl", std::string("C:\\j\n.jsonl")}) {
+        const std::string m = expect_one_problem(load_with("/journal", s), "/journal");
+        EXPECT_NE(m.find("control characters or NUL"), std::string::npos) << m;
+        EXPECT_EQ(m.find_first_of(std::string("\n\r\0", 3)), std::string::npos) << m;
+    }
+    for (const std::string& s :
+         {std::string("CONTOSO\\bo") + '\0' + "b", std::string("CONTOSO\\bo\tb")}) {
+        const std::string m = expect_one_problem(load_with("/keys/0/require/0/principal", s),
+                                                 "/keys/0/require/0/principal");
+        EXPECT_NE(m.find("control characters or NUL"), std::string::npos) << m;
+    }
+}
+
 TEST(ConfigPath, TwoEntriesForTheSameKeyAreRejectedAtTheSecond) {
     Json doc = base();
     Json second = doc["keys"][0];
@@ -1062,6 +1102,16 @@ TEST_F(ConfigSchema, PathPatternAgreesWithTheLoader) {
           "HKLM\\", "HKLM\\\\A", "HKLM\\A\\", "HKCU\\A", "HKLMX\\A", " HKLM\\A", "HKLM/A",
           "hkey_local_machine\\x\\y\\z", "HKEY_LOCAL_MACHINE\\"}) {
         EXPECT_EQ(matches(path, s), load_with("/keys/0/path", s).config.has_value()) << s;
+    }
+    for (const std::string& s : {std::string("HKLM\\A") + '\0' + "B", std::string("HKLM\\A\nB"),
+                                 std::string("HKLM\\A\x7f")}) {
+        EXPECT_FALSE(matches(path, s)) << s;
+        EXPECT_FALSE(load_with("/keys/0/path", s).config.has_value()) << s;
+    }
+    const Json& journal = at("/properties/journal");
+    for (const std::string& s :
+         {std::string("C:\\j.jsonl"), std::string("C:\\j") + '\0', std::string("C:\\j\t")}) {
+        EXPECT_EQ(matches(journal, s), load_with("/journal", s).config.has_value()) << s;
     }
 }
 

@@ -106,6 +106,81 @@ TEST(Evaluation, DenyForThePrincipalOrEveryoneIsAFinding) {
                     .empty());
 }
 
+// The principal as the policy's {"service_account_of": ...} resolves it.
+ResolvedRequirement service_account(const std::string& sid, AccessMask rights) {
+    ResolvedRequirement r = requirement(sid, rights);
+    r.requirement.principal.kind = Principal::Kind::service_account_of;
+    r.requirement.principal.name = "MSExchangeSA";
+    return r;
+}
+
+// Issue 11 item 13: a deny for a group every token of the principal carries.
+TEST(Evaluation, DenyForAuthenticatedUsersBlocksEveryLogon) {
+    for (const ResolvedRequirement& r :
+         {requirement(svc, rights::key_all_access), requirement("S-1-5-18", rights::key_all_access),
+          service_account(svc, rights::key_all_access),
+          requirement("S-1-5-32-544", rights::key_all_access)}) {
+        const std::string sid = r.sid->str();
+        auto f = eval("D:(D;;KW;;;AU)(A;CI;KA;;;" + sid + ")", {r});
+        ASSERT_EQ(kinds(f), std::vector<FK>{FK::blocked_by_deny}) << sid;
+        EXPECT_EQ(f[0].principal, sid);
+        EXPECT_NE(f[0].message.find("Authenticated Users"), std::string::npos) << f[0].message;
+        // The SID spelled out counts the same as the alias.
+        EXPECT_EQ(kinds(eval("D:(D;CI;KW;;;S-1-5-11)(A;CI;KA;;;" + sid + ")", {r})),
+                  std::vector<FK>{FK::blocked_by_deny})
+            << sid;
+        // Rights the requirement does not need are not a finding.
+        EXPECT_TRUE(
+            eval("D:(D;;WO;;;AU)(A;CI;KR;;;" + sid + ")", {requirement(sid, rights::key_read)})
+                .empty())
+            << sid;
+    }
+    // Anonymous and Everyone hold tokens without Authenticated Users.
+    for (const char* sid : {"S-1-5-7", "S-1-1-0"}) {
+        EXPECT_TRUE(eval(std::string("D:(D;;KW;;;AU)(A;CI;KA;;;") + sid + ")",
+                         {requirement(sid, rights::key_all_access)})
+                        .empty())
+            << sid;
+    }
+}
+
+TEST(Evaluation, DenyForTheServiceGroupBlocksOnlyAServiceAccount) {
+    const std::string denied = "D:(D;;KW;;;SU)(A;CI;KA;;;";
+    // The policy says the principal is a service's logon account.
+    auto f = eval(denied + svc + ")", {service_account(svc, rights::key_all_access)});
+    ASSERT_EQ(kinds(f), std::vector<FK>{FK::blocked_by_deny});
+    EXPECT_NE(f[0].message.find("SERVICE (S-1-5-6)"), std::string::npos) << f[0].message;
+    EXPECT_NE(f[0].message.find("service_account_of:MSExchangeSA"), std::string::npos)
+        << f[0].message;
+    // LocalService, NetworkService and service SIDs are service accounts by SID.
+    for (const char* sid : {"S-1-5-19", "S-1-5-20",
+                            "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"}) {
+        EXPECT_EQ(kinds(eval(denied + sid + ")", {requirement(sid, rights::key_all_access)})),
+                  std::vector<FK>{FK::blocked_by_deny})
+            << sid;
+    }
+    // A user, a group or SYSTEM named by SID is not known to be a service.
+    for (const std::string& sid :
+         {svc, std::string("S-1-5-18"), std::string("S-1-5-32-544"), std::string("S-1-5-19-1")}) {
+        EXPECT_TRUE(eval(denied + sid + ")", {requirement(sid, rights::key_all_access)}).empty())
+            << sid;
+    }
+    // A deny of rights the requirement does not need is not a finding.
+    EXPECT_TRUE(
+        eval("D:(D;;WO;;;SU)(A;CI;KR;;;" + svc + ")", {service_account(svc, rights::key_read)})
+            .empty());
+}
+
+TEST(Evaluation, DenyForOtherGroupsIsNotExpanded) {
+    // Interactive, Users, Network: membership is not known offline.
+    for (const char* group : {"IU", "BU", "NU", "S-1-5-32-545"}) {
+        EXPECT_TRUE(eval(std::string("D:(D;;KW;;;") + group + ")(A;CI;KA;;;" + svc + ")",
+                         {service_account(svc, rights::key_all_access)})
+                        .empty())
+            << group;
+    }
+}
+
 TEST(Evaluation, GroupMembershipIsNotExpanded) {
     // Administrators hold full control, but the requirement names a user.
     EXPECT_EQ(kinds(eval("D:(A;CI;KA;;;BA)", {requirement(svc, rights::key_all_access)})),

@@ -167,6 +167,27 @@ TEST(Failover, ConnectionLostMidFailoverKeepsTheFreezeUntilTheResyncSaysItEnded)
     EXPECT_EQ(rig.failover.status()["handles_released"], false);
 }
 
+// Issue 11 item 9: a cluster that flaps (connects, loses its port, again and
+// again) is resynced every time but raises at most 3 events 3002 in 10 minutes.
+TEST(Failover, AFlappingClusterRaisesEvent3002AtMostThreeTimesInTenMinutes) {
+    Rig rig;
+    for (int i = 0; i < 100; ++i) {
+        rig.failover.on_event(ev(Kind::connection_lost, "", "", ""));
+        rig.failover.connected();
+        rig.clock.advance(std::chrono::seconds(5));  // 100 losses in 500 s
+    }
+    EXPECT_EQ(rig.failover.counters().resyncs, 100u);
+    EXPECT_EQ(rig.alerts.count(EventId::cluster_resync), 3);
+    EXPECT_EQ(rig.failover.counters().resync_events_held_back, 97u);
+    EXPECT_EQ(rig.failover.status()["resync_events_held_back"], 97);
+    // Once the window has passed, the next loss is raised and says how many it stands for.
+    rig.clock.advance(std::chrono::minutes(10));
+    rig.failover.on_event(ev(Kind::connection_lost, "", "", ""));
+    ASSERT_EQ(rig.alerts.count(EventId::cluster_resync), 4);
+    const std::string& text = rig.alerts.raised.back().strings.at(0);
+    EXPECT_NE(text.find("97 more times"), std::string::npos) << text;
+}
+
 TEST(Failover, ResyncPreparesAGroupAlreadyMovingHereBeforeItChecksAnythingElse) {
     Rig rig;
     rig.registry.set(key, broken);

@@ -75,6 +75,26 @@ TEST(RepairPlan, DenyForEveryoneIsNotRepairable) {
     EXPECT_NE(plan.blockers[0].find("Everyone"), std::string::npos);
 }
 
+// Issue 11 item 13: PermWatch does not take a deny away from a whole group.
+TEST(RepairPlan, DenyForAuthenticatedUsersOrTheServiceGroupIsNotRepairable) {
+    ResolvedRequirement service = requirement(svc, rights::key_all_access);
+    service.requirement.principal.kind = Principal::Kind::service_account_of;
+    service.requirement.principal.name = "MSExchangeSA";
+    for (const std::string& sddl :
+         {"D:(D;;DC;;;AU)(A;CI;KR;;;" + svc + ")", "D:(D;;DC;;;SU)(A;CI;KR;;;" + svc + ")"}) {
+        auto plan = plan_repair(parse_sddl(sddl), {service});
+        EXPECT_FALSE(plan.planned.has_value()) << sddl;
+        EXPECT_FALSE(plan.complete()) << sddl;
+        ASSERT_EQ(plan.blockers.size(), 1u) << sddl;
+        EXPECT_NE(plan.blockers[0].find("PermWatch does not change it"), std::string::npos)
+            << plan.blockers[0];
+    }
+    // The same SERVICE deny does not block a principal not known to be a service.
+    EXPECT_EQ(planned("D:(D;;DC;;;SU)(A;CI;KR;;;" + svc + ")",
+                      {requirement(svc, rights::key_all_access)}),
+              "D:(D;;DC;;;SU)(A;CI;KA;;;" + svc + ")");
+}
+
 TEST(RepairPlan, InheritedDenyIsNotRepairable) {
     auto plan = plan_repair(parse_sddl("D:AI(D;CIID;KA;;;" + svc + ")"),
                             {requirement(svc, rights::key_all_access)});

@@ -22,6 +22,7 @@
 #include <future>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -67,8 +68,12 @@ public:
         ++checks;
         return {{"ok", true}, {"keys", json::array()}};
     }
-    std::optional<std::string> reload() override { return std::nullopt; }
+    std::optional<std::string> reload() override {
+        if (throw_anything) throw 42;  // not a std::exception
+        return std::nullopt;
+    }
     int checks = 0;  // io thread only
+    bool throw_anything = false;
 };
 
 // A blocking client of plain Win32 calls.
@@ -655,6 +660,58 @@ TEST_F(PipeServerTest, DefaultIdentityOfTheClientProcessIsItsToken) {
     EXPECT_TRUE(is_status_reply(r)) << (r ? r->dump() : "closed");
 }
 
+// Issue 11 item 15: a handler that throws anything at all (here not even a
+// std::exception) answers that request with an error; the connection and the
+// server go on. Without the catch it would unwind out of io_context::run().
+TEST_F(PipeServerTest, AHandlerThatThrowsAnythingAnswersWithAnErrorAndServingGoesOn) {
+    fake.throw_anything = true;
+    start_server({}, /*force_admin=*/true);
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    const auto r = c.ask(R"({"cmd":"reload"})");
+    ASSERT_TRUE(r && r->is_object()) << "no reply";
+    EXPECT_EQ((*r)["ok"], false);
+    EXPECT_EQ((*r)["error"], "internal error");
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    Client other;
+    ASSERT_EQ(other.open(path()), 0u);
+    EXPECT_TRUE(is_status_reply(other.ask(R"({"cmd":"status"})")));
+}
+
+// Issue 11 item 15: a completion handler that throws (here the injected
+// identity check, at accept) ends that one connection, reported; the
+// instance is made anew and the next client is served. Without the guard the
+// exception would leave io_context::run() and end the server's thread.
+TEST_F(PipeServerTest, ACallbackThatThrowsEndsOnlyThatConnection) {
+    std::atomic<bool> throw_next{true};
+    PipeServer::Options options;
+    options.max_instances = 2;
+    options.process_is_admin = [&](std::uint32_t) -> bool {
+        if (throw_next.exchange(false)) throw std::runtime_error("identity lookup failed");
+        return true;
+    };
+    start_server(options);
+    Client a;
+    ASSERT_EQ(a.open(path()), 0u);
+    ASSERT_TRUE(is_status_reply(a.ask(R"({"cmd":"status"})")));
+    Client b;  // takes the last instance: the identity check runs, and throws
+    ASSERT_EQ(b.open(path()), 0u);
+    EXPECT_FALSE(b.read_line()) << "the connection whose accept threw is closed";
+    b.close();
+    Client c;  // the instance was made anew
+    ASSERT_EQ(c.open(path(), 10000), 0u);
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    EXPECT_TRUE(is_status_reply(a.ask(R"({"cmd":"status"})")));
+    stop_server();
+    EXPECT_GE(stats.errors, 1u);
+    bool reported = false;
+    for (const std::string& e : errors) {
+        reported = reported || (e.find("identity lookup failed") != std::string::npos &&
+                                e.find("accepting a client") != std::string::npos);
+    }
+    EXPECT_TRUE(reported);
+}
+
 // What the pipe's DACL reads back as, and whether Wine enforces a pipe's DACL
 // on CreateFile (docs/testing.md (p)).
 TEST_F(PipeServerTest, PipeSecurity) {
@@ -673,6 +730,30 @@ TEST_F(PipeServerTest, PipeSecurity) {
     LocalFree(text);
     LocalFree(sd);
     std::cout << "[ info ] the pipe's DACL reads back as " << sddl << "\n";
+    // Its owner (O:SY, as WinFsp's launcher pipe has; a process not running
+    // as SYSTEM falls back to its own account, and says so).
+    {
+        PSECURITY_DESCRIPTOR osd = nullptr;
+        PSID owner = nullptr;
+        ASSERT_EQ(GetSecurityInfo(c.handle(), SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
+                                  nullptr, nullptr, nullptr, &osd),
+                  static_cast<DWORD>(ERROR_SUCCESS));
+        wchar_t* otext = nullptr;
+        ASSERT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            osd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION, &otext, nullptr));
+        const std::string owner_sddl = win::narrow(otext);
+        LocalFree(otext);
+        LocalFree(osd);
+        bool fell_back = false;
+        for (const std::string& e : errors) {
+            fell_back = fell_back || e.find("SYSTEM cannot be its owner") != std::string::npos;
+        }
+        std::cout << "[ info ] the pipe's owner reads back as " << owner_sddl
+                  << (fell_back ? " (fell back: ERROR_INVALID_OWNER for O:SY)" : "") << "\n";
+        if (!fell_back) {
+            EXPECT_EQ(owner_sddl, "O:SY");
+        }
+    }
     EXPECT_NE(sddl.find("(A;;FA;;;SY)"), std::string::npos) << sddl;
     EXPECT_NE(sddl.find("(A;;FA;;;BA)"), std::string::npos) << sddl;
     EXPECT_NE(sddl.find(";;;AU)"), std::string::npos) << sddl;

@@ -115,6 +115,73 @@ TEST_F(RegistryAdapter, ReadAndWriteReleaseTheirHandles) {
     EXPECT_EQ(win::open_key_handles(), before);
 }
 
+// A registry symbolic link below the test key (REG_OPTION_CREATE_LINK, a
+// SymbolicLinkValue of type REG_LINK), deleted through NtDeleteKey on a
+// handle opened with REG_OPTION_OPEN_LINK: deleting it by name would follow it.
+class RegistryLink {
+public:
+    RegistryLink(const std::string& link, const std::string& target) : link_(link) {
+        HKEY key = nullptr;
+        rc = RegCreateKeyExW(HKEY_LOCAL_MACHINE, test::subkey_of(link).c_str(), 0, nullptr,
+                             REG_OPTION_CREATE_LINK | REG_OPTION_VOLATILE,
+                             KEY_ALL_ACCESS | KEY_CREATE_LINK | KEY_WOW64_64KEY, nullptr, &key,
+                             nullptr);
+        if (rc != ERROR_SUCCESS) return;
+        const std::wstring nt = L"\\REGISTRY\\MACHINE\\" + test::subkey_of(target);
+        rc = RegSetValueExW(key, L"SymbolicLinkValue", 0, REG_LINK,
+                            reinterpret_cast<const BYTE*>(nt.data()),
+                            static_cast<DWORD>(nt.size() * sizeof(wchar_t)));
+        RegCloseKey(key);
+    }
+    ~RegistryLink() {
+        using NtDeleteKeyFn = LONG(WINAPI*)(HANDLE);
+        const auto del = reinterpret_cast<NtDeleteKeyFn>(
+            reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtDeleteKey")));
+        HKEY key = nullptr;
+        if (del &&
+            RegOpenKeyExW(HKEY_LOCAL_MACHINE, test::subkey_of(link_).c_str(), REG_OPTION_OPEN_LINK,
+                          DELETE | KEY_WOW64_64KEY, &key) == ERROR_SUCCESS) {
+            del(key);
+            RegCloseKey(key);
+        }
+    }
+    LONG rc = ERROR_SUCCESS;
+
+private:
+    std::string link_;
+};
+
+// Issue 11 item 14: a watched key that is a registry symbolic link is not
+// followed: reading or writing it is an error that names the link and its
+// target, and the target's DACL is neither read nor changed. Wine supports
+// links (docs/testing.md: probe_registry_link), so this is the real adapter.
+TEST_F(RegistryAdapter, ASymbolicLinkIsAnErrorAndIsNotFollowed) {
+    const std::string target = path + "\\Target";
+    const std::string link = path + "\\Link";
+    ASSERT_TRUE(test::create_key(target));
+    ASSERT_EQ(test::set_dacl(target, "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)"), 0);
+    RegistryLink made(link, target);
+    ASSERT_EQ(made.rc, ERROR_SUCCESS);
+    // Without REG_OPTION_OPEN_LINK, Windows (and Wine) would open the target.
+    win::Win32Registry registry;
+    const long handles = win::open_key_handles();
+    const KeyRead read = registry.read(link);
+    EXPECT_EQ(read.status, KeyRead::Status::error) << format_sddl(read.sd);
+    EXPECT_NE(read.error.find("is a registry symbolic link"), std::string::npos) << read.error;
+    EXPECT_NE(read.error.find("\\Target"), std::string::npos) << read.error;
+    const KeyWrite w = registry.write_dacl(link, *parse_sddl("D:(A;CI;KA;;;WD)").dacl);
+    EXPECT_FALSE(w.ok);
+    EXPECT_NE(w.error.find("is a registry symbolic link"), std::string::npos) << w.error;
+    const KeyUpdate u = registry.update_dacl(link, [](const SecurityDescriptor&) {
+        return std::optional<Acl>(*parse_sddl("D:(A;CI;KA;;;WD)").dacl);
+    });
+    EXPECT_FALSE(u.written);
+    EXPECT_EQ(test::dacl_sddl(target), "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
+    EXPECT_EQ(win::open_key_handles(), handles);
+    // An ordinary key is still read as before.
+    EXPECT_EQ(registry.read(target).status, KeyRead::Status::ok);
+}
+
 TEST(Accounts, WellKnownNamesAndThePrefixUser) {
     win::Win32Accounts accounts;
     EXPECT_EQ(accounts.account_sid("LocalSystem").sid, local_system_sid());

@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <future>
+#include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -168,6 +170,53 @@ TEST_F(WatchdogTest, ConfigFileChangeIsPickedUp) {
     std::this_thread::sleep_for(2500ms);  // two sweeps: audit reports, never repairs
     EXPECT_EQ(test::dacl_sddl(path), kBroken);
     EXPECT_EQ(on_watchdog([&] { return watchdog->status()["keys"][0]["state"]; }), "drift");
+}
+
+// Issue 11 item 17: a file caught half-saved is read again, even when the
+// rest of it is written within the same file time (a coarse file system, or an
+// editor that sets the time): the time is recorded only after a good load.
+TEST_F(WatchdogTest, AHalfSavedConfigIsRetriedUntilItLoads) {
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    write_config("enforce");
+    start();
+    std::this_thread::sleep_for(1100ms);  // a different mtime than the first write
+    std::ifstream in(config_path());
+    const std::string good_audit = [&] {
+        auto doc = nlohmann::json::parse(in);
+        doc["mode"] = "audit";
+        return doc.dump(2);
+    }();
+    in.close();
+    std::ofstream(config_path()) << good_audit.substr(0, good_audit.size() / 2);
+    const auto half_time = std::filesystem::last_write_time(config_path());
+    // The poll (every 2 s) finds the half file and rejects it, once.
+    ASSERT_TRUE(eventually(
+        [&] { return on_watchdog([&] { return alerts.count(EventId::config_rejected); }) == 1; }));
+    std::this_thread::sleep_for(4500ms);  // two more polls of the same half file
+    EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_rejected); }), 1);
+    EXPECT_EQ(on_watchdog([&] { return watchdog->status()["mode"]; }), "enforce");
+    // The rest of the file arrives, and the file time is what it was.
+    std::ofstream(config_path()) << good_audit;
+    std::filesystem::last_write_time(config_path(), half_time);
+    ASSERT_EQ(std::filesystem::last_write_time(config_path()), half_time);
+    EXPECT_TRUE(eventually(
+        [&] { return on_watchdog([&] { return watchdog->status()["mode"]; }) == "audit"; }));
+    EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_rejected); }), 1);
+}
+
+// Issue 11 item 15: a handler on the watchdog's loop that throws (any type)
+// is logged and counted, and the loop goes on guarding keys. Without the
+// guard it would leave io_context::run() and end the service.
+TEST_F(WatchdogTest, AHandlerThatThrowsDoesNotEndTheWatchdog) {
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    write_config("enforce");
+    start();
+    watchdog->post([] { throw std::runtime_error("injected failure"); });
+    watchdog->post([] { throw 42; });
+    EXPECT_TRUE(eventually(
+        [&] { return on_watchdog([&] { return watchdog->status()["loop_errors"]; }) == 2; }));
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
 }
 
 TEST_F(WatchdogTest, StopsPromptlyAndReleasesItsHandles) {

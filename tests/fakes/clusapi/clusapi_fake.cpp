@@ -82,11 +82,29 @@ BOOL close_named(void* handle, DWORD tag) {
     return TRUE;
 }
 
+// `clussim hostile --mode sizes`: records the offer and, below the hostile
+// size, answers ERROR_MORE_DATA asking for it (the caller's *size is set).
+// Called without the state lock held.
+bool hostile_more(DWORD offered_bytes, LPDWORD size, DWORD asked) {
+    clussim::State* s = shared();
+    if (!s || !size) return false;
+    clussim::Lock lock(g_map);
+    if (!(s->hostile & clussim::kHostileSizes)) return false;
+    if (offered_bytes > s->largest_offer) s->largest_offer = offered_bytes;
+    if (*size >= asked) return false;
+    *size = asked;
+    return true;
+}
+
 // Copies `text` into a caller's buffer with the API's convention: *cch in is
 // the buffer size in characters, out the length without the NUL.
 DWORD out_string(const wchar_t* text, LPWSTR buf, LPDWORD cch) {
     const DWORD len = static_cast<DWORD>(wcslen(text));
     if (!cch) return ERROR_SUCCESS;
+    if (buf &&
+        hostile_more(*cch * static_cast<DWORD>(sizeof(wchar_t)), cch, clussim::kHostileChars)) {
+        return ERROR_MORE_DATA;
+    }
     if (!buf || *cch <= len) {
         *cch = len;
         return buf ? ERROR_MORE_DATA : ERROR_SUCCESS;
@@ -255,6 +273,10 @@ DWORD WINAPI GetClusterNotify(clus::HChange h, DWORD_PTR* key, LPDWORD filter, L
         *cch = clussim::kName;
         return ERROR_MORE_DATA;
     }
+    if (cch && name &&
+        hostile_more(*cch * static_cast<DWORD>(sizeof(wchar_t)), cch, clussim::kHostileChars)) {
+        return ERROR_MORE_DATA;
+    }
     clussim::Notification n{};
     const DWORD rc = next_notification(port, timeout_ms, &n);
     if (rc != ERROR_SUCCESS) return rc;
@@ -296,6 +318,13 @@ DWORD WINAPI GetClusterNotifyV2(clus::HChange h, DWORD_PTR* key, clus::NotifyFil
             *cch = clussim::kName;
             return ERROR_MORE_DATA;
         }
+    }
+    if (buffer_size && hostile_more(*buffer_size, buffer_size, clussim::kHostileChars * 2)) {
+        return ERROR_MORE_DATA;
+    }
+    if (name_cch && hostile_more(*name_cch * static_cast<DWORD>(sizeof(wchar_t)), name_cch,
+                                 clussim::kHostileChars)) {
+        return ERROR_MORE_DATA;
     }
     clussim::Notification n{};
     const DWORD rc = next_notification(port, timeout_ms, &n);
@@ -397,6 +426,11 @@ DWORD WINAPI ClusterResourceControl(clus::HResource h, clus::HNode node, DWORD c
     }
     multi += L'\0';
     const DWORD bytes = static_cast<DWORD>(multi.size() * sizeof(wchar_t));
+    DWORD hostile = out_size;
+    if (hostile_more(out_size, &hostile, clussim::kHostileChars * 2)) {
+        if (returned) *returned = hostile;
+        return ERROR_MORE_DATA;
+    }
     if (returned) *returned = bytes;
     if (!out || out_size < bytes) return ERROR_MORE_DATA;
     memcpy(out, multi.data(), bytes);

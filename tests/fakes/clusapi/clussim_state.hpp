@@ -27,7 +27,7 @@
 namespace clussim {
 
 inline constexpr DWORD kMagic = 0x4D495343;  // "CSIM"
-inline constexpr DWORD kVersion = 2;
+inline constexpr DWORD kVersion = 3;
 inline constexpr int kName = 128;
 inline constexpr int kPath = 260;
 inline constexpr int kSddl = 1024;
@@ -87,7 +87,19 @@ struct State {
     // GetNodeClusterState fail with RPC_S_SERVER_UNAVAILABLE (1722), as while
     // a node's RPC connection to ClusSvc is down. 0: reachable.
     ULONGLONG down_until;
+    // `clussim hostile --mode sizes`: every string, buffer and notification
+    // answer claims ERROR_MORE_DATA with kHostileChars characters (or bytes
+    // for a control output) until it is offered at least that much, as a
+    // broken or hostile clusapi.dll could (issue 11 item 15). The largest
+    // buffer any caller offered, in bytes, is kept for the test to read.
+    DWORD hostile;
+    ULONGLONG largest_offer;
 };
+
+inline constexpr DWORD kHostileSizes = 1;
+// 32 Mi characters (64 MiB): far above any real name, small enough that a
+// caller that follows it does not harm the machine.
+inline constexpr DWORD kHostileChars = 32u * 1024 * 1024;
 
 inline std::wstring state_path() {
     wchar_t buf[MAX_PATH] = {};

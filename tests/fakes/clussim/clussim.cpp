@@ -708,9 +708,10 @@ int cmd_handles(const Args& a) {
 int main() {
     Args a;
     if (!parse(a)) {
-        std::fprintf(stderr,
-                     "usage: clussim setup|failover|move-away|node-down|drop-connection|"
-                     "add-resource|delete-resource|handles|status|teardown [--option value]...\n");
+        std::fprintf(
+            stderr,
+            "usage: clussim setup|failover|move-away|node-down|drop-connection|"
+            "add-resource|delete-resource|handles|status|hostile|teardown [--option value]...\n");
         return 2;
     }
     if (a.command == L"handles") return cmd_handles(a);
@@ -732,6 +733,18 @@ int main() {
         if (a.command == L"add-resource") return cmd_add(m, a);
         if (a.command == L"delete-resource") return cmd_delete(m, a);
         if (a.command == L"status") return cmd_status(m);
+        if (a.command == L"hostile") {
+            // --mode sizes | off: see State::hostile. Prints the largest
+            // buffer offered so far, then starts counting again.
+            clussim::Lock lock(m);
+            const std::wstring mode = a.get(L"--mode", L"off");
+            say(L"largest buffer offered: " + std::to_wstring(m.state()->largest_offer) +
+                L" bytes");
+            m.state()->largest_offer = 0;
+            m.state()->hostile = mode == L"sizes" ? clussim::kHostileSizes : 0;
+            say(L"hostile sizes " + std::wstring(m.state()->hostile ? L"on" : L"off"));
+            return 0;
+        }
         if (a.command == L"teardown") {
             clussim::Lock lock(m);
             m.state()->running = 0;
