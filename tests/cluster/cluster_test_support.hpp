@@ -67,8 +67,19 @@ inline SimRun clussim(const std::vector<std::string>& args) {
     si.hStdError = write;
     si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
     PROCESS_INFORMATION pi{};
-    const BOOL started =
-        CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
+    // Starting a process is the rig's step, not the behaviour under test; on
+    // a loaded machine Wine has failed it once in a run (the test then saw
+    // exit code 998 and no output). Try three times and say why each failed.
+    BOOL started = FALSE;
+    for (int attempt = 0; attempt < 3 && !started; ++attempt) {
+        started = CreateProcessW(nullptr, cmd.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
+                                 &si, &pi);
+        if (!started) {
+            run.out += "CreateProcess of clussim.exe failed: error " +
+                       std::to_string(GetLastError()) + "\n";
+            Sleep(200);
+        }
+    }
     CloseHandle(write);
     if (!started) {
         CloseHandle(read);
