@@ -58,16 +58,6 @@ struct CloseWith {
     void operator()(T value) const noexcept { Close(value); }
 };
 
-// A closer known only at run time (clusapi's, loaded from System32).
-template <typename T>
-struct CloseThrough {
-    using Fn = BOOL(WINAPI*)(T);
-    Fn fn = nullptr;
-    void operator()(T value) const noexcept {
-        if (fn) fn(value);
-    }
-};
-
 // null is "none" for most kinds.
 template <typename T, typename Closer>
 struct NullIsNone {

@@ -216,13 +216,13 @@ void Watchdog::arm_config_watch() {
     config_timer_.expires_after(config_poll);
     config_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
-        // The stamp is recorded only by a load that succeeded (in load_config_file()): a
+        // The stamp is recorded only by a load that succeeded (in load_policy()): a
         // file caught half-saved is read again at the next poll, even when
         // the rest of it is written within the same file time.
         const auto stamp = stamp_of(config_path_);
         if (stamp && stamp != config_stamp_) {
             if (!config_failure_) logger_->info("config {} changed; reloading", config_path_);
-            load_config_file(/*from_poll=*/true);
+            load_policy(/*from_poll=*/true);
         }
         arm_config_watch();
     });
@@ -314,9 +314,9 @@ void Watchdog::on_cluster_event(const ClusterEvent& event) {
     }
 }
 
-std::optional<std::string> Watchdog::reload() { return load_config_file(/*from_poll=*/false); }
+std::optional<std::string> Watchdog::reload() { return load_policy(/*from_poll=*/false); }
 
-std::optional<std::string> Watchdog::load_config_file(bool from_poll) {
+std::optional<std::string> Watchdog::load_policy(bool from_poll) {
     // Taken before reading: a write that lands during the load changes the
     // file time again, and the next poll loads once more.
     const auto stamp = stamp_of(config_path_);

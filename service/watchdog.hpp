@@ -70,7 +70,7 @@ private:
     void refresh_accounts();
     // Loads the config file and, when it is good and trusted, runs it.
     // `from_poll`: the file-time poll, which retries a failed file quietly.
-    std::optional<std::string> load_config_file(bool from_poll);
+    std::optional<std::string> load_policy(bool from_poll);
     void start_pipe();
     // io_.run() until stopped, carrying on after a handler that throws.
     void serve();

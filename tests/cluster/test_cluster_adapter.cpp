@@ -117,6 +117,17 @@ protected:
         return r;
     }
 
+    // A new adapter whose error reports (on_error) are kept in `reports`.
+    void make_reporting_adapter() {
+        adapter = std::make_unique<win::Win32Cluster>();
+        adapter->on_error([this](const std::string& line) {
+            std::lock_guard lock(reports_mutex);
+            reports.push_back(line);
+        });
+    }
+    std::vector<std::string> reports;
+    std::mutex reports_mutex;
+
     bool connect() {
         adapter = std::make_unique<win::Win32Cluster>();
         return adapter->connect([this](const ClusterEvent& e) { events.push(e); });
@@ -265,13 +276,7 @@ ULONGLONG largest_offer(const SimRun& r) {
 // process. The fake records every buffer it is offered.
 TEST_F(Cluster, HostileSizesAreNotFollowed) {
     setup();
-    std::vector<std::string> reports;
-    std::mutex reports_mutex;
-    adapter = std::make_unique<win::Win32Cluster>();
-    adapter->on_error([&](const std::string& line) {
-        std::lock_guard lock(reports_mutex);
-        reports.push_back(line);
-    });
+    make_reporting_adapter();
     ASSERT_EQ(clussim({"hostile", "--mode", "sizes"}).code, 0u);
     ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) { events.push(e); }))
         << adapter->why_unavailable();
@@ -304,13 +309,7 @@ TEST_F(Cluster, HostileSizesAreNotFollowed) {
 // process: the thread reports it and ends the session as a lost connection.
 TEST_F(Cluster, ACallbackThatThrowsEndsTheSessionNotTheProcess) {
     setup();
-    std::vector<std::string> reports;
-    std::mutex reports_mutex;
-    adapter = std::make_unique<win::Win32Cluster>();
-    adapter->on_error([&](const std::string& line) {
-        std::lock_guard lock(reports_mutex);
-        reports.push_back(line);
-    });
+    make_reporting_adapter();
     ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) {
         events.push(e);
         if (e.kind == Kind::group_moving_here) throw std::runtime_error("engine unavailable");

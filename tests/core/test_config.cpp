@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/config.hpp"
+#include "core/json_pointer.hpp"
 #include "core/key_path.hpp"
 #include "core/security_descriptor.hpp"
 
@@ -902,7 +903,7 @@ private:
             }
             const Json props = s.value("properties", Json::object());
             for (auto it = v.begin(); it != v.end(); ++it) {
-                const std::string cp = p + "/" + token(it.key());
+                const std::string cp = json_pointer_child(p, it.key());
                 if (props.contains(it.key())) {
                     check(props[it.key()], it.value(), cp, out);
                 } else if (s.contains("additionalProperties") && !s["additionalProperties"]) {
@@ -931,20 +932,6 @@ private:
             it = regexes_.emplace(text, std::regex(text, std::regex::ECMAScript)).first;
         }
         return it->second;
-    }
-
-    static std::string token(const std::string& t) {
-        std::string out;
-        for (char c : t) {
-            if (c == '~') {
-                out += "~0";
-            } else if (c == '/') {
-                out += "~1";
-            } else {
-                out += c;
-            }
-        }
-        return out;
     }
 
     const Json& root_;

@@ -2,7 +2,12 @@
 // handle, its state, its configuration, and the event source key.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <windows.h>
+
+#include <algorithm>
+#include <iostream>
 
 #include <chrono>
 #include <memory>
@@ -77,6 +82,66 @@ inline bool event_source_exists() {
     }
     RegCloseKey(key);
     return true;
+}
+
+// QueryServiceConfig2W; empty when the SCM does not answer for that level.
+inline std::vector<BYTE> query_config2(const ScHandle& service, DWORD level, DWORD* error) {
+    DWORD need = 0;
+    QueryServiceConfig2W(service.get(), level, nullptr, 0, &need);
+    std::vector<BYTE> buffer(std::max<DWORD>(need, 64));
+    *error = QueryServiceConfig2W(service.get(), level, buffer.data(),
+                                  static_cast<DWORD>(buffer.size()), &need)
+                 ? 0
+                 : GetLastError();
+    if (*error) buffer.clear();
+    return buffer;
+}
+
+// What `permwatch install` gives the service (service/service_install.cpp),
+// as far as this SCM can say; the MSI's service must have the same. Wine 8
+// stores failure actions but answers ERROR_INVALID_LEVEL when asked for them,
+// and knows no service SID type or required privileges: each is checked where
+// the SCM can answer.
+inline void expect_configured_like_permwatch_install(const ScHandle& service) {
+    ASSERT_TRUE(service);
+    DWORD error = 0;
+    const auto preshutdown = query_config2(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, &error);
+    ASSERT_EQ(error, 0u);
+    EXPECT_EQ(
+        reinterpret_cast<const SERVICE_PRESHUTDOWN_INFO*>(preshutdown.data())->dwPreshutdownTimeout,
+        10'000u);
+    const auto failure = query_config2(service, SERVICE_CONFIG_FAILURE_ACTIONS, &error);
+    if (error == 0) {
+        const auto* f = reinterpret_cast<const SERVICE_FAILURE_ACTIONSW*>(failure.data());
+        EXPECT_EQ(f->dwResetPeriod, 86'400u);
+        ASSERT_EQ(f->cActions, 3u);
+        EXPECT_EQ(f->lpsaActions[0].Type, SC_ACTION_RESTART);
+        EXPECT_EQ(f->lpsaActions[0].Delay, 5'000u);
+        EXPECT_EQ(f->lpsaActions[1].Delay, 10'000u);
+        EXPECT_EQ(f->lpsaActions[2].Delay, 60'000u);
+    } else {
+        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
+        std::cout << "[ note     ] failure actions not readable here (error " << error << ")\n";
+    }
+    const auto sid = query_config2(service, SERVICE_CONFIG_SERVICE_SID_INFO, &error);
+    if (error == 0) {
+        EXPECT_EQ(reinterpret_cast<const SERVICE_SID_INFO*>(sid.data())->dwServiceSidType,
+                  static_cast<DWORD>(SERVICE_SID_TYPE_UNRESTRICTED));
+    } else {
+        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
+        std::cout << "[ note     ] service SID type not readable here (error " << error << ")\n";
+    }
+    const auto privileges = query_config2(service, SERVICE_CONFIG_REQUIRED_PRIVILEGES_INFO, &error);
+    if (error == 0) {
+        const auto* p =
+            reinterpret_cast<const SERVICE_REQUIRED_PRIVILEGES_INFOW*>(privileges.data());
+        ASSERT_NE(p->pmszRequiredPrivileges, nullptr);
+        EXPECT_EQ(std::wstring(p->pmszRequiredPrivileges), L"SeChangeNotifyPrivilege");
+        EXPECT_EQ(p->pmszRequiredPrivileges[wcslen(p->pmszRequiredPrivileges) + 1], L'\0');
+    } else {
+        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
+        std::cout << "[ note     ] required privileges not readable here (error " << error << ")\n";
+    }
 }
 
 }  // namespace permwatch::test

@@ -108,65 +108,6 @@ std::vector<std::pair<std::wstring, std::wstring>> installed_products() {
     return out;
 }
 
-// QueryServiceConfig2W; empty with the error when the SCM does not answer.
-std::vector<BYTE> config2(const ScHandle& service, DWORD level, DWORD* error) {
-    DWORD need = 0;
-    QueryServiceConfig2W(service.get(), level, nullptr, 0, &need);
-    std::vector<BYTE> buffer(std::max<DWORD>(need, 64));
-    *error = QueryServiceConfig2W(service.get(), level, buffer.data(),
-                                  static_cast<DWORD>(buffer.size()), &need)
-                 ? 0
-                 : GetLastError();
-    if (*error) buffer.clear();
-    return buffer;
-}
-
-// What `permwatch install` gives the service (service/service_install.cpp),
-// as far as this SCM can say: the MSI's service must have the same.
-void expect_configured_like_permwatch_install() {
-    const ScHandle service = open_service(open_scm());
-    ASSERT_TRUE(service);
-    DWORD error = 0;
-    const auto preshutdown = config2(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, &error);
-    ASSERT_EQ(error, 0u);
-    EXPECT_EQ(
-        reinterpret_cast<const SERVICE_PRESHUTDOWN_INFO*>(preshutdown.data())->dwPreshutdownTimeout,
-        10'000u)
-        << "the ConfigureService custom action did not run";
-    const auto failure = config2(service, SERVICE_CONFIG_FAILURE_ACTIONS, &error);
-    if (error == 0) {
-        const auto* f = reinterpret_cast<const SERVICE_FAILURE_ACTIONSW*>(failure.data());
-        EXPECT_EQ(f->dwResetPeriod, 86'400u);
-        ASSERT_EQ(f->cActions, 3u);
-        EXPECT_EQ(f->lpsaActions[0].Type, SC_ACTION_RESTART);
-        EXPECT_EQ(f->lpsaActions[0].Delay, 5'000u);
-        EXPECT_EQ(f->lpsaActions[1].Delay, 10'000u);
-        EXPECT_EQ(f->lpsaActions[2].Delay, 60'000u);
-    } else {
-        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
-        std::cout << "[ note     ] failure actions not readable here (error " << error << ")\n";
-    }
-    const auto sid = config2(service, SERVICE_CONFIG_SERVICE_SID_INFO, &error);
-    if (error == 0) {
-        EXPECT_EQ(reinterpret_cast<const SERVICE_SID_INFO*>(sid.data())->dwServiceSidType,
-                  static_cast<DWORD>(SERVICE_SID_TYPE_UNRESTRICTED));
-    } else {
-        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
-        std::cout << "[ note     ] service SID type not readable here (error " << error << ")\n";
-    }
-    const auto privileges = config2(service, SERVICE_CONFIG_REQUIRED_PRIVILEGES_INFO, &error);
-    if (error == 0) {
-        const auto* p =
-            reinterpret_cast<const SERVICE_REQUIRED_PRIVILEGES_INFOW*>(privileges.data());
-        ASSERT_NE(p->pmszRequiredPrivileges, nullptr);
-        EXPECT_EQ(std::wstring(p->pmszRequiredPrivileges), L"SeChangeNotifyPrivilege");
-        EXPECT_EQ(p->pmszRequiredPrivileges[wcslen(p->pmszRequiredPrivileges) + 1], L'\0');
-    } else {
-        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
-        std::cout << "[ note     ] required privileges not readable here (error " << error << ")\n";
-    }
-}
-
 bool service_exists() { return open_service(open_scm()) != nullptr; }
 
 std::string read_file(const fs::path& file) {
@@ -307,14 +248,20 @@ TEST_F(Msi, InstallStartsTheServiceUninstallRemovesItAndKeepsConfigAndJournal) {
 // the data folder is made safe by the MSI, not only later by the service.
 TEST_F(Msi, TheServiceGetsTheFailureActionsSidAndPrivilegesOfPermwatchInstall) {
     ASSERT_NO_FATAL_FAILURE(install());
-    ASSERT_NO_FATAL_FAILURE(expect_configured_like_permwatch_install());
+    {
+        SCOPED_TRACE("the MSI's ConfigureService custom action");
+        ASSERT_NO_FATAL_FAILURE(expect_configured_like_permwatch_install(open_service(open_scm())));
+    }
     EXPECT_TRUE(fs::is_directory(program_data_dir()));
     ASSERT_EQ(installed_products().size(), 1u);
     // A repair reinstalls the service (InstallServices) and runs the action again.
     const Exec r = msiexec(L"/i " + quoted_msi() + L" REINSTALL=ALL REINSTALLMODE=amus /qn");
     print_measured("msiexec /i REINSTALL=ALL REINSTALLMODE=amus", r);
     EXPECT_EQ(r.exit_code, 0u);
-    ASSERT_NO_FATAL_FAILURE(expect_configured_like_permwatch_install());
+    {
+        SCOPED_TRACE("the MSI's ConfigureService custom action");
+        ASSERT_NO_FATAL_FAILURE(expect_configured_like_permwatch_install(open_service(open_scm())));
+    }
 }
 
 // Issue 11 item 11: a major upgrade from an older version (another
@@ -353,7 +300,10 @@ TEST_F(Msi, UpgradeFromAnOlderVersionKeepsConfigAndJournal) {
         const auto running = wait_for_state(service, SERVICE_RUNNING, 15s);
         EXPECT_TRUE(running) << "state " << state_of(service);
     }
-    ASSERT_NO_FATAL_FAILURE(expect_configured_like_permwatch_install());
+    {
+        SCOPED_TRACE("the MSI's ConfigureService custom action");
+        ASSERT_NO_FATAL_FAILURE(expect_configured_like_permwatch_install(open_service(open_scm())));
+    }
     EXPECT_EQ(read_file(config()), text) << "the upgrade replaced the edited config";
     // The service may append to the journal; it may never lose what was there.
     EXPECT_EQ(read_file(journal()).substr(0, journal_before.size()), journal_before);

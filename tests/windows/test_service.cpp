@@ -90,19 +90,6 @@ Output permwatch(const std::wstring& args) {
     return run(L"\"" + permwatch_exe().wstring() + L"\" " + args);
 }
 
-// QueryServiceConfig2W; empty when the SCM does not answer for that level.
-std::vector<BYTE> query_config2(const ScHandle& service, DWORD level, DWORD* error) {
-    DWORD need = 0;
-    QueryServiceConfig2W(service.get(), level, nullptr, 0, &need);
-    std::vector<BYTE> buffer(std::max<DWORD>(need, 64));
-    *error = QueryServiceConfig2W(service.get(), level, buffer.data(),
-                                  static_cast<DWORD>(buffer.size()), &need)
-                 ? 0
-                 : GetLastError();
-    if (*error) buffer.clear();
-    return buffer;
-}
-
 // Removes the service and event source with plain Win32 calls, independent
 // of the code under test, whatever state a failed test left them in.
 void force_uninstall() {
@@ -218,35 +205,7 @@ TEST_F(Service, InstallStartRepairStopUninstall) {
     ASSERT_NE(d->lpDescription, nullptr);
     EXPECT_NE(std::wstring(d->lpDescription).find(L"registry"), std::wstring::npos);
 
-    const auto preshutdown = query_config2(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, &error);
-    ASSERT_EQ(error, 0u);
-    EXPECT_EQ(
-        reinterpret_cast<const SERVICE_PRESHUTDOWN_INFO*>(preshutdown.data())->dwPreshutdownTimeout,
-        10'000u);
-
-    // Wine 8 stores failure actions but answers ERROR_INVALID_LEVEL when asked
-    // for them, and knows no service SID type: check them where the SCM can.
-    const auto failure = query_config2(service, SERVICE_CONFIG_FAILURE_ACTIONS, &error);
-    if (error == 0) {
-        const auto* f = reinterpret_cast<const SERVICE_FAILURE_ACTIONSW*>(failure.data());
-        EXPECT_EQ(f->dwResetPeriod, 86'400u);
-        ASSERT_EQ(f->cActions, 3u);
-        EXPECT_EQ(f->lpsaActions[0].Type, SC_ACTION_RESTART);
-        EXPECT_EQ(f->lpsaActions[0].Delay, 5'000u);
-        EXPECT_EQ(f->lpsaActions[1].Delay, 10'000u);
-        EXPECT_EQ(f->lpsaActions[2].Delay, 60'000u);
-    } else {
-        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
-        std::cout << "[ note     ] failure actions not readable here (error " << error << ")\n";
-    }
-    const auto sid = query_config2(service, SERVICE_CONFIG_SERVICE_SID_INFO, &error);
-    if (error == 0) {
-        EXPECT_EQ(reinterpret_cast<const SERVICE_SID_INFO*>(sid.data())->dwServiceSidType,
-                  static_cast<DWORD>(SERVICE_SID_TYPE_UNRESTRICTED));
-    } else {
-        EXPECT_EQ(error, static_cast<DWORD>(ERROR_INVALID_LEVEL));
-        std::cout << "[ note     ] service SID type not readable here (error " << error << ")\n";
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_configured_like_permwatch_install(service));
 
     // The event source points at permwatch.exe's message table.
     HKEY source = nullptr;
