@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/cli.hpp"
@@ -28,10 +29,11 @@ constexpr DWORD kStartWaitHintMs = 10'000;
 constexpr DWORD kStopWaitHintMs = 5'000;
 
 // Everything ServiceMain and the control handler share. ServiceMain has no
-// user parameter, hence the one pointer below; it lives on run_service's stack.
+// user parameter, hence the one pointer below; run_service allocates it and
+// never frees it (see there).
 class ServiceContext {
 public:
-    explicit ServiceContext(const CliOptions& options) : options_(options) {}
+    explicit ServiceContext(CliOptions options) : options_(std::move(options)) {}
 
     const CliOptions& options() const { return options_; }
 
@@ -106,7 +108,7 @@ private:
         if (watchdog_) watchdog_->stop();  // posts to the watchdog's thread, returns at once
     }
 
-    const CliOptions& options_;
+    const CliOptions options_;
     SERVICE_STATUS_HANDLE handle_ = nullptr;
     std::mutex status_mutex_;
     SERVICE_STATUS status_{};
@@ -195,13 +197,16 @@ void WINAPI service_main(DWORD, LPWSTR*) {
 }  // namespace
 
 int run_service(const CliOptions& options, std::ostream& err) {
-    ServiceContext context(options);
-    g_context = &context;
+    // Never freed, on purpose: StartServiceCtrlDispatcher returns as soon as
+    // the SCM hears SERVICE_STOPPED, while service_main's thread is still
+    // leaving report() (unlocking status_mutex_). A context on this stack was
+    // gone by then, and that unlock faulted (Wine runs showed page faults in
+    // pthread_mutex_unlock as services stopped). The process ends right after.
+    g_context = new ServiceContext(options);
     std::wstring name = kServiceName;  // the table wants a writable string
     const SERVICE_TABLE_ENTRYW table[] = {{name.data(), service_main}, {nullptr, nullptr}};
     const BOOL ok = StartServiceCtrlDispatcherW(table);
     const DWORD error = ok ? NO_ERROR : GetLastError();
-    g_context = nullptr;
     if (error == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT) {
         err << "permwatch: 'run' is started by the service control manager; use 'run --console' "
                "to run in this console\n";

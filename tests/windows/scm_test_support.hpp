@@ -14,18 +14,16 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <type_traits>
 #include <vector>
+
+#include "service/unique_handle.hpp"
 
 namespace permwatch::test {
 
 inline constexpr const wchar_t* kEventSourceKey =
     L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\PermWatch";
 
-struct ScCloser {
-    void operator()(SC_HANDLE h) const { CloseServiceHandle(h); }
-};
-using ScHandle = std::unique_ptr<std::remove_pointer_t<SC_HANDLE>, ScCloser>;
+using ScHandle = win::UniqueServiceHandle;
 
 inline ScHandle open_scm() {
     return ScHandle(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_ALL_ACCESS));
@@ -42,6 +40,30 @@ inline DWORD state_of(const ScHandle& service, SERVICE_STATUS* full = nullptr) {
     if (!QueryServiceStatus(service.get(), &status)) return 0;
     if (full) *full = status;
     return status.dwCurrentState;
+}
+
+// The service's process, opened while it runs so that a test can see how it
+// ended; none when the service has no process now.
+inline win::UniqueKernelHandle open_service_process(const ScHandle& service) {
+    SERVICE_STATUS_PROCESS status{};
+    DWORD need = 0;
+    if (!QueryServiceStatusEx(service.get(), SC_STATUS_PROCESS_INFO,
+                              reinterpret_cast<BYTE*>(&status), sizeof status, &need) ||
+        status.dwProcessId == 0) {
+        return {};
+    }
+    return win::UniqueKernelHandle(
+        OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, status.dwProcessId));
+}
+
+// Waits up to `limit` for the process to end: its exit code, or nullopt.
+inline std::optional<DWORD> exit_code_within(const win::UniqueKernelHandle& process,
+                                             std::chrono::milliseconds limit) {
+    if (WaitForSingleObject(process.get(), static_cast<DWORD>(limit.count())) != WAIT_OBJECT_0)
+        return std::nullopt;
+    DWORD code = 0;
+    if (!GetExitCodeProcess(process.get(), &code)) return std::nullopt;
+    return code;
 }
 
 // Polls until the service is in `state`; returns how long it took, or nullopt.

@@ -108,7 +108,7 @@ std::vector<std::pair<std::wstring, std::wstring>> installed_products() {
     return out;
 }
 
-bool service_exists() { return open_service(open_scm()) != nullptr; }
+bool service_exists() { return static_cast<bool>(open_service(open_scm())); }
 
 std::string read_file(const fs::path& file) {
     std::ifstream in(file, std::ios::binary);

@@ -233,6 +233,8 @@ TEST_F(Service, InstallStartRepairStopUninstall) {
     ASSERT_TRUE(StartServiceW(service.get(), 0, nullptr)) << GetLastError();
     const auto running = wait_for_state(service, SERVICE_RUNNING, 10s);
     ASSERT_TRUE(running) << "state " << state_of(service);
+    const win::UniqueKernelHandle process = open_service_process(service);
+    ASSERT_TRUE(process) << GetLastError();
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }))
         << test::dacl_sddl(path);
     const auto repaired_after =
@@ -276,6 +278,9 @@ TEST_F(Service, InstallStartRepairStopUninstall) {
     const auto stop_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stop);
     state_of(service, &status);
     EXPECT_EQ(status.dwWin32ExitCode, static_cast<DWORD>(NO_ERROR));
+    // The process itself ends cleanly after STOPPED: nothing it still runs
+    // then may touch freed state (0xC0000005 would be an access violation).
+    EXPECT_EQ(exit_code_within(process, 15s), std::optional<DWORD>(0));
     const Output not_running = permwatch(L"status --config \"" + config.wstring() + L"\"");
     EXPECT_EQ(not_running.exit_code, 4u) << not_running.text;
     std::cout << "[ measured ] running after " << running->count() << " ms; key repaired "
