@@ -15,26 +15,48 @@ namespace permwatch::win {
 
 namespace {
 
-// Global\ so that a user in another session cannot make one first (that takes
+// The journal's named objects (the id mutex, the rotation count): Global\ so
+// that a user in another session cannot make one first (that takes
 // SeCreateGlobalPrivilege), and a DACL for SYSTEM and Administrators only so
-// that no one else can open it to hold it and stall PermWatch's repairs.
-HANDLE create_id_mutex(const std::string& journal_path) {
+// that no one else can open one, to hold the mutex and stall PermWatch's
+// repairs or to change the count.
+std::wstring journal_object_name(const wchar_t* kind, const std::string& journal_path) {
     std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the folded path
     for (char c : journal_path) {
         h ^= static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
         h *= 1099511628211ull;
     }
-    wchar_t name[64];
-    swprintf(name, 64, L"Global\\PermWatchJournal-%016llx", static_cast<unsigned long long>(h));
+    wchar_t name[96];
+    swprintf(name, 96, L"Global\\%ls-%016llx", kind, static_cast<unsigned long long>(h));
+    return name;
+}
+
+UniqueLocal admin_only_descriptor() {
     PSECURITY_DESCRIPTOR sd = nullptr;
     if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;GA;;;SY)(A;;GA;;;BA)",
                                                               SDDL_REVISION_1, &sd, nullptr)) {
-        return nullptr;
+        return {};
     }
-    SECURITY_ATTRIBUTES sa{sizeof sa, sd, FALSE};
-    HANDLE m = CreateMutexW(&sa, FALSE, name);
-    LocalFree(sd);
-    return m;
+    return UniqueLocal(sd);
+}
+
+UniqueKernelHandle create_id_mutex(const std::string& journal_path) {
+    const UniqueLocal sd = admin_only_descriptor();
+    if (!sd) return {};
+    SECURITY_ATTRIBUTES sa{sizeof sa, sd.get(), FALSE};
+    return UniqueKernelHandle(
+        CreateMutexW(&sa, FALSE, journal_object_name(L"PermWatchJournal", journal_path).c_str()));
+}
+
+// A zeroed page shared by every writer of the journal (a new section is
+// zero-filled; one that exists already is opened).
+UniqueKernelHandle create_rotation_section(const std::string& journal_path) {
+    const UniqueLocal sd = admin_only_descriptor();
+    if (!sd) return {};
+    SECURITY_ATTRIBUTES sa{sizeof sa, sd.get(), FALSE};
+    return UniqueKernelHandle(CreateFileMappingW(
+        INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE, 0, sizeof(std::uint64_t),
+        journal_object_name(L"PermWatchJournalRotations", journal_path).c_str()));
 }
 
 // The id after `id`; a forged id at the top of the range is not wrapped to 1.
@@ -44,9 +66,9 @@ std::uint64_t id_number(const std::string& id) { return std::strtoull(id.c_str()
 // of the file (rotation), nor its appends.
 constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 
-HANDLE open_for_reading(const std::string& path) {
-    return CreateFileW(widen(path).c_str(), GENERIC_READ, kShareAll, nullptr, OPEN_EXISTING,
-                       FILE_ATTRIBUTE_NORMAL, nullptr);
+UniqueKernelHandle open_for_reading(const std::string& path) {
+    return UniqueKernelHandle(CreateFileW(widen(path).c_str(), GENERIC_READ, kShareAll, nullptr,
+                                          OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
 }
 
 // The last 64 KiB of a file (they hold its last complete line: a line is a
@@ -57,13 +79,10 @@ struct Tail {
     std::uint64_t from = 0;
 };
 std::optional<Tail> read_tail(const std::string& path) {
-    HANDLE reader = open_for_reading(path);
-    if (reader == INVALID_HANDLE_VALUE) return std::nullopt;
+    const UniqueKernelHandle reader = open_for_reading(path);
+    if (!reader) return std::nullopt;
     LARGE_INTEGER size{};
-    if (!GetFileSizeEx(reader, &size)) {
-        CloseHandle(reader);
-        return std::nullopt;
-    }
+    if (!GetFileSizeEx(reader.get(), &size)) return std::nullopt;
     constexpr std::uint64_t kTail = 64 * 1024;
     const auto end = static_cast<std::uint64_t>(size.QuadPart);
     Tail tail;
@@ -75,8 +94,7 @@ std::optional<Tail> read_tail(const std::string& path) {
     DWORD got = 0;
     const bool ok =
         tail.bytes.empty() ||
-        ReadFile(reader, tail.bytes.data(), static_cast<DWORD>(tail.bytes.size()), &got, &at);
-    CloseHandle(reader);
+        ReadFile(reader.get(), tail.bytes.data(), static_cast<DWORD>(tail.bytes.size()), &got, &at);
     if (!ok) return std::nullopt;
     tail.bytes.resize(got);
     return tail;
@@ -105,14 +123,13 @@ bool file_exists(const std::string& path) {
 }  // namespace
 
 std::optional<std::string> read_existing_file(const std::string& path) {
-    HANDLE file = open_for_reading(path);
-    if (file == INVALID_HANDLE_VALUE) return std::nullopt;
+    const UniqueKernelHandle file = open_for_reading(path);
+    if (!file) return std::nullopt;
     std::string bytes;
     char buffer[64 * 1024];
     DWORD got = 0;
-    while (ReadFile(file, buffer, sizeof buffer, &got, nullptr) && got > 0)
+    while (ReadFile(file.get(), buffer, sizeof buffer, &got, nullptr) && got > 0)
         bytes.append(buffer, got);
-    CloseHandle(file);
     return bytes;
 }
 
@@ -138,24 +155,25 @@ FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed,
     // from this file or, when it has none yet, from the newest rotated one.
     // FILE_APPEND_DATA only: every write lands at the end, even if another
     // PermWatch process (a one-shot `repair`) appends at the same time.
-    append_ = CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll, nullptr,
-                          OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (append_ == INVALID_HANDLE_VALUE)
-        throw Win32Error("opening the journal " + path, GetLastError());
+    append_.reset(CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll,
+                              nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr));
+    if (!append_) throw Win32Error("opening the journal " + path, GetLastError());
     id_mutex_ = create_id_mutex(path);
-    if (!id_mutex_) {
-        const DWORD code = GetLastError();
-        CloseHandle(append_);
-        throw Win32Error("creating the journal's id mutex for " + path, code);
-    }
+    if (!id_mutex_) throw Win32Error("creating the journal's id mutex for " + path, GetLastError());
     // FlushFileBuffers needs GENERIC_WRITE; this handle never writes.
-    flush_ = CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr, OPEN_EXISTING,
-                         FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (flush_ == INVALID_HANDLE_VALUE) {
-        const DWORD code = GetLastError();
-        CloseHandle(append_);
-        CloseHandle(id_mutex_);
-        throw Win32Error("opening the journal " + path + " for flushing", code);
+    flush_.reset(CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr, OPEN_EXISTING,
+                             FILE_ATTRIBUTE_NORMAL, nullptr));
+    if (!flush_) throw Win32Error("opening the journal " + path + " for flushing", GetLastError());
+    rotation_section_ = create_rotation_section(path);
+    if (rotation_section_) {
+        rotation_view_.reset(MapViewOfFile(rotation_section_.get(), FILE_MAP_READ | FILE_MAP_WRITE,
+                                           0, 0, sizeof(std::uint64_t)));
+    }
+    if (rotation_view_) {
+        rotations_made_ = static_cast<volatile std::uint64_t*>(rotation_view_.get());
+    } else {
+        spdlog::warn("journal {}: {}; every append checks the file's identity", path,
+                     describe("sharing the rotation count", GetLastError()));
     }
     thread_ = std::thread([this] { flusher(); });
 }
@@ -171,10 +189,6 @@ FileJournal::~FileJournal() {
     }
     work_.notify_all();
     thread_.join();
-    for (HANDLE h : retired_) CloseHandle(h);
-    CloseHandle(flush_);
-    CloseHandle(append_);
-    CloseHandle(id_mutex_);
 }
 
 std::uint64_t FileJournal::rotations() const {
@@ -183,37 +197,33 @@ std::uint64_t FileJournal::rotations() const {
 }
 
 bool FileJournal::handle_is_live_file() const {
-    HANDLE live = CreateFileW(widen(path_).c_str(), FILE_READ_ATTRIBUTES, kShareAll, nullptr,
-                              OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (live == INVALID_HANDLE_VALUE) return false;  // renamed away, no new one yet
-    const auto a = identity_of(live);
-    CloseHandle(live);
-    const auto b = identity_of(append_);
+    const UniqueKernelHandle live(CreateFileW(widen(path_).c_str(), FILE_READ_ATTRIBUTES, kShareAll,
+                                              nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL,
+                                              nullptr));
+    if (!live) return false;  // renamed away, no new one yet
+    const auto a = identity_of(live.get());
+    const auto b = identity_of(append_.get());
     return !a || !b || *a == *b;  // when unsure, keep the handle (the old behaviour)
 }
 
 std::optional<std::string> FileJournal::reopen() {
     const std::wstring p = widen(path_);
-    HANDLE append = CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll,
-                                nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (append == INVALID_HANDLE_VALUE)
-        return describe("opening the new journal " + path_, GetLastError());
-    HANDLE flush = CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr, OPEN_EXISTING,
-                               FILE_ATTRIBUTE_NORMAL, nullptr);
-    if (flush == INVALID_HANDLE_VALUE) {
-        const DWORD code = GetLastError();
-        CloseHandle(append);
-        return describe("opening the new journal " + path_ + " for flushing", code);
-    }
+    UniqueKernelHandle append(CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES,
+                                          kShareAll, nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL,
+                                          nullptr));
+    if (!append) return describe("opening the new journal " + path_, GetLastError());
+    UniqueKernelHandle flush(CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr,
+                                         OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));
+    if (!flush)
+        return describe("opening the new journal " + path_ + " for flushing", GetLastError());
     // Lines written through the old append handle are the file's data, which
     // flushing any handle of that file covers: the old flush handle goes to
     // the flusher and is closed only after a good flush.
-    CloseHandle(append_);
-    append_ = append;
+    append_ = std::move(append);
     {
         std::lock_guard lock(mutex_);
-        retired_.push_back(flush_);
-        flush_ = flush;
+        retired_.push_back(std::move(flush_));
+        flush_ = std::move(flush);
     }
     work_.notify_one();
     known_end_ = kUnknownEnd;
@@ -221,6 +231,9 @@ std::optional<std::string> FileJournal::reopen() {
 }
 
 std::optional<std::string> FileJournal::rotate() {
+    // Counted before the first rename: whatever part of it happens, every
+    // other writer compares identities at its next append.
+    if (rotations_made_) *rotations_made_ = *rotations_made_ + 1;
     const RotationPlan plan = plan_rotation(path_);
     if (file_exists(plan.drop)) {
         // Renamed aside first, then deleted: a process that still has it open
@@ -246,6 +259,7 @@ std::optional<std::string> FileJournal::rotate() {
     if (auto error = reopen()) return error;
     known_end_ = 0;  // a new file, made under the mutex: nobody else wrote to it
     starts_mid_line_ = false;
+    if (rotations_made_) rotations_seen_ = *rotations_made_;
     {
         std::lock_guard lock(mutex_);
         ++rotations_;
@@ -253,14 +267,28 @@ std::optional<std::string> FileJournal::rotate() {
     return std::nullopt;
 }
 
+bool FileJournal::maybe_rotated_by_another() const {
+    return !rotations_made_ || !rotations_seen_ || *rotations_seen_ != *rotations_made_;
+}
+
 void FileJournal::catch_up() {
     // Another process rotated the file: what it renamed is a rotated journal
     // now, and the live file is a new one (or not there yet).
-    if (!handle_is_live_file()) {
-        if (auto error = reopen()) spdlog::warn("journal {}: {}", path_, *error);
+    if (maybe_rotated_by_another()) {
+        const std::optional<std::uint64_t> now =
+            rotations_made_ ? std::optional<std::uint64_t>(*rotations_made_) : std::nullopt;
+        if (!handle_is_live_file()) {
+            if (auto error = reopen()) {
+                spdlog::warn("journal {}: {}", path_, *error);
+            } else {
+                rotations_seen_ = now;
+            }
+        } else {
+            rotations_seen_ = now;
+        }
     }
     LARGE_INTEGER size{};
-    if (!GetFileSizeEx(append_, &size)) return;  // not flush_: the flusher may be using it
+    if (!GetFileSizeEx(append_.get(), &size)) return;  // not flush_: the flusher may be using it
     const auto end = static_cast<std::uint64_t>(size.QuadPart);
     if (end == known_end_) return;  // nobody else appended
     const std::optional<Tail> tail = read_tail(path_);
@@ -281,14 +309,14 @@ void FileJournal::catch_up() {
 
 std::optional<std::string> FileJournal::append(JournalEntry& entry) {
     // Bounded: only SYSTEM and Administrators can hold it, for one line.
-    const DWORD waited = WaitForSingleObject(id_mutex_, 5000);
+    const DWORD waited = WaitForSingleObject(id_mutex_.get(), 5000);
     if (waited != WAIT_OBJECT_0 && waited != WAIT_ABANDONED) {
         return "the journal " + path_ + " is held by another PermWatch process (5 s)";
     }
     struct Release {
         HANDLE m;
         ~Release() { ReleaseMutex(m); }
-    } release{id_mutex_};
+    } release{id_mutex_.get()};
     catch_up();
     if (last_id_ && id_number(*last_id_) == UINT64_MAX) {
         return "the journal " + path_ + " has no id left after " + *last_id_;
@@ -305,7 +333,8 @@ std::optional<std::string> FileJournal::append(JournalEntry& entry) {
     // newline: start on a fresh line so this entry is not glued to it.
     const std::string line = (starts_mid_line_ ? "\n" : "") + text;
     DWORD written = 0;
-    if (!WriteFile(append_, line.data(), static_cast<DWORD>(line.size()), &written, nullptr) ||
+    if (!WriteFile(append_.get(), line.data(), static_cast<DWORD>(line.size()), &written,
+                   nullptr) ||
         written != line.size()) {
         const DWORD code = GetLastError();
         starts_mid_line_ = starts_mid_line_ || written > 0;
@@ -337,19 +366,21 @@ void FileJournal::flusher() {
         const std::uint64_t target = appended_count_;  // every line appended so far
         // Lines counted in `target` are in the current file or in a rotated
         // one whose handle is in `retired`: this round flushes all of them.
-        std::vector<HANDLE> retired = std::move(retired_);
+        std::vector<UniqueKernelHandle> retired = std::move(retired_);
         retired_.clear();
-        const HANDLE current = flush_;  // only the flusher and the destructor close retired handles
+        // Still open after the unlock: a reopen moves it to retired_, and
+        // only the flusher closes those.
+        const HANDLE current = flush_.get();
         lock.unlock();
         const auto t0 = clock::now();
         DWORD code = 0;
-        std::vector<HANDLE> failed;
-        for (HANDLE h : retired) {
-            if (FlushFileBuffers(h)) {
-                CloseHandle(h);
+        std::vector<UniqueKernelHandle> failed;
+        for (UniqueKernelHandle& h : retired) {
+            if (FlushFileBuffers(h.get())) {
+                h.reset();
             } else {
                 code = GetLastError();
-                failed.push_back(h);  // kept for the retry
+                failed.push_back(std::move(h));  // kept for the retry
             }
         }
         bool ok = failed.empty();
@@ -359,7 +390,8 @@ void FileJournal::flusher() {
         }
         const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
         lock.lock();
-        retired_.insert(retired_.begin(), failed.begin(), failed.end());
+        retired_.insert(retired_.begin(), std::make_move_iterator(failed.begin()),
+                        std::make_move_iterator(failed.end()));
         stats_.last_flush_ms = ms;
         if (ok) {
             flushed_count_ = target;

@@ -29,6 +29,7 @@
 
 #include "core/journal.hpp"
 #include "core/journal_rotation.hpp"
+#include "service/unique_handle.hpp"
 
 namespace permwatch::win {
 
@@ -80,22 +81,35 @@ private:
     std::optional<std::string> reopen();
     // Whether append_ is still the file at path_ (no one rotated it away).
     bool handle_is_live_file() const;
+    // Under id_mutex_: whether another writer may have rotated since this
+    // one last looked (always true without the shared count).
+    bool maybe_rotated_by_another() const;
 
     std::string path_;
     FlushFailed on_flush_failed_;
     // Two handles on purpose: I/O on a synchronous handle is serialised by
     // Windows, so an append through the flushing handle would wait for the
     // flush. Flushing any handle of the file flushes all of its data.
-    HANDLE append_ = INVALID_HANDLE_VALUE;  // FILE_APPEND_DATA: every line at the end
-    HANDLE flush_ = INVALID_HANDLE_VALUE;   // GENERIC_WRITE, used only to flush; under mutex_
+    UniqueKernelHandle append_;  // FILE_APPEND_DATA: every line at the end
+    UniqueKernelHandle flush_;   // GENERIC_WRITE, used only to flush; under mutex_
     // Flush handles of files rotated away, not yet flushed (under mutex_):
     // only the flusher closes them, after a good flush.
-    std::vector<HANDLE> retired_;
+    std::vector<UniqueKernelHandle> retired_;
     std::int64_t max_bytes_;
     std::uint64_t rotations_ = 0;  // under mutex_
     // Ids increase across processes (the service and a one-shot `repair`):
     // the next id is taken under a named mutex from the file's tail.
-    HANDLE id_mutex_ = nullptr;
+    UniqueKernelHandle id_mutex_;
+    // How many rotations every writer of this journal has made, in a named
+    // section beside the mutex and read under it: a writer that has seen
+    // them all knows its handle is still the live file without opening the
+    // file's name (a wineserver round trip each, and most of an append's
+    // cost). Null when the section could not be made: then every append
+    // compares file identities, as before.
+    UniqueKernelHandle rotation_section_;
+    UniqueView rotation_view_;
+    volatile std::uint64_t* rotations_made_ = nullptr;  // in rotation_view_
+    std::optional<std::uint64_t> rotations_seen_;       // this writer's last look
     // The file's size after this object's last append; "unknown" after an
     // open, so that the first append reads the tail under the mutex.
     static constexpr std::uint64_t kUnknownEnd = UINT64_MAX;

@@ -79,6 +79,8 @@ struct KernelHandleTraits {
 using UniqueKernelHandle = UniqueHandle<KernelHandleTraits>;
 using UniqueServiceHandle =
     UniqueHandle<NullIsNone<SC_HANDLE, CloseWith<SC_HANDLE, &CloseServiceHandle>>>;
+// A view of a file mapping (MapViewOfFile).
+using UniqueView = UniqueHandle<NullIsNone<void*, CloseWith<const void*, &UnmapViewOfFile>>>;
 // Memory Windows allocated for the caller with LocalAlloc (security
 // descriptors from the SDDL converters, FormatMessage's text).
 using UniqueLocal = UniqueHandle<NullIsNone<HLOCAL, CloseWith<HLOCAL, &LocalFree>>>;
