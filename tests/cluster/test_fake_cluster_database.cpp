@@ -51,7 +51,7 @@ using GetClusterNodeStateFn = int(WINAPI*)(void*);
 
 constexpr DWORD kGroupEnumNodes = 0x2;
 constexpr DWORD kResourceEnumNodes = 0x4;
-constexpr DWORD kValueBound = 64 * 1024;  // clussim::kDbValueBytes
+constexpr DWORD kValueBound = 320 * 1024;  // clussim::kDbValueBytes
 
 template <typename Fn>
 Fn load(HMODULE dll, const char* name) {

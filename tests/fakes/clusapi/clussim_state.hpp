@@ -48,10 +48,11 @@ inline constexpr int kCheckpoints = 2;
 inline constexpr int kRing = 64;
 // The cluster database's bounds (the fake's, not Windows'): keys and values
 // in all, and bytes in one value. A write past them fails with
-// ERROR_NOT_ENOUGH_QUOTA.
+// ERROR_NOT_ENOUGH_QUOTA. A value may exceed the 256 KiB that PermWatch
+// reads of a node summary, so a test can plant one that is too big.
 inline constexpr int kDbKeys = 64;
-inline constexpr int kDbValues = 64;
-inline constexpr DWORD kDbValueBytes = 64 * 1024;
+inline constexpr int kDbValues = 24;
+inline constexpr DWORD kDbValueBytes = 320 * 1024;
 
 struct Node {
     DWORD used;

@@ -26,7 +26,7 @@
 //   clussim set-preferred --group G --nodes NODE2,NODE1   ("" = none)
 //   clussim set-possible --resource R --nodes NODE1,NODE2 ("all" = every node)
 // The cluster database, through the fake clusapi.dll's exports (beside clussim):
-//   clussim db-set --key PATH --value NAME --text TEXT [--type sz|binary]
+//   clussim db-set --key PATH --value NAME --text TEXT [--repeat N] [--type sz|binary]
 //   clussim db-get --key PATH --value NAME    (exit 1: no such key or value)
 //   clussim db-delete --key PATH [--value NAME]
 //   clussim db-dump [--key PATH]
@@ -719,9 +719,13 @@ int main() {
     if (a.command == L"handles") return cmd_handles(a);
     // The cluster database through the fake clusapi.dll's own exports, as a
     // node's PermWatch reads and writes it (clussim_database.cpp).
-    if (a.command == L"db-set")
-        return clussim::db_set(a.get(L"--key"), a.get(L"--value"), a.get(L"--text"),
+    if (a.command == L"db-set") {
+        std::wstring text;
+        const unsigned long repeat = wcstoul(a.get(L"--repeat", L"1").c_str(), nullptr, 10);
+        for (unsigned long i = 0; i < repeat && i < 1000000; ++i) text += a.get(L"--text");
+        return clussim::db_set(a.get(L"--key"), a.get(L"--value"), text,
                                a.get(L"--type", L"sz") == L"binary");
+    }
     if (a.command == L"db-get") return clussim::db_get(a.get(L"--key"), a.get(L"--value"));
     if (a.command == L"db-delete") return clussim::db_delete(a.get(L"--key"), a.get(L"--value"));
     if (a.command == L"db-dump") return clussim::db_dump(a.get(L"--key"));
