@@ -58,10 +58,12 @@ struct CloseWith {
     void operator()(T value) const noexcept { Close(value); }
 };
 
-// A closer known only at run time (clusapi's, loaded from System32).
-template <typename T>
+// A closer known only at run time (clusapi's, loaded from System32). `R` is
+// what the closer returns (CloseCluster a BOOL, ClusterRegCloseKey a LONG,
+// ClusterGroupCloseEnum a DWORD); it is not looked at.
+template <typename T, typename R = BOOL>
 struct CloseThrough {
-    using Fn = BOOL(WINAPI*)(T);
+    using Fn = R(WINAPI*)(T);
     Fn fn = nullptr;
     void operator()(T value) const noexcept {
         if (fn) fn(value);
