@@ -30,9 +30,13 @@ constexpr const char* usage =
     "  export --key K [--key K...]     write a snapshot of the keys to stdout\n"
     "  validate [--config F]           validate a configuration file\n"
     "  status [--json]                 ask the running service\n"
+    "  status --cluster [--json]       every node's PermWatch, from the cluster database\n"
+    "  check --cluster [--group G] [--json]\n"
+    "                                  pre-flight: is every node that may own G ready?\n"
     "  rollback [--to ID] [--key K]    restore descriptors from the journal\n"
     "  --version, --help\n"
-    "exit codes: 0 ok/compliant, 1 drift, 2 error, 3 not permitted, 4 service not reachable\n";
+    "exit codes: 0 ok/compliant/ready, 1 drift/not ready, 2 error, 3 not permitted,\n"
+    "            4 service not reachable (status) or no cluster (--cluster)\n";
 
 bool is_command(const std::string& s) {
     for (const char* c : {"run", "install", "uninstall", "check", "repair", "export", "validate",
@@ -122,6 +126,11 @@ std::optional<int> parse(const std::vector<std::string>& args, CliOptions& o, st
             o.console = true;
         } else if (a == "--configure-only" && o.command == "install") {
             o.configure_only = true;
+        } else if (a == "--cluster" && (o.command == "status" || o.command == "check")) {
+            o.cluster = true;
+        } else if (a == "--group" && o.command == "check") {
+            if (i + 1 >= args.size()) return fail(err, a + " needs a value");
+            o.group = args[++i];
         } else if (a == "--config" || a == "--snapshot" || a == "--to" || a == "--account" ||
                    a == "--key") {
             if (i + 1 >= args.size()) return fail(err, a + " needs a value");
@@ -140,6 +149,8 @@ std::optional<int> parse(const std::vector<std::string>& args, CliOptions& o, st
             return fail(err, "unknown option '" + a + "' for " + o.command + "; see --help");
         }
     }
+    if (o.group && !o.cluster) return fail(err, "--group goes with check --cluster; see --help");
+    if (o.cluster && o.snapshot) return fail(err, "--cluster and --snapshot do not go together");
     return std::nullopt;
 }
 
@@ -193,6 +204,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (o.command == "check" && o.snapshot) return check_snapshot(o, out, err, files);
     if (live) {
         if (auto code = live->run(o, out, err)) return *code;
+    }
+    if (o.cluster) {
+        err << "permwatch: no cluster here: " << o.command
+            << " --cluster reads the Windows failover cluster's database\n";
+        return 4;
     }
     if (o.command == "status") {
         err << "permwatch: status needs the PermWatch service on Windows; it is not reachable "

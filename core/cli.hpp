@@ -26,6 +26,10 @@ struct CliOptions {
     // install --configure-only: the MSI's custom action (installer/permwatch.wxs)
     // gives the service Windows Installer created what `install` gives its own.
     bool configure_only = false;
+    // status --cluster, check --cluster [--group G]: every node's published
+    // summary, read from the cluster database (CONTRACT.md, turn 3).
+    bool cluster = false;
+    std::optional<std::string> group;
 };
 
 // Port: the commands that need the live Windows registry, the SCM or the pipe.

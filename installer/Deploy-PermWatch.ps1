@@ -28,6 +28,11 @@
     Then the service's state and `permwatch.exe status --json` are read on
     the node. A failing node becomes a row with the error; the script goes on
     to the next node.
+    At the end, `permwatch.exe check --cluster` runs on the first node that
+    installed well and its table is printed: for every group, is every node
+    that may own it running PermWatch with the group's checkpointed keys
+    compliant (each service publishes its summary to the cluster database
+    within seconds of its start; the script waits 15 s for them).
 
     NOT RUN: written on the Linux build machines, where PowerShell, the
     FailoverClusters module and a cluster do not exist (docs/testing.md says
@@ -181,3 +186,17 @@ $rows = foreach ($node in Get-ClusterNode -Cluster $Cluster) {
 }
 
 $rows | Format-Table -AutoSize -Property @('Node', 'Installed', 'ServiceState', 'Version', 'Keys', 'Compliant', 'Error')
+
+# The pre-flight (issue 13): from one node, every node's published summary.
+# A node whose service just started publishes within seconds; wait for it.
+$from = @($rows | Where-Object { $_.Installed -and -not $_.Error }) | Select-Object -First 1
+if ($from -and -not $WhatIfPreference) {
+    Start-Sleep -Seconds 15
+    $check = Invoke-Command -ComputerName $from.Node -ScriptBlock {
+        $exe = Join-Path $env:ProgramFiles 'PermWatch\permwatch.exe'
+        $out = & $exe check --cluster 2>&1   # 0 ready, 1 not ready, 2 error, 4 no cluster
+        [pscustomobject]@{ Exit = $LASTEXITCODE; Text = ($out -join "`n") }
+    }
+    Write-Output "permwatch check --cluster on $($from.Node) (exit $($check.Exit)):"
+    Write-Output $check.Text
+}

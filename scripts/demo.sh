@@ -8,7 +8,12 @@
 #   3. a failover on the simulated cluster (tests/fakes: a project-built
 #      clusapi.dll and clussim.exe standing in for ClusSvc, which Wine cannot
 #      run): with PermWatch the checkpoint restore succeeds, without it the
-#      restore fails as in KB Q192493 (ClusSvc event 1024).
+#      restore fails as in KB Q192493 (ClusSvc event 1024);
+#   4. the whole cluster at a glance: two simulated nodes (this prefix and a
+#      second one, each its own registry), both publishing into the simulated
+#      cluster database; the key sabotaged on the passive NODE2; `check
+#      --cluster` says "not ready: NODE2", PermWatch on NODE2 repairs it,
+#      `check --cluster` says ready, and the move to NODE2 succeeds.
 # Idempotent; does its own set-up (packages, build, prefix). Ends with one
 # verdict line.
 set -euo pipefail
@@ -37,6 +42,10 @@ WATCHDOG_PID=""
 SYS32="$WINEPREFIX/drive_c/windows/system32"
 cleanup() {
   [ -n "$WATCHDOG_PID" ] && kill "$WATCHDOG_PID" 2>/dev/null || true
+  if declare -F node_stop >/dev/null; then  # act 4's nodes
+    node_kill NODE1
+    node_stop NODE2
+  fi
   rig_stop
   if [ -f "$SYS32/clusapi.dll.wine" ]; then mv -f "$SYS32/clusapi.dll.wine" "$SYS32/clusapi.dll"; fi
 }
@@ -120,6 +129,7 @@ grep '\[1001\]' "$LOG" || fail "no clean-stop line"
 wine "$PW" check --config 'C:\PermWatchDemo\permwatch.json' >/dev/null ||
   fail "the key is not compliant after act 2"
 repairs=$(grep -c '"reason":"drift"' "$DEMO/journal.jsonl")
+GOOD_DACL=$(wine "$ACTOR" get-dacl "$KEY" | tr -d '\r')  # as PermWatch repaired it
 
 say "act 3: failover on a simulated two-node cluster (NODE2 active, NODE1 = this node, passive)"
 [ -f "$SYS32/clusapi.dll.wine" ] || cp "$SYS32/clusapi.dll" "$SYS32/clusapi.dll.wine"
@@ -161,4 +171,81 @@ wine "$SIM" teardown >/dev/null
 [ "$lost_rc" -eq 1 ] || fail "the failover without PermWatch should have failed its restore"
 echo "FAILOVER LOST: the restore failed (ClusSvc event 1024) and the resource stayed offline, as in KB Q192493"
 
-printf '\nVERDICT: OK - key repaired at start and after sabotage (%s journaled repairs), failover saved with PermWatch and lost without it\n' "$repairs"
+
+say "act 4: the whole cluster at a glance - two simulated nodes, a pre-flight before the move"
+# NODE1 is this prefix; NODE2 a second prefix with its own wineserver, so its
+# own registry (made once under build/demo, 20-30 s). Both reach the same
+# simulated cluster, whose database is where each node's PermWatch publishes
+# its summary (scripts/cluster-nodes.sh, docs/testing.md (z)).
+export PERMWATCH_NODES_DIR="$ROOT/build/demo"
+export PERMWATCH_FAKES_BIN="$FAKES"
+# shellcheck source=scripts/cluster-nodes.sh
+. scripts/cluster-nodes.sh
+node_start NODE1 "$WINEPREFIX" 2>/dev/null || fail "NODE1 could not be started"
+node_start NODE2 2>/dev/null || fail "NODE2's prefix could not be started"
+# Act 3's last failover left NODE1's key broken: both nodes start compliant.
+node_wine NODE1 "$ACTOR" set-dacl "$KEY" "$GOOD_DACL" >/dev/null
+node_wine NODE2 "$ACTOR" create-service MSExchangeSA "$ACCOUNT" >/dev/null
+node_wine NODE2 "$ACTOR" create-service ClusSvc LocalSystem >/dev/null
+node_wine NODE2 "$ACTOR" set-dacl "$KEY" "$GOOD_DACL" >/dev/null
+# Both nodes run the shipped config with a 10 s sweep (a heartbeat is fresh
+# for two sweeps, and one is published at most every 5 s); NODE2 in audit mode, so
+# that what it finds stays visible until someone repairs it.
+NODE2_DEMO="$(node_prefix NODE2)/drive_c/PermWatchDemo"
+mkdir -p "$NODE2_DEMO"
+sed -e 's/"sweep_interval_s": 60/"sweep_interval_s": 10/' \
+    -e 's/"journal": "[^"]*"/"journal": "C:\\\\PermWatchDemo\\\\journal.jsonl"/' \
+    config/permwatch.json > "$DEMO/cluster.json"
+sed -e 's/"mode": "enforce"/"mode": "audit"/' "$DEMO/cluster.json" > "$NODE2_DEMO/cluster.json"
+CFG='C:\PermWatchDemo\cluster.json'
+node_wine NODE1 "$SIM" setup --node NODE1 --other-node NODE2 --group "Exchange Group" --owner NODE1 \
+  --resource "Exchange Event Service" --checkpoint "$KEY" --account "$SA_SID" >/dev/null
+node_wine NODE1 "$SIM" set-preferred --group "Exchange Group" --nodes NODE1,NODE2 | tr -d '\r'
+node_spawn NODE1 "$DEMO/node1.log" "$PW" run --console --config "$CFG"
+node_spawn NODE2 "$NODE2_DEMO/node2.log" "$PW" run --console --config "$CFG"
+
+# check_cluster_until RC SECONDS: runs `check --cluster` on NODE1 until it exits RC.
+check_cluster_until() {
+  local i rc
+  for ((i = 0; i < $2; i += 2)); do
+    set +e
+    node_wine NODE1 "$PW" check --cluster --group "Exchange Group" >"$DEMO/check.txt" 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -eq "$1" ] && return 0
+    sleep 2
+  done
+  return 1
+}
+check_cluster_until 0 90 || { cat "$DEMO/check.txt"; fail "the cluster never became ready"; }
+echo "both nodes publish their summary into the cluster database:"
+node_wine NODE1 "$PW" status --cluster | tr -d '\r'
+
+echo
+echo "sabotage on the passive node NODE2 (its PermWatch is in audit mode):"
+node_wine NODE2 "$ACTOR" set-dacl "$KEY" "$SETUP_DACL" >/dev/null
+check_cluster_until 1 90 || { cat "$DEMO/check.txt"; fail "check --cluster did not see NODE2's drift"; }
+echo "\$ permwatch check --cluster --group \"Exchange Group\"   (on NODE1, exit 1)"
+tr -d '\r' <"$DEMO/check.txt"
+grep -q "not ready: NODE2" "$DEMO/check.txt" || fail "check --cluster did not name NODE2"
+
+echo
+echo "PermWatch on NODE2 repairs the key:"
+node_wine NODE2 "$PW" repair --config "$CFG" | tr -d '\r' || fail "repair on NODE2 failed"
+check_cluster_until 0 90 || { cat "$DEMO/check.txt"; fail "the cluster is not ready after the repair"; }
+echo "\$ permwatch check --cluster --group \"Exchange Group\"   (on NODE1, exit 0)"
+tr -d '\r' <"$DEMO/check.txt"
+
+echo
+echo "the move: Exchange Group to NODE2 (ClusSvc restores the checkpoint there)"
+set +e
+node_wine NODE2 "$SIM" failover --to NODE2 --grace-ms 500 | tr -d '\r' | tee "$DEMO/move.txt"
+move_rc=${PIPESTATUS[0]}
+set -e
+node_interrupt NODE1
+node_interrupt NODE2
+node_stop NODE2
+[ "$move_rc" -eq 0 ] || fail "the move to NODE2 failed after check --cluster said ready"
+echo "MOVE SUCCEEDED: the pre-flight said ready, and the restore on NODE2 succeeded"
+
+printf '\nVERDICT: OK - key repaired at start and after sabotage (%s journaled repairs), failover saved with PermWatch and lost without it, the pre-flight named the drifted node and the move succeeded after its repair\n' "$repairs"

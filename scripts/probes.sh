@@ -9,7 +9,7 @@ B=build/windows-cross
 [ -f $B/build.ninja ] || cmake --preset windows-cross >/dev/null
 cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist \
   probe_file_security probe_dll_search fake_clusapi fake_clusapi_v1 \
-  probe_pipe_identity probe_registry_link
+  probe_pipe_identity probe_registry_link probe_cross_prefix_lock
 P=$B/tests/probes
 export PERMWATCH_WINEPREFIX="$ROOT/$B/wineprefix"
 # shellcheck source=scripts/wine-env.sh
@@ -67,6 +67,29 @@ echo "[y] the fake in System32, no override:"
 wine $P/probe_dll_search.exe
 mv -f "$SYS32/clusapi.dll.probe-saved" "$SYS32/clusapi.dll"
 rm -f "$SYS32/clusapi_v1.dll"
+
+# (z) What serialises processes under two wineservers (two prefixes, two
+# simulated nodes): the second prefix is cluster_two_nodes' NODE2 prefix.
+P2="$ROOT/$B/wineprefix-node2"
+mkdir -p "$P2"
+WINEPREFIX=$P2 wineserver -p 2>/dev/null || true
+WINEPREFIX=$P2 wine cmd /c exit 2>/dev/null || true
+LOCKF="Z:$(printf '%s' "$ROOT/$B/probe-cross-prefix.lock" | tr '/' '\\')"
+wine $P/probe_cross_prefix_lock.exe hold "$LOCKF" 4000 &
+sleep 1.5
+WINEPREFIX=$P2 wine $P/probe_cross_prefix_lock.exe try "$LOCKF"
+WINEPREFIX=$P2 wine $P/probe_cross_prefix_lock.exe poll "$LOCKF"
+wait
+wine $P/probe_cross_prefix_lock.exe hold "$LOCKF" 3000 &
+sleep 1.5
+WINEPREFIX=$P2 timeout 30 wine $P/probe_cross_prefix_lock.exe wait "$LOCKF"
+wait
+echo "[z] the same, both in the rig's prefix:"
+wine $P/probe_cross_prefix_lock.exe hold "$LOCKF" 2000 &
+sleep 1.5
+wine $P/probe_cross_prefix_lock.exe try "$LOCKF"
+wait
+WINEPREFIX=$P2 wineserver -k 2>/dev/null || true
 
 # (m) MsiServiceConfig* rows under Wine's msiexec (the msi target builds the probe MSI).
 cmake --build $B -j2 --target msi >/dev/null

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/foreign_sizes.hpp"
+#include "service/clusapi_library.hpp"
 #include "service/clusapi_types.hpp"
 #include "service/win32_error.hpp"
 
@@ -15,13 +16,6 @@ namespace {
 
 // How long one GetClusterNotify* call may block: bounds disconnect().
 constexpr DWORD kNotifyTimeoutMs = 200;
-
-template <typename Fn>
-Fn load(HMODULE module, const char* name) {
-    // Through void*: FARPROC -> a function type with parameters would trip
-    // -Wcast-function-type.
-    return reinterpret_cast<Fn>(reinterpret_cast<void*>(GetProcAddress(module, name)));
-}
 
 // The text in a fixed buffer filled by clusapi: up to its first NUL, never
 // past the buffer (a DLL that writes no NUL does not make us read on).
@@ -42,7 +36,7 @@ bool same_name(const std::wstring& a, const std::wstring& b) {
 }  // namespace
 
 struct Win32Cluster::Api {
-    HMODULE module = nullptr;
+    std::shared_ptr<ClusapiLibrary> library;
     clus::GetNodeClusterStateFn GetNodeClusterState = nullptr;
     clus::OpenClusterFn OpenCluster = nullptr;
     clus::CloseClusterFn CloseCluster = nullptr;
@@ -71,10 +65,6 @@ struct Win32Cluster::Api {
 
     bool has_v2() const { return CreateClusterNotifyPortV2 && GetClusterNotifyV2; }
     bool has_v1() const { return CreateClusterNotifyPort && GetClusterNotify; }
-
-    ~Api() {
-        if (module) FreeLibrary(module);
-    }
 
     // Names of every object of one CLUSTER_ENUM type.
     std::vector<std::wstring> enumerate(clus::HCluster cluster, DWORD type) const {
@@ -345,18 +335,12 @@ Win32Cluster::~Win32Cluster() { disconnect(); }
 
 bool Win32Cluster::load_api() {
     if (api_) return true;
-    // System32 only, by its bare name: never the working directory or PATH,
-    // where a user could plant a clusapi.dll that this SYSTEM process would
-    // load every 30 s.
-    HMODULE module = LoadLibraryExW(kDll, nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
-    if (!module) {
-        why_ = describe("loading clusapi.dll from the system folder", GetLastError());
-        return false;
-    }
+    std::shared_ptr<ClusapiLibrary> library = ClusapiLibrary::load(why_);
+    if (!library) return false;
     auto api = std::make_shared<Api>();
-    api->module = module;
+    api->library = library;
     if (report_) api->report = report_;
-#define PW_LOAD(name) api->name = load<decltype(api->name)>(module, #name)
+#define PW_LOAD(name) api->name = library->get<decltype(api->name)>(#name)
     PW_LOAD(GetNodeClusterState);
     PW_LOAD(OpenCluster);
     PW_LOAD(CloseCluster);
@@ -389,7 +373,7 @@ bool Win32Cluster::load_api() {
     if (!required || !(api->has_v2() || api->has_v1())) {
         // Wine's builtin clusapi.dll is such a DLL: no notification functions.
         why_ = "clusapi.dll lacks functions PermWatch needs (no notification API)";
-        return false;  // `api` frees the module
+        return false;  // `api` lets the library go
     }
     api_ = std::move(api);
     return true;

@@ -58,7 +58,6 @@ private:
     // The current session (held by the caller while it uses it), or null.
     std::shared_ptr<Session> session() const;
 
-    static constexpr const wchar_t* kDll = L"clusapi.dll";
     std::shared_ptr<Api> api_;
     mutable std::mutex mutex_;
     std::shared_ptr<Session> session_;

@@ -1,8 +1,10 @@
 #include "service/live_commands.hpp"
 
+#include <chrono>
 #include <ostream>
 
 #include "core/apply_plan.hpp"
+#include "core/cluster_commands.hpp"
 #include "core/journal_reader.hpp"
 #include "core/key_path.hpp"
 #include "core/key_report.hpp"
@@ -11,6 +13,7 @@
 #include "core/snapshot.hpp"
 #include "core/trusted_config.hpp"
 #include "service/accounts_adapter.hpp"
+#include "service/cluster_database.hpp"
 #include "service/console_runner.hpp"
 #include "service/data_folder.hpp"
 #include "service/file_journal.hpp"
@@ -234,6 +237,14 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
 
 std::optional<int> Win32LiveCommands::run(const CliOptions& o, std::ostream& out,
                                           std::ostream& err) {
+    if (o.cluster) {
+        // No pipe and no config: every node's summary, read from the
+        // cluster database.
+        Win32ClusterView view;
+        const auto now = std::chrono::system_clock::now();
+        if (o.command == "status") return run_cluster_status(view, o.json, out, err, now);
+        return run_cluster_check(view, o.group, o.json, out, err, now);
+    }
     if (o.command == "check") return check(o, out, err);
     if (o.command == "repair") return repair(o, out, err);
     if (o.command == "export") return export_keys(o, out, err);

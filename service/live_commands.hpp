@@ -1,5 +1,6 @@
 // The commands that need the live Windows registry: check, repair, export,
 // rollback, and run (console). install/uninstall/status come with the service.
+// status --cluster and check --cluster read the cluster database.
 #pragma once
 
 #include "core/cli.hpp"

@@ -58,6 +58,18 @@ struct CloseWith {
     void operator()(T value) const noexcept { Close(value); }
 };
 
+// A closer known only at run time (clusapi's, loaded from System32). `R` is
+// what the closer returns (CloseCluster a BOOL, ClusterRegCloseKey a LONG,
+// ClusterGroupCloseEnum a DWORD); it is not looked at.
+template <typename T, typename R = BOOL>
+struct CloseThrough {
+    using Fn = R(WINAPI*)(T);
+    Fn fn = nullptr;
+    void operator()(T value) const noexcept {
+        if (fn) fn(value);
+    }
+};
+
 // null is "none" for most kinds.
 template <typename T, typename Closer>
 struct NullIsNone {

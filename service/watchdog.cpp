@@ -9,6 +9,7 @@
 #include "core/cli.hpp"
 #include "core/pipe_admission.hpp"
 #include "core/trusted_config.hpp"
+#include "service/cluster_database.hpp"
 #include "service/file_security.hpp"
 #include "service/key_handle.hpp"
 #include "service/win32_error.hpp"
@@ -65,6 +66,11 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
       due_timer_(io_),
       config_timer_(io_),
       cluster_timer_(io_),
+      publish_timer_(io_),
+      writer_(std::make_unique<SummaryWriter>(
+          std::make_shared<Win32SummaryStore>(),
+          // On the writer's thread, at most once a minute (spdlog is thread-safe).
+          [logger = logger_](const std::string& line) { logger->warn("cluster: {}", line); })),
       cluster_backoff_(jitter_source()),
       pipe_timer_(io_),
       config_stamp_(stamp_of(config_path_)) {
@@ -140,6 +146,15 @@ void Watchdog::run() {
     start_pipe();
     serve();
     pipe_.reset();
+    // A clean stop: this node's summary says so, if the cluster takes it in
+    // a few seconds (a stop does not wait longer on the cluster database).
+    if (cluster_.available() && !cluster_.node_name().empty()) {
+        writer_->submit(cluster_.node_name(),
+                        serialize_summary(publisher_.final_summary(summary_header())));
+    }
+    if (!writer_->stop(std::chrono::seconds(5))) {
+        logger_->warn("cluster: the summary marked stopped was not written within 5 s");
+    }
     cluster_.disconnect();
     watcher_->stop();
     // A stop waits for the last flush (CONTRACT.md, Journal).
@@ -172,6 +187,7 @@ void Watchdog::serve() {
 void Watchdog::stop() {
     boost::asio::post(io_, [this] {
         sweep_timer_.cancel();
+        publish_timer_.cancel();
         due_timer_.cancel();
         config_timer_.cancel();
         cluster_timer_.cancel();
@@ -193,12 +209,16 @@ void Watchdog::arm_sweep() {
     sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         engine_.sweep();
+        publisher_.heartbeat(clock_.now());  // each sweep: this node is alive
         arm_sweep();
         arm_due();
     });
 }
 
 void Watchdog::arm_due() {
+    // Every handler that may change a key's state ends here: what changed is
+    // published (throttled, on the writer's thread).
+    note_published_state();
     // The engine's debounced work and back-offs, and the failover timeouts.
     auto next = engine_.next_due();
     if (const auto f = failover_.next_due(); f && (!next || *f < *next)) next = f;
@@ -275,6 +295,7 @@ void Watchdog::connect_cluster(bool first) {
         cluster_lost_ = false;
         cluster_backoff_.reset();
         failover_.connected(first);
+        publisher_.heartbeat(clock_.now());  // (re)connected: publish at once
         arm_due();
         return;
     }
@@ -315,6 +336,73 @@ void Watchdog::on_cluster_event(const ClusterEvent& event) {
 }
 
 std::optional<std::string> Watchdog::reload() { return load_policy(/*from_poll=*/false); }
+
+std::vector<PublishedKey> Watchdog::published_keys() const {
+    std::vector<PublishedKey> out;
+    const auto& keys = engine_.keys();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        PublishedKey k;
+        k.path = keys[i].path;
+        k.state = keys[i].state;
+        if (const auto cp = failover_.checkpoint_of(i)) {
+            k.checkpointed = true;
+            k.resource = cp->resource;
+            k.group = cp->group;
+        }
+        if (!keys[i].last_repair.empty()) k.last_repair = keys[i].last_repair;
+        out.push_back(std::move(k));
+    }
+    return out;
+}
+
+NodeSummary Watchdog::summary_header() {
+    NodeSummary h;
+    h.node = cluster_.node_name();
+    h.version = PERMWATCH_VERSION;
+    h.mode = std::string(to_string(engine_.config().mode));
+    h.heartbeat = format_utc(clock_.wall());
+    h.sweep_interval_s = engine_.config().sweep_interval_s;
+    return h;
+}
+
+void Watchdog::note_published_state() {
+    publisher_.observe(published_keys(), format_utc(clock_.wall()), clock_.now());
+    arm_publish();
+}
+
+void Watchdog::arm_publish() {
+    // A node without a cluster publishes nothing; what it asked for waits
+    // until a connection (which asks for a publish itself).
+    if (!cluster_.available()) return;
+    const auto due = publisher_.next_due();
+    if (!due || (publish_armed_ && *publish_armed_ <= *due)) return;
+    publish_armed_ = *due;
+    publish_timer_.expires_at(*due);
+    publish_timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (ec) return;  // re-armed or stopping
+        publish_armed_.reset();
+        const std::string node = cluster_.node_name();
+        if (cluster_.available() && !node.empty()) {
+            if (auto summary = publisher_.take(clock_.now(), summary_header())) {
+                writer_->submit(node, serialize_summary(*summary));
+            }
+        }
+        arm_publish();
+    });
+}
+
+nlohmann::ordered_json Watchdog::publish_status() const {
+    const SummaryWriter::Stats w = writer_->stats();
+    return {{"requests", publisher_.requests()},
+            {"published", publisher_.taken()},
+            {"writes", w.writes},
+            {"failures", w.failures},
+            {"superseded", w.replaced},
+            {"last_write_ms", w.last_write_ms},
+            {"last_error", w.last_error.empty() ? nlohmann::ordered_json(nullptr)
+                                                : nlohmann::ordered_json(w.last_error)}};
+}
+
 
 std::optional<std::string> Watchdog::load_policy(bool from_poll) {
     // Taken before reading: a write that lands during the load changes the
@@ -373,6 +461,7 @@ nlohmann::ordered_json Watchdog::status() {
               {"failover_timeout_s", c.failover_timeout_s}}},
             {"keys", keys},
             {"cluster", failover_.status()},
+            {"publish", publish_status()},
             {"counters", engine["counters"]},
             {"journal", journal_status()},
             {"open_key_handles", open_key_handles()},

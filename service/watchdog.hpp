@@ -23,6 +23,8 @@
 #include "core/failover.hpp"
 #include "core/pipe_protocol.hpp"
 #include "core/reconnect_backoff.hpp"
+#include "core/summary_publisher.hpp"
+#include "core/summary_writer.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/cluster_adapter.hpp"
 #include "service/file_journal.hpp"
@@ -75,6 +77,14 @@ private:
     // io_.run() until stopped, carrying on after a handler that throws.
     void serve();
     void on_cluster_event(const ClusterEvent& event);
+    // Publishing this node's summary to the cluster database (DESIGN.md "The
+    // cluster-wide view"): the keys' states as they are now, taken after
+    // every handler; the write goes out through writer_, never on this thread.
+    void note_published_state();
+    void arm_publish();
+    NodeSummary summary_header();
+    std::vector<PublishedKey> published_keys() const;
+    nlohmann::ordered_json publish_status() const;
 
     std::string config_path_;
     std::shared_ptr<spdlog::logger> logger_;
@@ -92,6 +102,10 @@ private:
     boost::asio::steady_timer due_timer_;
     boost::asio::steady_timer config_timer_;
     boost::asio::steady_timer cluster_timer_;
+    SummaryPublisher publisher_;
+    boost::asio::steady_timer publish_timer_;
+    std::unique_ptr<SummaryWriter> writer_;
+    std::optional<SummaryPublisher::TimePoint> publish_armed_;  // when publish_timer_ fires
     // Set from a lost connection until connected again; the back-off counts
     // the attempts meanwhile (core/reconnect_backoff.hpp).
     bool cluster_lost_ = false;

@@ -42,6 +42,17 @@ inline std::string current_user_sid() {
     return out;
 }
 
+// The state file of the simulated cluster for the fake clusapi.dll loaded in
+// THIS process and the clussim.exe it starts: one per test process, set
+// before the fake first maps it (the fake maps it once per process).
+inline void use_in_process_state_file() {
+    static const std::wstring state =
+        (std::filesystem::temp_directory_path() /
+         ("permwatch-clussim-test-" + std::to_string(GetCurrentProcessId()) + ".state"))
+            .wstring();
+    SetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_STATE", state.c_str());
+}
+
 struct SimRun {
     DWORD code = 0;
     std::string out;

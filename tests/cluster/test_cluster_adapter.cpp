@@ -89,12 +89,7 @@ protected:
         }
         ASSERT_TRUE(system32_clusapi_is_fake())
             << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
-        // One state file per test process, fixed before the fake first reads it.
-        static const std::wstring state =
-            (std::filesystem::temp_directory_path() /
-             ("permwatch-clussim-test-" + std::to_string(GetCurrentProcessId()) + ".state"))
-                .wstring();
-        SetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_STATE", state.c_str());
+        use_in_process_state_file();
         WineKeyTest::SetUp();
         checkpoint = path.substr(5);  // relative to HKLM
         account = current_user_sid();

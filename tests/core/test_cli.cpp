@@ -173,6 +173,50 @@ TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
     EXPECT_NE(cli({"--help"}).out.find("install --configure-only"), std::string::npos);
 }
 
+// status --cluster, check --cluster [--group G] (CONTRACT.md, turn 3).
+TEST(Cli, ClusterOptionsReachThePort) {
+    struct Recorder : LiveCommands {
+        CliOptions seen;
+        std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
+            seen = o;
+            return 0;
+        }
+    } live;
+    EXPECT_EQ(cli({"status", "--cluster", "--json"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, "status");
+    EXPECT_TRUE(live.seen.cluster);
+    EXPECT_TRUE(live.seen.json);
+    EXPECT_FALSE(live.seen.group);
+    EXPECT_EQ(cli({"check", "--cluster", "--group", "Exchange Group"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, "check");
+    EXPECT_TRUE(live.seen.cluster);
+    EXPECT_EQ(live.seen.group, "Exchange Group");
+    EXPECT_EQ(cli({"check"}, &live).code, 0);
+    EXPECT_FALSE(live.seen.cluster);
+}
+
+TEST(Cli, ClusterOptionMistakesAreOneLineExit2) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"check", "--group", "G"},
+          std::vector<std::string>{"check", "--cluster", "--group"},
+          std::vector<std::string>{"check", "--cluster", "--snapshot", "s.json"},
+          std::vector<std::string>{"repair", "--cluster"},
+          std::vector<std::string>{"status", "--group", "G"}}) {
+        auto r = cli(args);
+        EXPECT_EQ(r.code, 2) << args[0] << " " << args[1];
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+}
+
+TEST(Cli, ClusterCommandsWithoutWindowsSayNoClusterExit4) {
+    for (const char* command : {"status", "check"}) {
+        auto r = cli({command, "--cluster"});
+        EXPECT_EQ(r.code, 4) << command;
+        EXPECT_NE(r.err.find("no cluster here"), std::string::npos) << r.err;
+    }
+    EXPECT_NE(cli({"--help"}).out.find("check --cluster [--group G]"), std::string::npos);
+}
+
 TEST(Cli, UsageErrors) {
     EXPECT_EQ(cli({}).code, 2);
     EXPECT_EQ(cli({"frobnicate"}).code, 2);

@@ -160,3 +160,63 @@ public:
 };
 
 }  // namespace permwatch::fakes
+
+#include "core/cluster_view_port.hpp"
+
+namespace permwatch::fakes {
+
+// The cluster as `status --cluster` and `check --cluster` see it: nodes,
+// groups with their owners, and the summaries in the cluster database
+// (by node name). Stands in for service/cluster_database natively.
+class FakeClusterView final : public ClusterViewPort {
+public:
+    Open open_result = Open::ok;
+    std::string why = "no cluster";
+    std::string name = "CLUS1";
+    std::vector<ClusterNodeInfo> node_list;
+    std::vector<GroupOwners> group_list;
+    std::map<std::string, PublishedText> summaries;
+    bool fail_enumeration = false;
+
+    Open open(std::string& w) override {
+        w = why;
+        return open_result;
+    }
+    std::string cluster_name() override { return name; }
+    std::vector<ClusterNodeInfo> nodes() override {
+        if (fail_enumeration) throw ClusterViewError("enumerating the nodes: access denied");
+        return node_list;
+    }
+    std::vector<std::string> groups() override {
+        std::vector<std::string> out;
+        for (const GroupOwners& g : group_list) out.push_back(g.group);
+        return out;
+    }
+    GroupOwners owners(const std::string& group) override {
+        for (const GroupOwners& g : group_list)
+            if (g.group == group) return g;
+        throw ClusterViewError("no group " + group);
+    }
+    PublishedText read_summary(const std::string& node) override {
+        const auto it = summaries.find(node);
+        return it == summaries.end() ? PublishedText{} : it->second;
+    }
+    void publish(const std::string& node, const std::string& text) {
+        summaries[node] = {PublishedText::Status::found, text, {}};
+    }
+};
+
+class FakeSummaryStore final : public SummaryStore {
+public:
+    std::map<std::string, std::string> written;
+    int writes = 0;
+    std::optional<std::string> fail_with;
+    std::optional<std::string> write(const std::string& node, const std::string& text) override {
+        if (fail_with) return fail_with;
+        ++writes;
+        written[node] = text;
+        return std::nullopt;
+    }
+};
+
+}  // namespace permwatch::fakes

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "service/clusapi_types.hpp"
+#include "tests/fakes/clusapi/clusapi_fake_internal.hpp"
 #include "tests/fakes/clusapi/clussim_state.hpp"
 
 namespace clus = permwatch::clus;
@@ -161,6 +162,37 @@ DWORD next_notification(Port* port, DWORD timeout_ms, clussim::Notification* out
 
 }  // namespace
 
+namespace fake {
+
+clussim::State* shared() { return ::shared(); }
+const clussim::Mapping& mapping() { return g_map; }
+DWORD out_string(const wchar_t* text, LPWSTR buf, LPDWORD cch) {
+    return ::out_string(text, buf, cch);
+}
+bool hostile_more(DWORD offered_bytes, LPDWORD size, DWORD asked) {
+    return ::hostile_more(offered_bytes, size, asked);
+}
+bool is_cluster(void* handle) { return as<Named>(handle, kTagCluster) != nullptr; }
+const wchar_t* group_name(void* handle) {
+    Named* n = as<Named>(handle, kTagGroup);
+    return n ? n->name : nullptr;
+}
+const wchar_t* resource_name(void* handle) {
+    Named* n = as<Named>(handle, kTagResource);
+    return n ? n->name : nullptr;
+}
+const wchar_t* node_name(void* handle) {
+    Named* n = as<Named>(handle, kTagNode);
+    return n ? n->name : nullptr;
+}
+DWORD reachable(const clussim::State* s) {
+    if (!s) return ERROR_INVALID_HANDLE;
+    if (unreachable(s)) return kRpcServerUnavailable;
+    return running(s) ? ERROR_SUCCESS : kRpcServerUnavailable;
+}
+
+}  // namespace fake
+
 extern "C" {
 
 BOOL WINAPI DllMain(HINSTANCE, DWORD reason, LPVOID) {
@@ -224,7 +256,8 @@ DWORD WINAPI GetClusterNodeId(clus::HNode h, LPWSTR id, LPDWORD cch) {
     clussim::State* s = shared();
     if (!s) return ERROR_INVALID_HANDLE;
     clussim::Lock lock(g_map);
-    const wchar_t* name = s->local_node;
+    const std::wstring here = clussim::this_node(*s);
+    const wchar_t* name = here.c_str();
     if (h) {
         Named* n = as<Named>(h, kTagNode);
         if (!n) return ERROR_INVALID_HANDLE;

@@ -14,9 +14,19 @@
 // same commands work from a gtest test and from a bash demo. The file is never
 // deleted (a mapping of a deleted file would go stale in a long-running
 // permwatch.exe); `clussim teardown` marks the cluster stopped instead.
-// Everything in it is POD with fixed-size arrays, guarded by a named mutex.
+// Everything in it is POD with fixed-size arrays, guarded by a lock on a
+// second file beside it (Mapping::lock says why not a named mutex).
 // Notifications are a ring with sequence numbers; each notify port keeps the
 // next sequence number it will read and polls (10 ms) while waiting.
+//
+// Several nodes: each simulated node is a Wine prefix of its own (its own
+// wineserver, so its own registry: the checkpointed keys are per node), and
+// every prefix maps the same state file, a Linux path given to all of them
+// as $PERMWATCH_CLUSSIM_STATE (Z:\...). Which node a process is comes from
+// $PERMWATCH_CLUSSIM_NODE (the rig sets it per prefix, scripts/cluster-nodes.sh),
+// else the node `clussim setup --node` named. The cluster database lives in
+// the state, not in a node's registry: it is replicated on a real cluster,
+// so a value written on one node is read on every other.
 #pragma once
 
 #include <windows.h>
@@ -27,7 +37,7 @@
 namespace clussim {
 
 inline constexpr DWORD kMagic = 0x4D495343;  // "CSIM"
-inline constexpr DWORD kVersion = 3;
+inline constexpr DWORD kVersion = 4;
 inline constexpr int kName = 128;
 inline constexpr int kPath = 260;
 inline constexpr int kSddl = 1024;
@@ -36,6 +46,13 @@ inline constexpr int kGroups = 8;
 inline constexpr int kResources = 16;
 inline constexpr int kCheckpoints = 2;
 inline constexpr int kRing = 64;
+// The cluster database's bounds (the fake's, not Windows'): keys and values
+// in all, and bytes in one value. A write past them fails with
+// ERROR_NOT_ENOUGH_QUOTA. A value may exceed the 256 KiB that PermWatch
+// reads of a node summary, so a test can plant one that is too big.
+inline constexpr int kDbKeys = 64;
+inline constexpr int kDbValues = 24;
+inline constexpr DWORD kDbValueBytes = 320 * 1024;
 
 struct Node {
     DWORD used;
@@ -49,6 +66,10 @@ struct Group {
     LONG state;  // CLUSTER_GROUP_STATE
     wchar_t name[kName];
     wchar_t owner[kName];
+    // Preferred owners in order (ClusterGroupOpenEnum CLUSTER_GROUP_ENUM_NODES);
+    // none by default, as for a new group on Windows.
+    DWORD preferred_count;
+    wchar_t preferred[kNodes][kName];
 };
 
 struct Resource {
@@ -60,6 +81,36 @@ struct Resource {
     DWORD checkpoint_count;
     wchar_t checkpoint[kCheckpoints][kPath];  // relative to HKLM
     wchar_t saved_dacl[kCheckpoints][kSddl];  // "D:..." written back by the restore
+    // Possible owners (ClusterResourceOpenEnum CLUSTER_RESOURCE_ENUM_NODES):
+    // possible_set 0 = every node of the cluster, as Windows' default.
+    DWORD possible_set;
+    DWORD possible_count;
+    wchar_t possible[kNodes][kName];
+};
+
+// The cluster database (ClusterReg* in the fake). Key slot 0 is the root
+// (GetClusterKey); a key's parent is a slot index. `generation` grows each
+// time a slot is freed, so a handle to a deleted key goes stale.
+struct DbKey {
+    DWORD used;
+    DWORD generation;
+    DWORD parent;
+    FILETIME written;
+    wchar_t name[kName];
+};
+
+struct DbValue {
+    DWORD used;
+    DWORD key;
+    DWORD type;
+    DWORD size;
+    wchar_t name[kName];
+    BYTE data[kDbValueBytes];
+};
+
+struct Database {
+    DbKey keys[kDbKeys];
+    DbValue values[kDbValues];
 };
 
 struct Notification {
@@ -83,6 +134,7 @@ struct State {
     Resource resources[kResources];
     ULONGLONG next_seq;
     Notification ring[kRing];
+    Database db;
     // GetTickCount64() until which the cluster is unreachable: OpenCluster and
     // GetNodeClusterState fail with RPC_S_SERVER_UNAVAILABLE (1722), as while
     // a node's RPC connection to ClusSvc is down. 0: reachable.
@@ -114,8 +166,11 @@ inline std::wstring state_path() {
 // The mapped state. open(false) fails when the file does not exist (no cluster).
 class Mapping {
 public:
-    Mapping() = default;
-    ~Mapping() { close(); }
+    Mapping() { InitializeCriticalSection(&cs_); }
+    ~Mapping() {
+        close();
+        DeleteCriticalSection(&cs_);
+    }
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
 
@@ -129,27 +184,52 @@ public:
         if (!mapping_) return close_false();
         state_ = static_cast<State*>(MapViewOfFile(mapping_, FILE_MAP_ALL_ACCESS, 0, 0, 0));
         if (!state_) return close_false();
-        mutex_ = CreateMutexW(nullptr, FALSE, L"Local\\PermWatchClusSimMutex");
-        if (!mutex_) return close_false();
+        lock_file_ = CreateFileW((state_path() + L".lock").c_str(), GENERIC_READ | GENERIC_WRITE,
+                                 FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                 OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+        if (lock_file_ == INVALID_HANDLE_VALUE) return close_false();
         return true;
     }
     void close() {
         if (state_) UnmapViewOfFile(state_);
         if (mapping_) CloseHandle(mapping_);
         if (file_ != INVALID_HANDLE_VALUE) CloseHandle(file_);
-        if (mutex_) CloseHandle(mutex_);
+        if (lock_file_ != INVALID_HANDLE_VALUE) CloseHandle(lock_file_);
         state_ = nullptr;
         mapping_ = nullptr;
         file_ = INVALID_HANDLE_VALUE;
-        mutex_ = nullptr;
+        lock_file_ = INVALID_HANDLE_VALUE;
     }
     State* state() const { return state_; }
     bool valid() const { return state_ && state_->magic == kMagic && state_->version == kVersion; }
+    // Named objects are not shared between two wineservers (two prefixes, two
+    // simulated nodes), but a byte-range lock on a file is: measured in
+    // docs/testing.md (z), LockFileEx from another prefix fails with
+    // ERROR_LOCK_VIOLATION while it is held. So the lock is byte 0 of
+    // <state>.lock, taken with LOCKFILE_FAIL_IMMEDIATELY and retried every
+    // millisecond. It is released when its holder dies (as the old mutex was
+    // abandoned). Such locks do not nest, the mutex did: a critical section
+    // and a depth count make it re-entrant within a process.
     void lock() const {
-        // WAIT_ABANDONED: a clussim died holding it; the state is still usable.
-        WaitForSingleObject(mutex_, INFINITE);
+        EnterCriticalSection(&cs_);
+        if (depth_++ > 0) return;
+        for (;;) {
+            OVERLAPPED at{};
+            if (LockFileEx(lock_file_, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0,
+                           &at)) {
+                return;
+            }
+            if (GetLastError() != ERROR_LOCK_VIOLATION) return;  // no lock file: run unlocked
+            Sleep(1);
+        }
     }
-    void unlock() const { ReleaseMutex(mutex_); }
+    void unlock() const {
+        if (--depth_ == 0) {
+            OVERLAPPED at{};
+            UnlockFileEx(lock_file_, 0, 1, 0, &at);
+        }
+        LeaveCriticalSection(&cs_);
+    }
 
 private:
     bool close_false() {
@@ -158,8 +238,10 @@ private:
     }
     HANDLE file_ = INVALID_HANDLE_VALUE;
     HANDLE mapping_ = nullptr;
-    HANDLE mutex_ = nullptr;
+    HANDLE lock_file_ = INVALID_HANDLE_VALUE;
     State* state_ = nullptr;
+    mutable CRITICAL_SECTION cs_;
+    mutable LONG depth_ = 0;
 };
 
 class Lock {
@@ -179,6 +261,15 @@ inline void copy(wchar_t* dst, int cap, const std::wstring& src) {
 }
 
 inline bool same(const wchar_t* a, const wchar_t* b) { return _wcsicmp(a, b) == 0; }
+
+// The node this process runs on: $PERMWATCH_CLUSSIM_NODE (one prefix per
+// node, the rig sets it), else the node `clussim setup --node` named.
+inline std::wstring this_node(const State& s) {
+    wchar_t buf[kName] = {};
+    const DWORD n = GetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_NODE", buf, kName);
+    if (n > 0 && n < static_cast<DWORD>(kName)) return buf;
+    return s.local_node;
+}
 
 // Appends a notification (caller holds the lock).
 inline void push(State& s, DWORD v1_filter, DWORD v2_type, LONGLONG v2_flags,

@@ -21,6 +21,15 @@
 //   clussim delete-resource --resource R
 //   clussim handles --key PATH       (the handle witness alone)
 //   clussim status | teardown
+// Several nodes (one Wine prefix each, scripts/cluster-nodes.sh):
+//   clussim add-node --node NODE3 | node-up --node NODE2
+//   clussim set-preferred --group G --nodes NODE2,NODE1   ("" = none)
+//   clussim set-possible --resource R --nodes NODE1,NODE2 ("all" = every node)
+// The cluster database, through the fake clusapi.dll's exports (beside clussim):
+//   clussim db-set --key PATH --value NAME --text TEXT [--repeat N] [--type sz|binary]
+//   clussim db-get --key PATH --value NAME    (exit 1: no such key or value)
+//   clussim db-delete --key PATH [--value NAME]
+//   clussim db-dump [--key PATH]
 //
 // PATH is relative to HKLM (as CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS gives
 // it). Exit codes: 0 done, 1 the restore failed (event 1024), 2 usage or
@@ -39,25 +48,14 @@
 
 #include "service/clusapi_types.hpp"
 #include "tests/fakes/clusapi/clussim_state.hpp"
+#include "tests/fakes/clussim/clussim_commands.hpp"
+#include "tests/fakes/clussim/clussim_output.hpp"
 
 namespace clus = permwatch::clus;
 
 namespace {
 
-std::string utf8(const std::wstring& w) {
-    if (w.empty()) return {};
-    const int n = WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), nullptr, 0,
-                                      nullptr, nullptr);
-    std::string out(static_cast<size_t>(n), '\0');
-    WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), out.data(), n, nullptr,
-                        nullptr);
-    return out;
-}
-
-void say(const std::wstring& line) {
-    std::printf("clussim: %s\n", utf8(line).c_str());
-    std::fflush(stdout);
-}
+using clussim::say;
 
 struct Args {
     std::wstring command;
@@ -444,7 +442,9 @@ int cmd_setup(clussim::Mapping& m, const Args& a) {
     clussim::Lock lock(m);
     const DWORD epoch = s.magic == clussim::kMagic ? s.epoch + 1 : 1;
     const ULONGLONG seq = s.magic == clussim::kMagic ? s.next_seq : 0;
-    s = clussim::State{};
+    // Not `s = State{}`: the state (with the cluster database) is megabytes,
+    // too big for a temporary on the stack.
+    ZeroMemory(&s, sizeof s);
     s.magic = clussim::kMagic;
     s.version = clussim::kVersion;
     s.running = 1;
@@ -512,7 +512,7 @@ int failover(clussim::Mapping& m, clussim::Group& g, const std::wstring& to, DWO
     }
     say(L"waiting " + std::to_wstring(grace_ms) + L" ms before the checkpoint restore");
     Sleep(grace_ms);
-    const bool here = clussim::same(to.c_str(), s.local_node);
+    const bool here = clussim::same(to.c_str(), clussim::this_node(s).c_str());
     int rc = 0;
     for (clussim::Resource* r : resources) {
         std::wstring why;
@@ -551,7 +551,7 @@ int cmd_failover(clussim::Mapping& m, const Args& a) {
     d.drop = a.has(L"--drop-at-start");
     d.down_ms = static_cast<DWORD>(std::stoul(a.get(L"--down-ms", L"0")));
     d.no_restore = a.has(L"--no-restore");
-    return failover(m, *g, a.get(L"--to", s.local_node),
+    return failover(m, *g, a.get(L"--to", clussim::this_node(s)),
                     static_cast<DWORD>(std::stoul(a.get(L"--grace-ms", L"500"))), d);
 }
 
@@ -583,14 +583,14 @@ int cmd_move_away(clussim::Mapping& m, const Args& a) {
         say(L"no such group");
         return 2;
     }
-    return move_away(m, *g, a.get(L"--to", other_node(s, s.local_node)));
+    return move_away(m, *g, a.get(L"--to", other_node(s, clussim::this_node(s))));
 }
 
 // A node goes down: its groups fail over (to this node when another node went
 // down, away from this node when this node is the one going down).
 int cmd_node_down(clussim::Mapping& m, const Args& a) {
     clussim::State& s = *m.state();
-    const std::wstring down = a.get(L"--node", other_node(s, s.local_node));
+    const std::wstring down = a.get(L"--node", other_node(s, clussim::this_node(s)));
     clussim::Node* node = clussim::find_node(s, down.c_str());
     if (!node) {
         say(L"no such node " + down);
@@ -606,7 +606,7 @@ int cmd_node_down(clussim::Mapping& m, const Args& a) {
         if (!g.used || !clussim::same(g.owner, down.c_str())) continue;
         const std::wstring to = other_node(s, down);
         if (to.empty()) continue;
-        if (clussim::same(down.c_str(), s.local_node)) {
+        if (clussim::same(down.c_str(), clussim::this_node(s).c_str())) {
             rc |= move_away(m, g, to);
         } else {
             rc |= failover(m, g, to, static_cast<DWORD>(std::stoul(a.get(L"--grace-ms", L"500"))));
@@ -670,8 +670,8 @@ int cmd_status(clussim::Mapping& m) {
     clussim::State& s = *m.state();
     clussim::Lock lock(m);
     say(L"cluster '" + std::wstring(s.cluster_name) + L"' " +
-        (s.running ? L"running" : L"stopped") + L", this node " + s.local_node + L", epoch " +
-        std::to_wstring(s.epoch) + L", notifications " + std::to_wstring(s.next_seq));
+        (s.running ? L"running" : L"stopped") + L", this node " + clussim::this_node(s) +
+        L", epoch " + std::to_wstring(s.epoch) + L", notifications " + std::to_wstring(s.next_seq));
     for (const auto& g : s.groups)
         if (g.used)
             say(L"group '" + std::wstring(g.name) + L"' on " + g.owner + L" " +
@@ -683,6 +683,7 @@ int cmd_status(clussim::Mapping& m) {
         for (DWORD i = 0; i < r.checkpoint_count; ++i)
             say(L"  checkpoint HKLM\\" + std::wstring(r.checkpoint[i]));
     }
+    clussim::say_owners(s);
     return 0;
 }
 
@@ -708,13 +709,26 @@ int cmd_handles(const Args& a) {
 int main() {
     Args a;
     if (!parse(a)) {
-        std::fprintf(
-            stderr,
-            "usage: clussim setup|failover|move-away|node-down|drop-connection|"
-            "add-resource|delete-resource|handles|status|hostile|teardown [--option value]...\n");
+        std::fprintf(stderr,
+                     "usage: clussim setup|failover|move-away|node-down|drop-connection|"
+                     "add-resource|delete-resource|handles|status|hostile|teardown|"
+                     "add-node|node-up|set-preferred|set-possible|db-set|db-get|db-delete|db-dump "
+                     "[--option value]...\n");
         return 2;
     }
     if (a.command == L"handles") return cmd_handles(a);
+    // The cluster database through the fake clusapi.dll's own exports, as a
+    // node's PermWatch reads and writes it (clussim_database.cpp).
+    if (a.command == L"db-set") {
+        std::wstring text;
+        const unsigned long repeat = wcstoul(a.get(L"--repeat", L"1").c_str(), nullptr, 10);
+        for (unsigned long i = 0; i < repeat && i < 1000000; ++i) text += a.get(L"--text");
+        return clussim::db_set(a.get(L"--key"), a.get(L"--value"), text,
+                               a.get(L"--type", L"sz") == L"binary");
+    }
+    if (a.command == L"db-get") return clussim::db_get(a.get(L"--key"), a.get(L"--value"));
+    if (a.command == L"db-delete") return clussim::db_delete(a.get(L"--key"), a.get(L"--value"));
+    if (a.command == L"db-dump") return clussim::db_dump(a.get(L"--key"));
     clussim::Mapping m;
     if (!m.open(a.command == L"setup")) {
         say(L"no simulated cluster (run clussim setup first)");
@@ -733,6 +747,12 @@ int main() {
         if (a.command == L"add-resource") return cmd_add(m, a);
         if (a.command == L"delete-resource") return cmd_delete(m, a);
         if (a.command == L"status") return cmd_status(m);
+        if (a.command == L"add-node") return clussim::add_node(m, a.get(L"--node"));
+        if (a.command == L"node-up") return clussim::node_up(m, a.get(L"--node"));
+        if (a.command == L"set-preferred")
+            return clussim::set_preferred(m, a.get(L"--group"), a.get(L"--nodes"));
+        if (a.command == L"set-possible")
+            return clussim::set_possible(m, a.get(L"--resource"), a.get(L"--nodes", L"all"));
         if (a.command == L"hostile") {
             // --mode sizes | off: see State::hostile. Prints the largest
             // buffer offered so far, then starts counting again.

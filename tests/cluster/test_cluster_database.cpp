@@ -1,0 +1,262 @@
+// The cluster database adapter (service/cluster_database) and the
+// watchdog's publishing, against the FAKE clusapi.dll: it stands in for the
+// Cluster service's database (Wine has no Cluster service; its own
+// clusapi.dll stubs the registry calls). The fake keeps the database in the
+// simulator's state file, as the real one is replicated to every node.
+//
+// These tests need the fake's cluster registry functions (GetClusterKey,
+// ClusterReg*) and owner enumerations, which come with the multi-node
+// simulator (issue 13, branch cluster-sim); with a fake that lacks them
+// they skip and say so. The same code is tested natively through
+// FakeClusterView (tests/core/test_cluster_commands.cpp).
+#include <gtest/gtest.h>
+
+#include <windows.h>
+
+#include <chrono>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/cluster_commands.hpp"
+#include "core/config.hpp"
+#include "core/journal.hpp"
+#include "core/node_summary.hpp"
+#include "service/clusapi_database_types.hpp"
+#include "service/cluster_database.hpp"
+#include "service/log_alerts.hpp"
+#include "service/watchdog.hpp"
+#include "service/win32_error.hpp"
+#include "tests/cluster/cluster_test_support.hpp"
+#include "tests/cluster/fake_in_system32.hpp"
+#include "tests/fakes/fake_ports.hpp"
+#include "tests/windows/wine_test_support.hpp"
+
+namespace permwatch::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* kGroup = "Exchange Group";
+
+bool fake_has_cluster_database() {
+    HMODULE h = LoadLibraryExW(L"clusapi.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+    if (!h) return false;
+    const bool has =
+        GetProcAddress(h, "GetClusterKey") && GetProcAddress(h, "ClusterRegSetValue") &&
+        GetProcAddress(h, "ClusterGroupOpenEnum") && GetProcAddress(h, "GetClusterNodeState");
+    FreeLibrary(h);
+    return has;
+}
+
+NodeSummary summary(const std::string& node, KeyState state, const std::string& key) {
+    NodeSummary s;
+    s.node = node;
+    s.version = PERMWATCH_VERSION;
+    s.mode = "enforce";
+    s.heartbeat = format_utc(std::chrono::system_clock::now());
+    s.time = s.heartbeat;
+    s.sweep_interval_s = 60;
+    PublishedKey k;
+    k.path = key;
+    k.state = state;
+    k.checkpointed = true;
+    k.resource = "Exchange Event Service";
+    k.group = kGroup;
+    s.keys.push_back(k);
+    return s;
+}
+
+class ClusterDatabase : public WineKeyTest {
+protected:
+    void SetUp() override {
+        if (!std::filesystem::exists(exe_dir() / "clussim.exe")) {
+            GTEST_SKIP() << "needs clussim.exe and the fake clusapi.dll beside the test";
+        }
+        ASSERT_TRUE(system32_clusapi_is_fake())
+            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
+        if (!fake_has_cluster_database()) {
+            GTEST_SKIP() << "this fake clusapi.dll has no cluster registry functions (they come "
+                            "with the multi-node simulator, branch cluster-sim)";
+        }
+        static const std::wstring state =
+            (std::filesystem::temp_directory_path() /
+             ("permwatch-clusdb-" + std::to_string(GetCurrentProcessId()) + ".state"))
+                .wstring();
+        SetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_STATE", state.c_str());
+        WineKeyTest::SetUp();
+        account = current_user_sid();
+        ASSERT_EQ(set_dacl(path, "D:(A;CI;KA;;;SY)(A;CI;KA;;;" + account + ")"), 0);
+        const SimRun r =
+            clussim({"setup", "--node", "NODE1", "--other-node", "NODE2", "--group", kGroup,
+                     "--owner", "NODE2", "--resource", "Exchange Event Service", "--checkpoint",
+                     path.substr(5), "--account", account});
+        ASSERT_EQ(r.code, 0u) << r.out;
+    }
+    void TearDown() override {
+        if (watchdog) {
+            watchdog->stop();
+            thread.join();
+            watchdog.reset();
+        }
+        if (std::filesystem::exists(exe_dir() / "clussim.exe")) clussim({"teardown"});
+        WineKeyTest::TearDown();
+    }
+
+    int check(std::string& out) {
+        win::Win32ClusterView view;
+        std::ostringstream o, e;
+        const int code = run_cluster_check(view, std::string(kGroup), /*json=*/true, o, e,
+                                           std::chrono::system_clock::now());
+        out = o.str() + e.str();
+        return code;
+    }
+
+    template <class Pred>
+    bool eventually(Pred pred, std::chrono::milliseconds limit = 30s) {
+        const auto end = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < end) {
+            if (pred()) return true;
+            std::this_thread::sleep_for(50ms);
+        }
+        return pred();
+    }
+
+    std::string account;
+    fakes::RecordingAlerts alerts;
+    std::unique_ptr<win::Watchdog> watchdog;
+    std::thread thread;
+};
+
+TEST_F(ClusterDatabase, AWrittenSummaryIsReadBackAndJudged) {
+    win::Win32SummaryStore store;
+    ASSERT_EQ(store.write("NODE1", serialize_summary(summary("NODE1", KeyState::compliant, path))),
+              std::nullopt);
+    win::Win32ClusterView view;
+    std::string why;
+    ASSERT_EQ(view.open(why), ClusterViewPort::Open::ok) << why;
+    const auto nodes = view.nodes();
+    ASSERT_EQ(nodes.size(), 2u);
+    EXPECT_EQ(nodes[0].name, "NODE1");
+    const PublishedText text = view.read_summary("NODE1");
+    ASSERT_EQ(text.status, PublishedText::Status::found) << text.error;
+    EXPECT_TRUE(parse_summary(text.text, "NODE1").summary);
+    EXPECT_EQ(view.read_summary("NODE2").status, PublishedText::Status::none);
+
+    // NODE2 has published nothing: not ready, and named.
+    std::string out;
+    EXPECT_EQ(check(out), 1) << out;
+    EXPECT_NE(out.find("\"no summary\""), std::string::npos) << out;
+    // NODE2 publishes a drifted key: named with the key.
+    ASSERT_EQ(store.write("NODE2", serialize_summary(summary("NODE2", KeyState::drift, path))),
+              std::nullopt);
+    EXPECT_EQ(check(out), 1) << out;
+    const auto doc = nlohmann::json::parse(out.substr(0, out.rfind('}') + 1));
+    ASSERT_EQ(doc["not_ready"].size(), 1u) << out;
+    EXPECT_EQ(doc["not_ready"][0]["node"], "NODE2");
+    EXPECT_EQ(doc["not_ready"][0]["key"], path);
+    EXPECT_EQ(doc["not_ready"][0]["reason"], "drift");
+    // Repaired there: ready.
+    ASSERT_EQ(store.write("NODE2", serialize_summary(summary("NODE2", KeyState::repaired, path))),
+              std::nullopt);
+    EXPECT_EQ(check(out), 0) << out;
+}
+
+// Anyone who can write the cluster database can put anything there: a value
+// that is not a string, or not a summary, is unreadable and not ready.
+TEST_F(ClusterDatabase, AValueThatIsNotASummaryIsUnreadable) {
+    HMODULE h = LoadLibraryExW(L"clusapi.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+    ASSERT_TRUE(h);
+    auto get = [&](const char* name) { return reinterpret_cast<void*>(GetProcAddress(h, name)); };
+    auto open_cluster = reinterpret_cast<clus::OpenClusterFn>(get("OpenCluster"));
+    auto close_cluster = reinterpret_cast<clus::CloseClusterFn>(get("CloseCluster"));
+    auto root_of = reinterpret_cast<clus::GetClusterKeyFn>(get("GetClusterKey"));
+    auto create = reinterpret_cast<clus::ClusterRegCreateKeyFn>(get("ClusterRegCreateKey"));
+    auto set = reinterpret_cast<clus::ClusterRegSetValueFn>(get("ClusterRegSetValue"));
+    auto close_key = reinterpret_cast<clus::ClusterRegCloseKeyFn>(get("ClusterRegCloseKey"));
+    clus::HCluster c = open_cluster(nullptr);
+    ASSERT_TRUE(c);
+    HKEY root = root_of(c, KEY_ALL_ACCESS);
+    HKEY key = nullptr;
+    DWORD disposition = 0;
+    ASSERT_EQ(
+        create(root, L"PermWatch\\Nodes\\NODE1", 0, KEY_ALL_ACCESS, nullptr, &key, &disposition),
+        ERROR_SUCCESS);
+    const BYTE junk[] = {1, 2, 3, 4, 5};
+    ASSERT_EQ(set(key, win::kSummaryValue, REG_BINARY, junk, sizeof junk), 0u);
+    const std::wstring escape = L"\x1b[2J{\"format\":1}";
+    HKEY key2 = nullptr;
+    ASSERT_EQ(
+        create(root, L"PermWatch\\Nodes\\NODE2", 0, KEY_ALL_ACCESS, nullptr, &key2, &disposition),
+        ERROR_SUCCESS);
+    ASSERT_EQ(set(key2, win::kSummaryValue, REG_SZ, reinterpret_cast<const BYTE*>(escape.c_str()),
+                  static_cast<DWORD>((escape.size() + 1) * sizeof(wchar_t))),
+              0u);
+    close_key(key2);
+    close_key(key);
+    close_key(root);
+    close_cluster(c);
+    FreeLibrary(h);
+
+    std::string out;
+    EXPECT_EQ(check(out), 1) << out;
+    const auto doc = nlohmann::json::parse(out.substr(0, out.rfind('}') + 1));
+    ASSERT_GE(doc["not_ready"].size(), 1u) << out;
+    for (const auto& p : doc["not_ready"]) EXPECT_EQ(p["reason"], "unreadable") << out;
+    EXPECT_EQ(out.find('\x1b'), std::string::npos) << "no escape character reaches the output";
+}
+
+// The watchdog publishes its summary when the cluster connects, and a clean
+// stop marks it stopped.
+TEST_F(ClusterDatabase, TheWatchdogPublishesAndMarksItselfStoppedOnAStop) {
+    nlohmann::json j = {
+        {"version", 1},
+        {"sweep_interval_s", 3600},
+        {"journal", (temp_dir / "journal.jsonl").string()},
+        {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
+        {"keys",
+         {{{"path", path},
+           {"require",
+            {{{"principal", account}, {"rights", {"KEY_ALL_ACCESS"}}, {"inherit", {"container"}}},
+             {{"principal", "SY"},
+              {"rights", {"KEY_ALL_ACCESS"}},
+              {"inherit", {"container"}}}}}}}}};
+    auto loaded = load_config(j.dump());
+    ASSERT_TRUE(loaded.config.has_value());
+    auto logger = win::make_logger(true, {});
+    logger->set_level(spdlog::level::warn);
+    watchdog = std::make_unique<win::Watchdog>(*loaded.config, "test", logger, alerts);
+    thread = std::thread([this] { watchdog->run(); });
+
+    win::Win32ClusterView view;
+    std::string why;
+    ASSERT_EQ(view.open(why), ClusterViewPort::Open::ok) << why;
+    std::optional<NodeSummary> seen;
+    ASSERT_TRUE(eventually([&] {
+        const PublishedText t = view.read_summary("NODE1");
+        if (t.status != PublishedText::Status::found) return false;
+        seen = parse_summary(t.text, "NODE1").summary;
+        return seen.has_value();
+    }));
+    EXPECT_FALSE(seen->stopped);
+    EXPECT_EQ(seen->sweep_interval_s, 3600);
+    ASSERT_EQ(seen->keys.size(), 1u);
+    EXPECT_EQ(seen->keys[0].path, path);
+    EXPECT_EQ(seen->keys[0].state, KeyState::compliant);
+    EXPECT_TRUE(seen->keys[0].checkpointed);
+    EXPECT_EQ(seen->keys[0].group, kGroup);
+
+    watchdog->stop();
+    thread.join();
+    watchdog.reset();
+    const PublishedText t = view.read_summary("NODE1");
+    ASSERT_EQ(t.status, PublishedText::Status::found) << t.error;
+    const auto last = parse_summary(t.text, "NODE1").summary;
+    ASSERT_TRUE(last);
+    EXPECT_TRUE(last->stopped);
+}
+
+}  // namespace
+}  // namespace permwatch::test
