@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <future>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -81,11 +82,7 @@ protected:
             GTEST_SKIP() << "this fake clusapi.dll has no cluster registry functions (they come "
                             "with the multi-node simulator, branch cluster-sim)";
         }
-        static const std::wstring state =
-            (std::filesystem::temp_directory_path() /
-             ("permwatch-clusdb-" + std::to_string(GetCurrentProcessId()) + ".state"))
-                .wstring();
-        SetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_STATE", state.c_str());
+        use_in_process_state_file();
         WineKeyTest::SetUp();
         account = current_user_sid();
         ASSERT_EQ(set_dacl(path, "D:(A;CI;KA;;;SY)(A;CI;KA;;;" + account + ")"), 0);
@@ -103,6 +100,34 @@ protected:
         }
         if (std::filesystem::exists(exe_dir() / "clussim.exe")) clussim({"teardown"});
         WineKeyTest::TearDown();
+    }
+
+    void start(int sweep_interval_s) {
+        nlohmann::json j = {{"version", 1},
+                            {"sweep_interval_s", sweep_interval_s},
+                            {"journal", (temp_dir / "journal.jsonl").string()},
+                            {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
+                            {"keys",
+                             {{{"path", path},
+                               {"require",
+                                {{{"principal", account},
+                                  {"rights", {"KEY_ALL_ACCESS"}},
+                                  {"inherit", {"container"}}},
+                                 {{"principal", "SY"},
+                                  {"rights", {"KEY_ALL_ACCESS"}},
+                                  {"inherit", {"container"}}}}}}}}};
+        auto loaded = load_config(j.dump());
+        ASSERT_TRUE(loaded.config.has_value());
+        auto logger = win::make_logger(true, {});
+        logger->set_level(spdlog::level::warn);
+        watchdog = std::make_unique<win::Watchdog>(*loaded.config, "test", logger, alerts);
+        thread = std::thread([this] { watchdog->run(); });
+    }
+    nlohmann::ordered_json status() {
+        std::promise<nlohmann::ordered_json> p;
+        auto f = p.get_future();
+        watchdog->post([&] { p.set_value(watchdog->status()); });
+        return f.get();
     }
 
     int check(std::string& out) {
@@ -211,25 +236,7 @@ TEST_F(ClusterDatabase, AValueThatIsNotASummaryIsUnreadable) {
 // The watchdog publishes its summary when the cluster connects, and a clean
 // stop marks it stopped.
 TEST_F(ClusterDatabase, TheWatchdogPublishesAndMarksItselfStoppedOnAStop) {
-    nlohmann::json j = {
-        {"version", 1},
-        {"sweep_interval_s", 3600},
-        {"journal", (temp_dir / "journal.jsonl").string()},
-        {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
-        {"keys",
-         {{{"path", path},
-           {"require",
-            {{{"principal", account}, {"rights", {"KEY_ALL_ACCESS"}}, {"inherit", {"container"}}},
-             {{"principal", "SY"},
-              {"rights", {"KEY_ALL_ACCESS"}},
-              {"inherit", {"container"}}}}}}}}};
-    auto loaded = load_config(j.dump());
-    ASSERT_TRUE(loaded.config.has_value());
-    auto logger = win::make_logger(true, {});
-    logger->set_level(spdlog::level::warn);
-    watchdog = std::make_unique<win::Watchdog>(*loaded.config, "test", logger, alerts);
-    thread = std::thread([this] { watchdog->run(); });
-
+    start(3600);
     win::Win32ClusterView view;
     std::string why;
     ASSERT_EQ(view.open(why), ClusterViewPort::Open::ok) << why;
@@ -256,6 +263,28 @@ TEST_F(ClusterDatabase, TheWatchdogPublishesAndMarksItselfStoppedOnAStop) {
     const auto last = parse_summary(t.text, "NODE1").summary;
     ASSERT_TRUE(last);
     EXPECT_TRUE(last->stopped);
+}
+
+// The publish rate: a sweep every second asks for a heartbeat every second,
+// and at most one write goes out every 5 s. Over 16 s that is at most 4
+// writes (one at the connection, then one per 5 s); a loaded machine only
+// makes fewer. The numbers are printed for the record.
+TEST_F(ClusterDatabase, ASweepEverySecondIsWrittenAtMostOnceEveryFiveSeconds) {
+    start(1);
+    ASSERT_TRUE(eventually([&] { return status()["publish"]["writes"].get<int>() >= 1; }))
+        << status()["publish"].dump();
+    const auto t0 = std::chrono::steady_clock::now();
+    const int writes0 = status()["publish"]["writes"].get<int>();
+    std::this_thread::sleep_for(16s);
+    const auto p = status()["publish"];
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int writes = p["writes"].get<int>() - writes0;
+    std::cout << "publish over " << seconds << " s with a 1 s sweep: " << writes << " writes; "
+              << p.dump() << "\n";
+    EXPECT_LE(writes, static_cast<int>(seconds / 5) + 1);
+    EXPECT_GE(p["requests"].get<int>(), p["published"].get<int>());
+    EXPECT_EQ(p["failures"], 0) << p.dump();
 }
 
 }  // namespace
