@@ -358,9 +358,10 @@ nlohmann::ordered_json Watchdog::status() {
     nlohmann::ordered_json keys = engine["keys"];
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const auto cp = failover_.checkpoint_of(i);
-        keys[i]["checkpoint"] =
-            cp ? nlohmann::ordered_json{{"resource", cp->resource}, {"group", cp->group}}
-               : nlohmann::ordered_json(nullptr);
+        keys[i]["checkpoint"] = cp ? nlohmann::ordered_json{{"resource", cp->resource},
+                                                            {"group", cp->group},
+                                                            {"source", to_string(cp->source)}}
+                                   : nlohmann::ordered_json(nullptr);
     }
     return {{"version", PERMWATCH_VERSION},
             {"mode", to_string(c.mode)},
