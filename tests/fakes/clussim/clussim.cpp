@@ -30,9 +30,11 @@
 // under HKLM\Cluster, clussim writes every resource it makes to
 // HKLM\Cluster\Resources\<id> (value Name) with its checkpoints in the
 // subkey RegSync (REG_SZ 00000001, 00000002, ... = PATH), in this prefix's
-// registry, and removes it with the resource (delete-resource, setup, teardown). Exit codes: 0
-// done, 1 the restore failed (event 1024), 2 usage or state error. One line per step on stdout,
-// each starting "clussim: ".
+// registry, and removes it with the resource (delete-resource, setup,
+// teardown).
+//
+// Exit codes: 0 done, 1 the restore failed (event 1024), 2 usage or state
+// error. One line per step on stdout, each starting "clussim: ".
 #include <windows.h>
 // after windows.h
 #include <sddl.h>
