@@ -11,11 +11,32 @@
 
 namespace permwatch {
 
+// Where PermWatch learned of a checkpoint.
+enum class CheckpointSource {
+    control_code,  // CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS, the API's answer
+    regsync,       // HKLM\Cluster\Resources\<id>\RegSync, when the control code failed
+    config,        // "checkpoint": true in the config, no resource known
+};
+
+// The word `status` shows for a source: "control code", "RegSync", "config".
+inline const char* to_string(CheckpointSource source) {
+    switch (source) {
+        case CheckpointSource::regsync:
+            return "RegSync";
+        case CheckpointSource::config:
+            return "config";
+        case CheckpointSource::control_code:
+            break;
+    }
+    return "control code";
+}
+
 // One registry checkpoint of one cluster resource.
 struct Checkpoint {
     std::string resource;
     std::string group;
     std::string key;  // "HKLM\\..." (the cluster API gives it relative to HKLM)
+    CheckpointSource source = CheckpointSource::control_code;
     friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
 };
 

@@ -21,7 +21,9 @@ std::optional<Checkpoint> FailoverCoordinator::checkpoint_of(std::size_t index) 
     for (const Checkpoint& c : checkpoints_) {
         if (inside_checkpoint(key.path, c.key)) return c;
     }
-    if (key.checkpoint == CheckpointMode::yes) return Checkpoint{"", "", key.path};
+    if (key.checkpoint == CheckpointMode::yes) {
+        return Checkpoint{"", "", key.path, CheckpointSource::config};
+    }
     return std::nullopt;
 }
 

@@ -52,6 +52,26 @@ std::string format_status_table(const json& status) {
         }
     }
 
+    // Which resource checkpoints each key, and where PermWatch learned it
+    // ("control code", "RegSync" or "config"): keys without one are left out.
+    bool checkpoint_header = false;
+    for (const json& key : keys) {
+        if (!key.is_object() || !key.contains("checkpoint") || !key["checkpoint"].is_object()) {
+            continue;
+        }
+        const json& cp = key["checkpoint"];
+        if (!checkpoint_header) {
+            out << "checkpoints:\n";
+            checkpoint_header = true;
+        }
+        auto named = [&](const char* field) {
+            const std::string t = text(cp, field);
+            return t.empty() ? std::string("-") : t;
+        };
+        out << "  " << text(key, "path", "?") << ": resource " << named("resource") << ", group "
+            << named("group") << ", from " << text(cp, "source", "control code") << "\n";
+    }
+
     if (status.is_object() && status.contains("counters") && status["counters"].is_object() &&
         !status["counters"].empty()) {
         out << "counters:";

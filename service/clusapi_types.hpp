@@ -78,6 +78,10 @@ inline constexpr int kResourceOfflinePending = 130;
 // CLUSCTL_RESOURCE_CODE(CLCTL_EXTERNAL_CODE(42, CLUS_ACCESS_READ, CLUS_NO_MODIFY)):
 // out buffer = MULTI_SZ of key paths relative to HKEY_LOCAL_MACHINE.
 inline constexpr DWORD kCtlResourceGetRegistryCheckpoints = 0x010000A9;
+// CLUSCTL_RESOURCE_GET_ID = CLUSCTL_RESOURCE_CODE(CLCTL_EXTERNAL_CODE(14,
+// CLUS_ACCESS_READ, CLUS_NO_MODIFY)): out buffer = the resource's id (a GUID
+// string, NUL-terminated), the name of its key under HKLM\Cluster\Resources.
+inline constexpr DWORD kCtlResourceGetId = 0x01000039;
 
 // Errors the API returns besides the usual Win32 ones.
 inline constexpr DWORD kErrorClusterNodeNotFound = 5042;  // ERROR_CLUSTER_NODE_NOT_FOUND

@@ -8,6 +8,7 @@
 #include "core/foreign_sizes.hpp"
 #include "service/clusapi_library.hpp"
 #include "service/clusapi_types.hpp"
+#include "service/regsync_reader.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -111,6 +112,27 @@ struct Win32Cluster::Api {
         return state;
     }
 
+    // The resource's id (CLUSCTL_RESOURCE_GET_ID), "" when it cannot be read
+    // (`rc` says why).
+    std::wstring resource_id(clus::HResource r, DWORD& rc) const {
+        std::vector<BYTE> buf(128 * sizeof(wchar_t));
+        DWORD returned = 0;
+        rc = ClusterResourceControl(r, nullptr, clus::kCtlResourceGetId, nullptr, 0, buf.data(),
+                                    static_cast<DWORD>(buf.size()), &returned);
+        if (rc == ERROR_MORE_DATA) {
+            const auto grown =
+                grown_size(returned, buf.size(), kMaxForeignNameChars * sizeof(wchar_t));
+            if (!grown) return {};
+            buf.assign(*grown + sizeof(wchar_t), 0);
+            rc = ClusterResourceControl(r, nullptr, clus::kCtlResourceGetId, nullptr, 0, buf.data(),
+                                        static_cast<DWORD>(buf.size()), &returned);
+        }
+        if (rc != ERROR_SUCCESS) return {};
+        const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
+        const size_t units = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
+        return std::wstring(text, bounded_length(text, units));
+    }
+
     int group_state(clus::HCluster cluster, const std::wstring& group, std::wstring& owner) const {
         clus::HGroup g = OpenClusterGroup(cluster, group.c_str());
         if (!g) return clus::kGroupStateUnknown;
@@ -124,6 +146,36 @@ struct Win32Cluster::Api {
 };
 
 namespace {
+
+// The RegSync fallback (issue 13 item 4): CLUSCTL_RESOURCE_GET_REGISTRY_
+// CHECKPOINTS failed for `resource` with `control_rc`, so its checkpoints are
+// read from this node's copy of the cluster database, read-only; every value
+// that is not believed is told (service/regsync_reader, core/regsync_values).
+void add_regsync_checkpoints(const Win32Cluster::Api& api, const std::wstring& resource,
+                             const std::wstring& group, DWORD control_rc, const std::wstring& id,
+                             DWORD id_rc, std::vector<Checkpoint>& out) {
+    const std::string who = "resource " + narrow(resource) + ": ";
+    const std::string failed =
+        describe("asking for its registry checkpoints (CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS)",
+                 control_rc);
+    if (id.empty()) {
+        api.report(who + failed + "; its id could not be read either (" +
+                   describe("CLUSCTL_RESOURCE_GET_ID", id_rc) + "): its checkpoints are not known");
+        return;
+    }
+    const RegSyncRead read = read_regsync(narrow(id));
+    for (const std::string& problem : read.problems) api.report(who + read.where + ": " + problem);
+    if (!read.error.empty()) {
+        api.report(who + failed + "; the RegSync fallback: " + read.error +
+                   ": its checkpoints are not known");
+        return;
+    }
+    api.report(who + failed + "; " + std::to_string(read.keys.size()) +
+               " checkpoint(s) read from " + read.where + " instead");
+    for (const std::string& key : read.keys) {
+        out.push_back(Checkpoint{narrow(resource), narrow(group), key, CheckpointSource::regsync});
+    }
+}
 
 ClusterEvent make_event(ClusterEvent::Kind kind, const std::wstring& group,
                         const std::wstring& resource, const std::wstring& node,
@@ -563,8 +615,14 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
                            " bytes; that resource's checkpoints are not known");
             }
         }
+        if (rc != ERROR_SUCCESS) {
+            DWORD id_rc = ERROR_SUCCESS;
+            const std::wstring id = api.resource_id(r, id_rc);
+            api.CloseClusterResource(r);
+            add_regsync_checkpoints(api, resource, group, rc, id, id_rc, out);
+            continue;
+        }
         api.CloseClusterResource(r);
-        if (rc != ERROR_SUCCESS) continue;
         // MULTI_SZ: paths relative to HKLM, each NUL-terminated, then a NUL.
         const size_t count = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
         const auto* text = reinterpret_cast<const wchar_t*>(buf.data());

@@ -403,7 +403,6 @@ nlohmann::ordered_json Watchdog::publish_status() const {
                                                 : nlohmann::ordered_json(w.last_error)}};
 }
 
-
 std::optional<std::string> Watchdog::load_policy(bool from_poll) {
     // Taken before reading: a write that lands during the load changes the
     // file time again, and the next poll loads once more.
@@ -446,9 +445,10 @@ nlohmann::ordered_json Watchdog::status() {
     nlohmann::ordered_json keys = engine["keys"];
     for (std::size_t i = 0; i < keys.size(); ++i) {
         const auto cp = failover_.checkpoint_of(i);
-        keys[i]["checkpoint"] =
-            cp ? nlohmann::ordered_json{{"resource", cp->resource}, {"group", cp->group}}
-               : nlohmann::ordered_json(nullptr);
+        keys[i]["checkpoint"] = cp ? nlohmann::ordered_json{{"resource", cp->resource},
+                                                            {"group", cp->group},
+                                                            {"source", to_string(cp->source)}}
+                                   : nlohmann::ordered_json(nullptr);
     }
     return {{"version", PERMWATCH_VERSION},
             {"mode", to_string(c.mode)},

@@ -158,6 +158,7 @@ TEST_F(FailoverE2E, SabotagedKeyIsRepairedBeforeTheRestoreAndTheRestoreSucceeds)
     EXPECT_EQ(s["cluster"]["node"], "NODE1");
     EXPECT_EQ(s["keys"][0]["checkpoint"]["group"], "Exchange Group");
     EXPECT_EQ(s["keys"][0]["checkpoint"]["resource"], "Exchange Event Service");
+    EXPECT_EQ(s["keys"][0]["checkpoint"]["source"], "control code");
     // After online the handles are back (the watcher re-armed).
     EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
     EXPECT_GE(alert_count(EventId::checkpoint_rechecked), 1);
@@ -259,6 +260,27 @@ TEST_F(FailoverE2E, AGroupThatGoesToAnotherNodeEndsTheFreeze) {
     EXPECT_TRUE(eventually([&] { return status()["cluster"]["handles_released"] == false; }));
     EXPECT_EQ(alert_count(EventId::failover_timed_out), 0);
     EXPECT_GT(win::open_key_handles(), 0);  // watching again
+}
+
+// Issue 13 item 4: CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS fails (the fake
+// answers 1726), so the checkpoint is known only from this node's copy of the
+// cluster database, HKLM\Cluster\Resources\<id>\RegSync, which clussim
+// wrote as ClusSvc would. `status` says where it came from, and the failover
+// is still prepared: the key is repaired before the simulated restore.
+TEST_F(FailoverE2E, WhenTheControlCodeFailsRegSyncStillPreparesTheFailover) {
+    const SimRun fails = clussim({"checkpoint-control", "--mode", "fails"});
+    ASSERT_EQ(fails.code, 0u) << fails.out;
+    start();
+    auto s = status();
+    EXPECT_EQ(s["keys"][0]["checkpoint"]["resource"], "Exchange Event Service");
+    EXPECT_EQ(s["keys"][0]["checkpoint"]["group"], "Exchange Group");
+    EXPECT_EQ(s["keys"][0]["checkpoint"]["source"], "RegSync");
+    ASSERT_EQ(set_dacl(path, broken), 0);
+    const SimRun r = failover();
+    EXPECT_EQ(r.code, 0u) << r.out;
+    EXPECT_EQ(parse_sddl(dacl_sddl(path)).dacl, parse_sddl(good).dacl);
+    EXPECT_TRUE(eventually([&] { return alert_count(EventId::failover_prepared) >= 1; }));
+    EXPECT_EQ(status()["cluster"]["failovers_prepared"], 1);
 }
 
 // The slow and failing disk: run with tests/shims/fsync_shim.c preloaded

@@ -92,6 +92,58 @@ TEST(Cli, CheckSnapshotOfTheRepairedKeyExits0) {
     EXPECT_TRUE(doc["keys"][0]["planned_sddl"].is_null());
 }
 
+// Issue 13 item 7: the SQL Server failover instance pack
+// (config/examples/sql-server-fci.json, MSSQL16.MSSQLSERVER) validates, and
+// `check --snapshot` on a node where the Replication key lost the SQL Server
+// service account (the sqsrvres "GetRegKeyAccessMask ... Replication" failure)
+// names that key and that account; the repaired snapshot is compliant.
+const std::string sql_pack = source_path("config/examples/sql-server-fci.json");
+const std::string sql_broken = source_path("config/snapshots/sql-server-fci-broken.json");
+const std::string sql_repaired = source_path("config/snapshots/sql-server-fci-repaired.json");
+const std::string sql_replication =
+    "HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\Replication";
+
+TEST(Cli, SqlServerPackValidates) {
+    auto r = cli({"validate", "--config", sql_pack});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("valid"), std::string::npos);
+}
+
+TEST(Cli, SqlServerPackOnTheBrokenSnapshotExits1NamingTheReplicationKey) {
+    auto text = cli({"check", "--snapshot", sql_broken, "--config", sql_pack});
+    EXPECT_EQ(text.code, 1) << text.err;
+    EXPECT_NE(text.out.find(sql_replication), std::string::npos) << text.out;
+    auto r = cli({"check", "--snapshot", sql_broken, "--config", sql_pack, "--json"});
+    ASSERT_EQ(r.code, 1) << r.err;
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["ok"], false);
+    ASSERT_EQ(doc["keys"].size(), 7u);
+    int drifted = 0;
+    for (const auto& key : doc["keys"]) {
+        if (key["state"] == "compliant") continue;
+        ++drifted;
+        EXPECT_EQ(key["path"], sql_replication);
+        EXPECT_EQ(key["state"], "drift");
+        ASSERT_EQ(key["findings"].size(), 1u) << key.dump();
+        EXPECT_EQ(key["findings"][0]["kind"], "missing_rights");
+        // The SQL Server service account, resolved through the snapshot's accounts.
+        EXPECT_EQ(key["findings"][0]["principal"], "S-1-5-21-1004336348-1177238915-682003330-1201");
+        // The repaired snapshot holds exactly the planned descriptor.
+        std::ifstream in(sql_repaired);
+        const auto repaired_doc = nlohmann::json::parse(in);
+        EXPECT_EQ(key["planned_sddl"], repaired_doc["keys"][sql_replication]);
+    }
+    EXPECT_EQ(drifted, 1);
+}
+
+TEST(Cli, SqlServerPackOnTheRepairedSnapshotExits0) {
+    auto r = cli({"check", "--snapshot", sql_repaired, "--config", sql_pack, "--json"});
+    EXPECT_EQ(r.code, 0) << r.err << r.out;
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_EQ(doc["ok"], true);
+    for (const auto& key : doc["keys"]) EXPECT_EQ(key["state"], "compliant") << key.dump();
+}
+
 TEST(Cli, KeyMissingFromSnapshotIsAnErrorExit2WithWholeDocument) {
     const std::string path = ::testing::TempDir() + "/permwatch-empty-snapshot.json";
     std::ofstream(path) << R"json({"version":1,"keys":{},"accounts":{}})json";

@@ -210,6 +210,37 @@ TEST(ConfigFiles, SqlServerExampleUsesEveryPrincipalFormAndPartialFlapping) {
                                                 rights::read_control | rights::key_query_value, 0));
 }
 
+// Issue 13 item 7: the keys a SQL Server failover instance (SQL Server 2022,
+// default instance: MSSQL16.MSSQLSERVER) checkpoints, each granting the
+// service account that uses it and the Cluster service full control with CI.
+TEST(ConfigFiles, SqlServerFciPackGrantsTheServiceAccountsAndTheClusterService) {
+    const Config c = expect_ok(load_config(read_text("config/examples/sql-server-fci.json")));
+    EXPECT_EQ(c.mode, Mode::enforce);
+    const std::string instance =
+        "HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\";
+    std::vector<std::string> names;
+    for (const KeyPolicy& key : c.keys) {
+        ASSERT_EQ(key.path.rfind(instance, 0), 0u) << key.path;
+        const std::string name = key.path.substr(instance.size());
+        names.push_back(name);
+        EXPECT_EQ(key.checkpoint, CheckpointMode::automatic) << name;
+        ASSERT_EQ(key.require.size(), 3u) << name;
+        const std::string service = name == "SQLServerAgent" ? "SQLSERVERAGENT" : "MSSQLSERVER";
+        EXPECT_EQ(key.require[0],
+                  requirement(service_account_of(service), rights::key_all_access, CI))
+            << name;
+        EXPECT_EQ(key.require[1],
+                  requirement(service_account_of("ClusSvc"), rights::key_all_access, CI))
+            << name;
+        EXPECT_EQ(key.require[2],
+                  requirement(sid_principal(Sid(5, {18})), rights::key_all_access, CI))
+            << name;
+    }
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"MSSQLServer", "Replication", "Providers", "SQLServerSCP",
+                                        "CPE", "Cluster", "SQLServerAgent"}));
+}
+
 TEST(ConfigFiles, EveryExampleExceptTheMistakesIsValid) {
     int count = 0;
     for (const auto& entry : std::filesystem::directory_iterator(source_file("config/examples"))) {
@@ -991,6 +1022,8 @@ TEST_F(ConfigSchema, ShippedConfigAndValidExamplesPass) {
     EXPECT_EQ(walker.errors(read_json("config/permwatch.json")), std::set<std::string>{});
     EXPECT_EQ(walker.errors(read_json("config/examples/minimal.json")), std::set<std::string>{});
     EXPECT_EQ(walker.errors(read_json("config/examples/sql-server-audit.json")),
+              std::set<std::string>{});
+    EXPECT_EQ(walker.errors(read_json("config/examples/sql-server-fci.json")),
               std::set<std::string>{});
 }
 

@@ -45,6 +45,34 @@ TEST(StatusFormat, OneRowPerKeyThenCountersAndCluster) {
         << table;
 }
 
+TEST(StatusFormat, EachCheckpointedKeySaysWhereItsCheckpointWasLearned) {
+    const json status = json::parse(R"({
+      "version": "0.1.0", "mode": "enforce",
+      "keys": [
+        {"path": "HKLM\\SOFTWARE\\A", "state": "compliant",
+         "checkpoint": {"resource": "SQL Server", "group": "SQL Group", "source": "RegSync"}},
+        {"path": "HKLM\\SOFTWARE\\B", "state": "compliant",
+         "checkpoint": {"resource": "Agent", "group": "SQL Group", "source": "control code"}},
+        {"path": "HKLM\\SOFTWARE\\C", "state": "compliant",
+         "checkpoint": {"resource": "", "group": "", "source": "config"}},
+        {"path": "HKLM\\SOFTWARE\\D", "state": "compliant", "checkpoint": null}
+      ]
+    })");
+    const std::string table = format_status_table(status);
+    EXPECT_NE(table.find("checkpoints:\n"
+                         "  HKLM\\SOFTWARE\\A: resource SQL Server, group SQL Group, from RegSync\n"
+                         "  HKLM\\SOFTWARE\\B: resource Agent, group SQL Group, from control code\n"
+                         "  HKLM\\SOFTWARE\\C: resource -, group -, from config\n"),
+              std::string::npos)
+        << table;
+    EXPECT_EQ(table.find("HKLM\\SOFTWARE\\D:"), std::string::npos) << table;
+    // A status from before the source was reported: the API was the only one.
+    const std::string older = format_status_table(json::parse(
+        R"({"keys": [{"path": "HKLM\\X", "checkpoint": {"resource": "R", "group": "G"}}]})"));
+    EXPECT_NE(older.find("  HKLM\\X: resource R, group G, from control code\n"), std::string::npos)
+        << older;
+}
+
 TEST(StatusFormat, ClusterUnavailableAndNoKeys) {
     const json status = {{"version", "0.1.0"},
                          {"mode", "audit"},
@@ -56,6 +84,7 @@ TEST(StatusFormat, ClusterUnavailableAndNoKeys) {
 
 TEST(StatusFormat, OddDocumentsDoNotThrow) {
     for (const char* text : {"null", "[]", "42", R"({"keys": 5})", R"({"keys": [1, null, "x"]})",
+                             R"({"keys": [{"checkpoint": 5}, {"checkpoint": {"resource": [1]}}]})",
                              R"({"keys": [{"path": 7, "state": ["a"]}], "counters": []})",
                              R"({"cluster": {"available": "yes"}, "counters": {"x": "y"}})"}) {
         std::string table;

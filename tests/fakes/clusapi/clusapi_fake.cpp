@@ -446,15 +446,21 @@ DWORD WINAPI ClusterResourceControl(clus::HResource h, clus::HNode node, DWORD c
     Named* r = as<Named>(h, kTagResource);
     clussim::State* s = shared();
     if (!r || !s) return ERROR_INVALID_HANDLE;
-    if (code != clus::kCtlResourceGetRegistryCheckpoints) return ERROR_INVALID_FUNCTION;
+    if (code != clus::kCtlResourceGetRegistryCheckpoints && code != clus::kCtlResourceGetId)
+        return ERROR_INVALID_FUNCTION;
     std::wstring multi;
     {
         clussim::Lock lock(g_map);
         clussim::Resource* res = clussim::find_resource(*s, r->name);
         if (!res) return 5007;  // ERROR_RESOURCE_NOT_FOUND
-        for (DWORD i = 0; i < res->checkpoint_count && i < clussim::kCheckpoints; ++i) {
-            multi += res->checkpoint[i];
-            multi += L'\0';
+        if (code == clus::kCtlResourceGetId) {
+            multi = clussim::resource_id(res->name);  // then its NUL, below
+        } else {
+            if (s->checkpoint_control_error) return s->checkpoint_control_error;
+            for (DWORD i = 0; i < res->checkpoint_count && i < clussim::kCheckpoints; ++i) {
+                multi += res->checkpoint[i];
+                multi += L'\0';
+            }
         }
     }
     multi += L'\0';

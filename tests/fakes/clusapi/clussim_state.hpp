@@ -32,12 +32,13 @@
 #include <windows.h>
 
 #include <cwchar>
+#include <cwctype>
 #include <string>
 
 namespace clussim {
 
 inline constexpr DWORD kMagic = 0x4D495343;  // "CSIM"
-inline constexpr DWORD kVersion = 4;
+inline constexpr DWORD kVersion = 5;
 inline constexpr int kName = 128;
 inline constexpr int kPath = 260;
 inline constexpr int kSddl = 1024;
@@ -146,7 +147,16 @@ struct State {
     // buffer any caller offered, in bytes, is kept for the test to read.
     DWORD hostile;
     ULONGLONG largest_offer;
+    // `clussim checkpoint-control --mode fails` (or setup --checkpoint-control
+    // fails): CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS answers this Win32
+    // error instead of the list, so PermWatch must read the RegSync copy
+    // (issue 13 item 4). 0: the control code works.
+    DWORD checkpoint_control_error;
 };
+
+// What the control code answers while it "fails": RPC_S_CALL_FAILED, as when
+// the call to ClusSvc breaks.
+inline constexpr DWORD kCheckpointControlError = 1726;
 
 inline constexpr DWORD kHostileSizes = 1;
 // 32 Mi characters (64 MiB): far above any real name, small enough that a
@@ -294,6 +304,24 @@ inline Resource* find_resource(State& s, const wchar_t* name) {
         if (r.used && same(r.name, name)) return &r;
     return nullptr;
 }
+// A resource's id (CLUSCTL_RESOURCE_GET_ID), made from its name so that the
+// fake and clussim agree without storing it: a GUID string, as the Cluster
+// service's ids are, and the name of the resource's key under
+// HKLM\Cluster\Resources where clussim writes the RegSync copy.
+inline std::wstring resource_id(const wchar_t* name) {
+    unsigned long long h1 = 1469598103934665603ull;  // FNV-1a, twice with other seeds
+    unsigned long long h2 = 1099511628211ull * 31;
+    for (const wchar_t* p = name; *p; ++p) {
+        const auto c = static_cast<unsigned long long>(towlower(*p));
+        h1 = (h1 ^ c) * 1099511628211ull;
+        h2 = (h2 ^ c) * 1099511628211ull + 7;
+    }
+    wchar_t text[40];
+    swprintf(text, 40, L"%08llx-%04llx-4%03llx-8%03llx-%012llx", h1 >> 32, (h1 >> 16) & 0xFFFF,
+             h1 & 0xFFF, (h2 >> 48) & 0xFFF, h2 & 0xFFFFFFFFFFFFull);
+    return text;
+}
+
 inline Node* find_node(State& s, const wchar_t* name) {
     for (auto& n : s.nodes)
         if (n.used && same(n.name, name)) return &n;

@@ -6,7 +6,10 @@
 //
 //   clussim setup --node NODE1 [--other-node NODE2] [--cluster NAME]
 //                 --group G [--owner NODE2] --resource R --checkpoint PATH...
-//                 [--account SID] [--restore-dacl SDDL]
+//                 [--account SID] [--restore-dacl SDDL] [--checkpoint-control fails]
+//   clussim checkpoint-control --mode fails|works
+//       fails: CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS answers error 1726
+//       for every resource, so PermWatch must use the RegSync copy.
 //   clussim failover [--group G] [--to NODE] [--grace-ms 500]
 //                    [--drop-at-start] [--down-ms N] [--no-restore]
 //       --drop-at-start: every notify port breaks as the move starts, so its
@@ -32,8 +35,15 @@
 //   clussim db-dump [--key PATH]
 //
 // PATH is relative to HKLM (as CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS gives
-// it). Exit codes: 0 done, 1 the restore failed (event 1024), 2 usage or
-// state error. One line per step on stdout, each starting "clussim: ".
+// it). As the Cluster service keeps each node's copy of the cluster database
+// under HKLM\Cluster, clussim writes every resource it makes to
+// HKLM\Cluster\Resources\<id> (value Name) with its checkpoints in the
+// subkey RegSync (REG_SZ 00000001, 00000002, ... = PATH), in this prefix's
+// registry, and removes it with the resource (delete-resource, setup,
+// teardown).
+//
+// Exit codes: 0 done, 1 the restore failed (event 1024), 2 usage or state
+// error. One line per step on stdout, each starting "clussim: ".
 #include <windows.h>
 // after windows.h
 #include <sddl.h>
@@ -395,6 +405,50 @@ std::wstring restore(const clussim::Resource& r, DWORD index) {
     return L"";
 }
 
+// ---- the node's copy of the cluster database --------------------------------
+
+std::wstring resource_key(const wchar_t* name) {
+    return L"Cluster\\Resources\\" + clussim::resource_id(name);
+}
+
+// Removes the resource's key (and its RegSync) from HKLM\Cluster\Resources.
+void delete_regsync(const wchar_t* name) {
+    HKEY resources = nullptr;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, L"Cluster\\Resources", 0,
+                      KEY_ALL_ACCESS | KEY_WOW64_64KEY, &resources) != ERROR_SUCCESS) {
+        return;
+    }
+    RegDeleteTreeW(resources, clussim::resource_id(name).c_str());
+    RegCloseKey(resources);
+}
+
+// What ClusSvc keeps for a resource in the local cluster database: its name,
+// and its registry checkpoints under RegSync. "" done, else what failed.
+std::wstring write_regsync(const clussim::Resource& r) {
+    delete_regsync(r.name);
+    const std::wstring base = resource_key(r.name);
+    HKEY key = nullptr;
+    LONG rc = RegCreateKeyExW(HKEY_LOCAL_MACHINE, (base + L"\\RegSync").c_str(), 0, nullptr, 0,
+                              KEY_ALL_ACCESS | KEY_WOW64_64KEY, nullptr, &key, nullptr);
+    if (rc != ERROR_SUCCESS)
+        return L"creating HKLM\\" + base + L"\\RegSync: " + std::to_wstring(rc);
+    for (DWORD i = 0; i < r.checkpoint_count && rc == ERROR_SUCCESS; ++i) {
+        wchar_t name[16];
+        swprintf(name, 16, L"%08lX", static_cast<unsigned long>(i + 1));
+        rc = RegSetValueExW(key, name, 0, REG_SZ, reinterpret_cast<const BYTE*>(r.checkpoint[i]),
+                            static_cast<DWORD>((wcslen(r.checkpoint[i]) + 1) * sizeof(wchar_t)));
+    }
+    RegCloseKey(key);
+    if (rc == ERROR_SUCCESS) {
+        rc = RegSetKeyValueW(HKEY_LOCAL_MACHINE, base.c_str(), L"Name", REG_SZ, r.name,
+                             static_cast<DWORD>((wcslen(r.name) + 1) * sizeof(wchar_t)));
+    }
+    if (rc != ERROR_SUCCESS) return L"writing HKLM\\" + base + L": " + std::to_wstring(rc);
+    say(L"resource '" + std::wstring(r.name) + L"' id " + clussim::resource_id(r.name) +
+        L": RegSync copy written to HKLM\\" + base + L"\\RegSync");
+    return L"";
+}
+
 // ---- commands ---------------------------------------------------------------
 
 void set_group(clussim::State& s, clussim::Group& g, const std::wstring& owner, LONG state) {
@@ -434,12 +488,19 @@ bool fill_resource(clussim::Resource& r, const Args& a, const std::wstring& grou
         say(L"resource '" + std::wstring(r.name) + L"' checkpoint HKLM\\" + path +
             L", saved DACL " + (dacl.empty() ? L"(none)" : dacl) + L", account " + r.account);
     }
-    return r.name[0] != L'\0';
+    if (r.name[0] == L'\0') return false;
+    const std::wstring why = write_regsync(r);
+    if (!why.empty()) say(L"the RegSync copy could not be written: " + why);
+    return why.empty();
 }
 
 int cmd_setup(clussim::Mapping& m, const Args& a) {
     clussim::State& s = *m.state();
     clussim::Lock lock(m);
+    if (s.magic == clussim::kMagic) {
+        for (const auto& r : s.resources)
+            if (r.used) delete_regsync(r.name);  // an earlier session's copies
+    }
     const DWORD epoch = s.magic == clussim::kMagic ? s.epoch + 1 : 1;
     const ULONGLONG seq = s.magic == clussim::kMagic ? s.next_seq : 0;
     // Not `s = State{}`: the state (with the cluster database) is megabytes,
@@ -465,7 +526,11 @@ int cmd_setup(clussim::Mapping& m, const Args& a) {
     clussim::copy(s.groups[0].owner, clussim::kName, a.get(L"--owner", other));
     say(L"cluster '" + std::wstring(s.cluster_name) + L"', this node " + node + L", other node " +
         other + L", group '" + group + L"' on " + s.groups[0].owner);
-    if (a.has(L"--resource")) fill_resource(s.resources[0], a, group);
+    if (a.get(L"--checkpoint-control") == L"fails") {
+        s.checkpoint_control_error = clussim::kCheckpointControlError;
+        say(L"CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS fails (error 1726)");
+    }
+    if (a.has(L"--resource") && !fill_resource(s.resources[0], a, group)) return 2;
     return 0;
 }
 
@@ -659,6 +724,7 @@ int cmd_delete(clussim::Mapping& m, const Args& a) {
     }
     const std::wstring name = r->name;
     const std::wstring group = r->group;
+    delete_regsync(r->name);
     *r = clussim::Resource{};
     say(L"resource '" + name + L"' deleted");
     push(s, clus::kChangeResourceDeleted, clus::kObjectTypeResource, clus::kResourceDeletedV2, name,
@@ -711,9 +777,9 @@ int main() {
     if (!parse(a)) {
         std::fprintf(stderr,
                      "usage: clussim setup|failover|move-away|node-down|drop-connection|"
-                     "add-resource|delete-resource|handles|status|hostile|teardown|"
-                     "add-node|node-up|set-preferred|set-possible|db-set|db-get|db-delete|db-dump "
-                     "[--option value]...\n");
+                     "add-resource|delete-resource|handles|status|hostile|checkpoint-control|"
+                     "teardown|add-node|node-up|set-preferred|set-possible|db-set|db-get|"
+                     "db-delete|db-dump [--option value]...\n");
         return 2;
     }
     if (a.command == L"handles") return cmd_handles(a);
@@ -765,8 +831,19 @@ int main() {
             say(L"hostile sizes " + std::wstring(m.state()->hostile ? L"on" : L"off"));
             return 0;
         }
+        if (a.command == L"checkpoint-control") {
+            clussim::Lock lock(m);
+            const std::wstring mode = a.get(L"--mode", L"works");
+            m.state()->checkpoint_control_error =
+                mode == L"fails" ? clussim::kCheckpointControlError : 0;
+            say(L"CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS " +
+                std::wstring(mode == L"fails" ? L"fails (error 1726)" : L"works"));
+            return 0;
+        }
         if (a.command == L"teardown") {
             clussim::Lock lock(m);
+            for (const auto& r : m.state()->resources)
+                if (r.used) delete_regsync(r.name);
             m.state()->running = 0;
             ++m.state()->epoch;
             say(L"cluster stopped");
