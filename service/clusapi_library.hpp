@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "service/unique_handle.hpp"
+
 namespace permwatch::win {
 
 class ClusapiLibrary {
@@ -34,5 +36,12 @@ private:
     explicit ClusapiLibrary(HMODULE module) : module_(module) {}
     HMODULE module_;
 };
+
+// Handles from clusapi, closed through the function loaded from it: cluster,
+// node, group, resource and notify-port handles (their closers return BOOL);
+// enumerations (theirs return DWORD); keys of the cluster database (LONG).
+using ClusterObject = UniqueHandle<NullIsNone<void*, CloseThrough<void*>>>;
+using ClusterEnumeration = UniqueHandle<NullIsNone<void*, CloseThrough<void*, DWORD>>>;
+using ClusterKey = UniqueHandle<NullIsNone<HKEY, CloseThrough<HKEY, LONG>>>;
 
 }  // namespace permwatch::win

@@ -70,14 +70,14 @@ struct Win32Cluster::Api {
     // Names of every object of one CLUSTER_ENUM type.
     std::vector<std::wstring> enumerate(clus::HCluster cluster, DWORD type) const {
         std::vector<std::wstring> out;
-        clus::HClusEnum e = ClusterOpenEnum(cluster, type);
+        const ClusterEnumeration e(ClusterOpenEnum(cluster, type), {ClusterCloseEnum});
         if (!e) return out;
         std::wstring name(256, L'\0');
         // Bounded: a DLL that never says ERROR_NO_MORE_ITEMS ends here too.
         for (DWORD i = 0; i < kMaxForeignObjects; ++i) {
             DWORD got_type = 0;
             DWORD cch = static_cast<DWORD>(name.size());
-            DWORD rc = ClusterEnum(e, i, &got_type, name.data(), &cch);
+            DWORD rc = ClusterEnum(e.get(), i, &got_type, name.data(), &cch);
             if (rc == ERROR_MORE_DATA) {
                 const auto grown = grown_size(cch, name.size(), kMaxForeignNameChars);
                 if (!grown) {
@@ -87,26 +87,26 @@ struct Win32Cluster::Api {
                 }
                 name.assign(*grown, L'\0');
                 cch = static_cast<DWORD>(name.size());
-                rc = ClusterEnum(e, i, &got_type, name.data(), &cch);
+                rc = ClusterEnum(e.get(), i, &got_type, name.data(), &cch);
             }
             if (rc != ERROR_SUCCESS) break;  // ERROR_NO_MORE_ITEMS, or give up
             out.push_back(text_of(name));
         }
-        ClusterCloseEnum(e);
         return out;
     }
 
     // State, owner node and group of a resource; state -1 when it cannot be read.
     int resource_state(clus::HCluster cluster, const std::wstring& resource, std::wstring& node,
                        std::wstring& group) const {
-        clus::HResource r = OpenClusterResource(cluster, resource.c_str());
+        const ClusterObject r(OpenClusterResource(cluster, resource.c_str()),
+                              {CloseClusterResource});
         if (!r) return clus::kResourceStateUnknown;
         wchar_t node_buf[256] = {};
         wchar_t group_buf[512] = {};
         DWORD node_cch = 256;
         DWORD group_cch = 512;
-        const int state = GetClusterResourceState(r, node_buf, &node_cch, group_buf, &group_cch);
-        CloseClusterResource(r);
+        const int state =
+            GetClusterResourceState(r.get(), node_buf, &node_cch, group_buf, &group_cch);
         node = text_of(node_buf);
         group = text_of(group_buf);
         return state;
@@ -134,12 +134,11 @@ struct Win32Cluster::Api {
     }
 
     int group_state(clus::HCluster cluster, const std::wstring& group, std::wstring& owner) const {
-        clus::HGroup g = OpenClusterGroup(cluster, group.c_str());
+        const ClusterObject g(OpenClusterGroup(cluster, group.c_str()), {CloseClusterGroup});
         if (!g) return clus::kGroupStateUnknown;
         wchar_t node_buf[256] = {};
         DWORD node_cch = 256;
-        const int state = GetClusterGroupState(g, node_buf, &node_cch);
-        CloseClusterGroup(g);
+        const int state = GetClusterGroupState(g.get(), node_buf, &node_cch);
         owner = text_of(node_buf);
         return state;
     }
@@ -195,8 +194,9 @@ ClusterEvent make_event(ClusterEvent::Kind kind, const std::wstring& group,
 // it. Shared by the adapter and its thread; the last owner closes the handles.
 struct Win32Cluster::Session {
     std::shared_ptr<Api> api;
-    clus::HCluster cluster = nullptr;
-    clus::HChange port = nullptr;
+    // Declared in this order so that the port closes before the cluster.
+    ClusterObject cluster;
+    ClusterObject port;
     bool v2 = false;
     std::wstring cluster_name;
     std::wstring node;
@@ -205,11 +205,6 @@ struct Win32Cluster::Session {
     std::atomic<bool> stop{false};
     std::atomic<bool> alive{true};
     std::thread thread;
-
-    ~Session() {
-        if (port) api->CloseClusterNotifyPort(port);
-        if (cluster) api->CloseCluster(cluster);
-    }
 
     void emit(ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
               const std::wstring& at_node) {
@@ -220,7 +215,7 @@ struct Win32Cluster::Session {
     // A group changed owner or state: is it coming here?
     void on_group(const std::wstring& group) {
         std::wstring owner;
-        const int state = api->group_state(cluster, group, owner);
+        const int state = api->group_state(cluster.get(), group, owner);
         if (state == clus::kGroupStateUnknown || owner.empty()) return;
         if (!same_name(owner, node)) {
             // Ends a freeze here if this node was preparing for the group.
@@ -233,7 +228,7 @@ struct Win32Cluster::Session {
     void on_resource(const std::wstring& resource) {
         std::wstring owner;
         std::wstring group;
-        const int state = api->resource_state(cluster, resource, owner, group);
+        const int state = api->resource_state(cluster.get(), resource, owner, group);
         if (!same_name(owner, node)) return;  // restores on other nodes are theirs
         switch (state) {
             case clus::kResourceOnlinePending:
@@ -256,7 +251,8 @@ struct Win32Cluster::Session {
         DWORD filter = 0;
         std::wstring name(512, L'\0');
         DWORD cch = static_cast<DWORD>(name.size());
-        DWORD rc = api->GetClusterNotify(port, &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
+        DWORD rc =
+            api->GetClusterNotify(port.get(), &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
         if (rc == ERROR_MORE_DATA) {
             const auto grown = grown_size(cch, name.size(), kMaxForeignNameChars);
             if (!grown) {
@@ -267,7 +263,8 @@ struct Win32Cluster::Session {
             }
             name.assign(*grown, L'\0');
             cch = static_cast<DWORD>(name.size());
-            rc = api->GetClusterNotify(port, &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
+            rc = api->GetClusterNotify(port.get(), &key, &filter, name.data(), &cch,
+                                       kNotifyTimeoutMs);
         }
         if (rc == WAIT_TIMEOUT) return true;
         if (rc != ERROR_SUCCESS) return false;
@@ -296,9 +293,9 @@ struct Win32Cluster::Session {
             DWORD parent_cch = static_cast<DWORD>(parent.size());
             DWORD name_cch = static_cast<DWORD>(name.size());
             DWORD type_cch = static_cast<DWORD>(type.size());
-            rc = api->GetClusterNotifyV2(port, &key, &what, buffer.data(), &cb, id.data(), &id_cch,
-                                         parent.data(), &parent_cch, name.data(), &name_cch,
-                                         type.data(), &type_cch, kNotifyTimeoutMs);
+            rc = api->GetClusterNotifyV2(port.get(), &key, &what, buffer.data(), &cb, id.data(),
+                                         &id_cch, parent.data(), &parent_cch, name.data(),
+                                         &name_cch, type.data(), &type_cch, kNotifyTimeoutMs);
             if (rc == ERROR_MORE_DATA) {  // grow everything that asked for more, within bounds
                 bool ok = true;
                 if (cb > buffer.size()) {
@@ -455,15 +452,16 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
     }
     auto s = std::make_shared<Session>();
     s->api = api_;
-    s->cluster = api_->OpenCluster(nullptr);
-    if (!s->cluster) {
+    s->cluster = ClusterObject(api_->OpenCluster(nullptr), {api_->CloseCluster});
+    if (!s->cluster.get()) {
         why_ = describe("opening the local cluster", GetLastError());
         return false;
     }
     {
         std::wstring name(256, L'\0');
         DWORD cch = static_cast<DWORD>(name.size());
-        if (api_->GetClusterInformation(s->cluster, name.data(), &cch, nullptr) == ERROR_SUCCESS) {
+        if (api_->GetClusterInformation(s->cluster.get(), name.data(), &cch, nullptr) ==
+            ERROR_SUCCESS) {
             s->cluster_name = text_of(name);
         }
     }
@@ -474,14 +472,14 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
         wchar_t local_id[64] = {};
         DWORD cch = 64;
         if (api_->GetClusterNodeId(nullptr, local_id, &cch) == ERROR_SUCCESS) {
-            for (const auto& node : api_->enumerate(s->cluster, clus::kEnumNode)) {
-                clus::HNode h = api_->OpenClusterNode(s->cluster, node.c_str());
+            for (const auto& node : api_->enumerate(s->cluster.get(), clus::kEnumNode)) {
+                const ClusterObject h(api_->OpenClusterNode(s->cluster.get(), node.c_str()),
+                                      {api_->CloseClusterNode});
                 if (!h) continue;
                 wchar_t id[64] = {};
                 DWORD id_cch = 64;
-                const bool match = api_->GetClusterNodeId(h, id, &id_cch) == ERROR_SUCCESS &&
+                const bool match = api_->GetClusterNodeId(h.get(), id, &id_cch) == ERROR_SUCCESS &&
                                    text_of(id) == text_of(local_id);
-                api_->CloseClusterNode(h);
                 if (match) {
                     s->node = node;
                     break;
@@ -504,18 +502,21 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
                                            clus::kClusterLostNotificationsV2 |
                                            clus::kClusterHandleCloseV2},
         };
-        s->port = api_->CreateClusterNotifyPortV2(INVALID_HANDLE_VALUE, s->cluster, filters,
-                                                  static_cast<DWORD>(std::size(filters)), 1);
+        s->port = ClusterObject(
+            api_->CreateClusterNotifyPortV2(INVALID_HANDLE_VALUE, s->cluster.get(), filters,
+                                            static_cast<DWORD>(std::size(filters)), 1),
+            {api_->CloseClusterNotifyPort});
         s->v2 = true;
     } else {
         // Cluster-wide filter on the cluster handle: every group and resource
         // is covered without RegisterClusterNotify per object.
-        s->port = api_->CreateClusterNotifyPort(
-            INVALID_HANDLE_VALUE, s->cluster,
-            clus::kChangeGroupState | clus::kChangeResourceState | clus::kChangeResourceAdded |
-                clus::kChangeResourceDeleted | clus::kChangeClusterReconnect |
-                clus::kChangeHandleClose,
-            1);
+        s->port = ClusterObject(api_->CreateClusterNotifyPort(
+                                    INVALID_HANDLE_VALUE, s->cluster.get(),
+                                    clus::kChangeGroupState | clus::kChangeResourceState |
+                                        clus::kChangeResourceAdded | clus::kChangeResourceDeleted |
+                                        clus::kChangeClusterReconnect | clus::kChangeHandleClose,
+                                    1),
+                                {api_->CloseClusterNotifyPort});
     }
     if (!s->port) {
         why_ = describe(
@@ -591,24 +592,25 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
     std::vector<Checkpoint> out;
     if (!s) return out;
     const Api& api = *s->api;
-    for (const auto& resource : api.enumerate(s->cluster, clus::kEnumResource)) {
+    for (const auto& resource : api.enumerate(s->cluster.get(), clus::kEnumResource)) {
         std::wstring owner;
         std::wstring group;
-        api.resource_state(s->cluster, resource, owner, group);
-        clus::HResource r = api.OpenClusterResource(s->cluster, resource.c_str());
+        api.resource_state(s->cluster.get(), resource, owner, group);
+        ClusterObject r(api.OpenClusterResource(s->cluster.get(), resource.c_str()),
+                        {api.CloseClusterResource});
         if (!r) continue;
         std::vector<BYTE> buf(1024);
         DWORD returned = 0;
-        DWORD rc = api.ClusterResourceControl(r, nullptr, clus::kCtlResourceGetRegistryCheckpoints,
-                                              nullptr, 0, buf.data(),
-                                              static_cast<DWORD>(buf.size()), &returned);
+        DWORD rc = api.ClusterResourceControl(
+            r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0, buf.data(),
+            static_cast<DWORD>(buf.size()), &returned);
         if (rc == ERROR_MORE_DATA) {
             const auto grown = grown_size(returned, buf.size(), kMaxForeignPayloadBytes);
             if (grown) {
                 buf.assign(*grown + sizeof(wchar_t) * 2, 0);
                 rc = api.ClusterResourceControl(
-                    r, nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0, buf.data(),
-                    static_cast<DWORD>(buf.size()), &returned);
+                    r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0,
+                    buf.data(), static_cast<DWORD>(buf.size()), &returned);
             } else {
                 api.report("the registry checkpoints of resource " + narrow(resource) +
                            " asked for a buffer of " + std::to_string(returned) +
@@ -617,12 +619,12 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
         }
         if (rc != ERROR_SUCCESS) {
             DWORD id_rc = ERROR_SUCCESS;
-            const std::wstring id = api.resource_id(r, id_rc);
-            api.CloseClusterResource(r);
+            const std::wstring id = api.resource_id(r.get(), id_rc);
+            r.reset();
             add_regsync_checkpoints(api, resource, group, rc, id, id_rc, out);
             continue;
         }
-        api.CloseClusterResource(r);
+        r.reset();
         // MULTI_SZ: paths relative to HKLM, each NUL-terminated, then a NUL.
         const size_t count = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
         const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
@@ -654,17 +656,17 @@ std::vector<ClusterEvent> Win32Cluster::pending_here() {
                    const std::wstring& owner) {
         out.push_back(make_event(kind, group, resource, owner, now));
     };
-    for (const auto& group : api.enumerate(s->cluster, clus::kEnumGroup)) {
+    for (const auto& group : api.enumerate(s->cluster.get(), clus::kEnumGroup)) {
         std::wstring owner;
-        if (api.group_state(s->cluster, group, owner) == clus::kGroupPending &&
+        if (api.group_state(s->cluster.get(), group, owner) == clus::kGroupPending &&
             same_name(owner, s->node)) {
             add(ClusterEvent::Kind::group_moving_here, group, L"", owner);
         }
     }
-    for (const auto& resource : api.enumerate(s->cluster, clus::kEnumResource)) {
+    for (const auto& resource : api.enumerate(s->cluster.get(), clus::kEnumResource)) {
         std::wstring owner;
         std::wstring group;
-        if (api.resource_state(s->cluster, resource, owner, group) ==
+        if (api.resource_state(s->cluster.get(), resource, owner, group) ==
                 clus::kResourceOnlinePending &&
             same_name(owner, s->node)) {
             add(ClusterEvent::Kind::resource_online_pending, group, resource, owner);

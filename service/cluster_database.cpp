@@ -64,12 +64,6 @@ struct ClusterDatabaseApi {
 
 namespace {
 
-// Cluster, node, group and resource handles (their closers return BOOL);
-// enumerations (theirs return DWORD); keys of the cluster database (LONG).
-using ClusterObject = UniqueHandle<NullIsNone<void*, CloseThrough<void*>>>;
-using ClusterEnumeration = UniqueHandle<NullIsNone<void*, CloseThrough<void*, DWORD>>>;
-using ClusterKey = UniqueHandle<NullIsNone<HKEY, CloseThrough<HKEY, LONG>>>;
-
 std::shared_ptr<const ClusterDatabaseApi> load_api(std::string& why) {
     std::shared_ptr<ClusapiLibrary> library = ClusapiLibrary::load(why);
     if (!library) return nullptr;
