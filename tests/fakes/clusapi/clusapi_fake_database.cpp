@@ -178,44 +178,43 @@ HKEY WINAPI GetClusterKey(void* cluster, REGSAM sam) {
     return make_handle(*s, kRoot);
 }
 
+namespace {
+
+// ClusterRegCreateKey and ClusterRegOpenKey: the same walk, creating or not.
+LONG open_or_create(HKEY key, LPCWSTR sub_key, bool create, PHKEY result, bool& created) {
+    if (!result) return ERROR_INVALID_PARAMETER;
+    *result = nullptr;
+    DWORD error = ERROR_SUCCESS;
+    clussim::State* s = state_or(error);
+    if (!s) return static_cast<LONG>(error);
+    clussim::Lock lock(fake::mapping());
+    DWORD from = 0;
+    if ((error = slot_of(*s, key, from)) != ERROR_SUCCESS) return static_cast<LONG>(error);
+    DWORD at = 0;
+    if ((error = walk(*s, from, sub_key, create, at, created)) != ERROR_SUCCESS)
+        return static_cast<LONG>(error);
+    *result = make_handle(*s, at);
+    return ERROR_SUCCESS;
+}
+
+}  // namespace
+
 LONG WINAPI ClusterRegCreateKey(HKEY key, LPCWSTR sub_key, DWORD options, REGSAM sam,
                                 LPSECURITY_ATTRIBUTES security, PHKEY result, LPDWORD disposition) {
     (void)options;
     (void)sam;
     (void)security;
-    if (!result) return ERROR_INVALID_PARAMETER;
-    *result = nullptr;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return static_cast<LONG>(error);
-    clussim::Lock lock(fake::mapping());
-    DWORD from = 0;
-    if ((error = slot_of(*s, key, from)) != ERROR_SUCCESS) return static_cast<LONG>(error);
-    DWORD at = 0;
     bool created = false;
-    if ((error = walk(*s, from, sub_key, true, at, created)) != ERROR_SUCCESS)
-        return static_cast<LONG>(error);
-    if (disposition) *disposition = created ? REG_CREATED_NEW_KEY : REG_OPENED_EXISTING_KEY;
-    *result = make_handle(*s, at);
-    return ERROR_SUCCESS;
+    const LONG rc = open_or_create(key, sub_key, true, result, created);
+    if (rc == ERROR_SUCCESS && disposition)
+        *disposition = created ? REG_CREATED_NEW_KEY : REG_OPENED_EXISTING_KEY;
+    return rc;
 }
 
 LONG WINAPI ClusterRegOpenKey(HKEY key, LPCWSTR sub_key, REGSAM sam, PHKEY result) {
     (void)sam;
-    if (!result) return ERROR_INVALID_PARAMETER;
-    *result = nullptr;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return static_cast<LONG>(error);
-    clussim::Lock lock(fake::mapping());
-    DWORD from = 0;
-    if ((error = slot_of(*s, key, from)) != ERROR_SUCCESS) return static_cast<LONG>(error);
-    DWORD at = 0;
     bool created = false;
-    if ((error = walk(*s, from, sub_key, false, at, created)) != ERROR_SUCCESS)
-        return static_cast<LONG>(error);
-    *result = make_handle(*s, at);
-    return ERROR_SUCCESS;
+    return open_or_create(key, sub_key, false, result, created);
 }
 
 LONG WINAPI ClusterRegCloseKey(HKEY key) {
