@@ -21,8 +21,13 @@ constexpr DWORD kNotifyTimeoutMs = 200;
 // The text in a fixed buffer filled by clusapi: up to its first NUL, never
 // past the buffer (a DLL that writes no NUL does not make us read on).
 template <std::size_t N>
+std::wstring_view view_of(const wchar_t (&buffer)[N]) {
+    return {buffer, bounded_length(buffer, N)};
+}
+
+template <std::size_t N>
 std::wstring text_of(const wchar_t (&buffer)[N]) {
-    return std::wstring(buffer, bounded_length(buffer, N));
+    return std::wstring(view_of(buffer));
 }
 
 std::wstring text_of(const std::wstring& buffer) {
@@ -479,7 +484,7 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
                 wchar_t id[64] = {};
                 DWORD id_cch = 64;
                 const bool match = api_->GetClusterNodeId(h.get(), id, &id_cch) == ERROR_SUCCESS &&
-                                   text_of(id) == text_of(local_id);
+                                   view_of(id) == view_of(local_id);
                 if (match) {
                     s->node = node;
                     break;
