@@ -562,7 +562,12 @@ int main(int argc, char** argv) {
                    break_keys, bare_repair_and_flush, [&] {
                        permwatch::win::FileJournal journal(
                            (temp / ("repair-" + std::to_string(file_run++) + ".jsonl")).string());
+                       // As the watchdog runs it: the burst is one piece of
+                       // work, and the journal's id mutex is taken once for
+                       // it and given back after it.
+                       journal.lease_ids();
                        engine_repair(journal, repairs_file);
+                       journal.end_id_lease();
                        journal.wait_flushed(std::chrono::seconds(30));
                    });
     g_figures.push_back(

@@ -179,6 +179,7 @@ FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed,
 }
 
 FileJournal::~FileJournal() {
+    end_id_lease();  // on the appending thread, as lease_ids() asks
     if (!wait_flushed(std::chrono::seconds(30))) {
         spdlog::error("journal {}: {} line(s) not flushed to disk at exit: {}", path_,
                       flush_stats().unflushed, flush_stats().last_error);
@@ -307,16 +308,53 @@ void FileJournal::catch_up() {
     if (found && (!last_id_ || id_number(*found) > id_number(*last_id_))) last_id_ = found;
 }
 
-std::optional<std::string> FileJournal::append(JournalEntry& entry) {
-    // Bounded: only SYSTEM and Administrators can hold it, for one line.
-    const DWORD waited = WaitForSingleObject(id_mutex_.get(), 5000);
-    if (waited != WAIT_OBJECT_0 && waited != WAIT_ABANDONED) {
-        return "the journal " + path_ + " is held by another PermWatch process (5 s)";
+void FileJournal::lease_ids() { leases_ids_ = true; }
+
+void FileJournal::end_id_lease() {
+    if (!id_lease_held_) return;
+    id_lease_held_ = false;
+    ReleaseMutex(id_mutex_.get());
+}
+
+std::optional<std::string> FileJournal::lock_ids() {
+    const auto now = std::chrono::steady_clock::now();
+    if (id_lease_held_) {
+        if (now - id_lease_since_ < kMaxIdLease) return std::nullopt;
+        // Held for a while (a long sweep repairing many keys): a writer
+        // waiting on the mutex gets it first (a mutex's waiters are served
+        // before a new wait), then this one goes on.
+        end_id_lease();
     }
-    struct Release {
-        HANDLE m;
-        ~Release() { ReleaseMutex(m); }
-    } release{id_mutex_.get()};
+    // Bounded: only SYSTEM and Administrators can hold it. A one-shot writer
+    // holds it for one line, which the service waits for (5 s at most, on
+    // the failover path too); the service holds it for one io handler at
+    // most, which may be a whole check of a large policy, so a one-shot
+    // `repair` or `rollback` waits longer for it.
+    const DWORD limit_ms = leases_ids_ ? 5000 : 30000;
+    const DWORD waited = WaitForSingleObject(id_mutex_.get(), limit_ms);
+    if (waited != WAIT_OBJECT_0 && waited != WAIT_ABANDONED) {
+        return "the journal " + path_ + " is held by another PermWatch process (waited " +
+               std::to_string(limit_ms / 1000) + " s)";
+    }
+    if (leases_ids_) {
+        id_lease_held_ = true;
+        id_lease_since_ = now;
+    }
+    return std::nullopt;
+}
+
+void FileJournal::unlock_ids() {
+    if (!id_lease_held_) ReleaseMutex(id_mutex_.get());
+}
+
+std::optional<std::string> FileJournal::append(JournalEntry& entry) {
+    if (auto error = lock_ids()) return error;
+    struct Unlock {
+        FileJournal* self;
+        ~Unlock() { self->unlock_ids(); }
+    } unlock{this};
+    // Every append, leased or not: another FileJournal on this thread (a
+    // Win32 mutex lets its owner in again) may have appended meanwhile.
     catch_up();
     if (last_id_ && id_number(*last_id_) == UINT64_MAX) {
         return "the journal " + path_ + " has no id left after " + *last_id_;

@@ -49,6 +49,20 @@ public:
     FileJournal& operator=(const FileJournal&) = delete;
 
     std::optional<std::string> append(JournalEntry& entry) override;
+
+    // From now on an append keeps the id mutex for the appends that follow
+    // it, until end_id_lease(), which the caller calls on the same thread
+    // when its current piece of work is done (the watchdog: after each io
+    // handler), or until the first append after kMaxIdLease, which gives it
+    // to a one-shot `repair` waiting for it first. A burst of repairs then
+    // takes the mutex once instead of two wineserver round trips a line
+    // (docs/testing.md (r2)). Every append and end_id_lease() must run on one
+    // thread: a Win32 mutex is released only by the thread that owns it.
+    void lease_ids();
+    // Gives the id mutex back if an append kept it.
+    void end_id_lease();
+    static constexpr std::chrono::milliseconds kMaxIdLease{100};
+
     // Waits until every line appended so far is flushed; false on timeout.
     bool wait_flushed(std::chrono::milliseconds timeout);
 
@@ -73,6 +87,11 @@ private:
     // tail when another process appended since this one did, reopening first
     // when another process rotated the file away from under this one.
     void catch_up();
+    // Takes the id mutex for one append, or finds it still held from the
+    // last one (hold_ids_between_appends); returns what failed.
+    std::optional<std::string> lock_ids();
+    // Gives it back after an append, unless it is leased.
+    void unlock_ids();
     // Under id_mutex_: the renames of a rotation, then a new live file.
     // Returns what failed; the append then goes on in the live file as it is.
     std::optional<std::string> rotate();
@@ -100,6 +119,9 @@ private:
     // Ids increase across processes (the service and a one-shot `repair`):
     // the next id is taken under a named mutex from the file's tail.
     UniqueKernelHandle id_mutex_;
+    bool leases_ids_ = false;  // lease_ids() was called
+    bool id_lease_held_ = false;
+    std::chrono::steady_clock::time_point id_lease_since_;
     // How many rotations every writer of this journal has made, in a named
     // section beside the mutex and read under it: a writer that has seen
     // them all knows its handle is still the live file without opening the

@@ -74,6 +74,9 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
       cluster_backoff_(jitter_source()),
       pipe_timer_(io_),
       config_stamp_(stamp_of(config_path_)) {
+    // Every append runs on run()'s thread, which gives the journal's id mutex
+    // back after each piece of work (serve): a burst of repairs takes it once.
+    journal_.lease_ids();
     for (const std::string& w : journal_.warnings()) {
         logger_->warn("journal {}: {}", journal_.path(), w);
     }
@@ -138,6 +141,7 @@ void Watchdog::run() {
     connect_cluster(/*first=*/true);
     start_watcher();
     engine_.check_all();
+    journal_.end_id_lease();
     for (const KeyStatus& s : engine_.keys()) logger_->info("{}: {}", s.path, to_string(s.state));
     refresher_ = std::thread([this] { refresh_accounts(); });
     arm_sweep();
@@ -166,14 +170,23 @@ void Watchdog::run() {
 }
 
 void Watchdog::serve() {
-    // Every timer, pipe and cluster callback runs inside io_.run(): one that
-    // throws is logged and the loop goes on, so that no bad input (a pipe
-    // line, a clusapi answer) ends the service. The handler that threw is
-    // gone; the engine's state is what it was when it threw.
+    // Every timer, pipe and cluster callback runs here, one at a time: one
+    // that throws is logged and the loop goes on, so that no bad input (a
+    // pipe line, a clusapi answer) ends the service. The handler that threw
+    // is gone; the engine's state is what it was when it threw. After each
+    // handler, thrown or not, the journal's id mutex goes back if its
+    // appends kept it (FileJournal::lease_ids): a one-shot `repair` may be
+    // waiting for it.
+    struct EndLease {
+        FileJournal& journal;
+        ~EndLease() { journal.end_id_lease(); }
+    };
     for (;;) {
         try {
-            io_.run();
-            return;
+            for (;;) {
+                const EndLease end{journal_};
+                if (io_.run_one() == 0) return;
+            }
         } catch (const std::exception& e) {
             logger_->error("unexpected error in the watchdog's loop, carrying on: {}", e.what());
         } catch (...) {

@@ -5,6 +5,7 @@
 
 #include <windows.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -261,6 +262,117 @@ TEST_F(FileJournalTest, ARotationThatCannotRenameLosesNoLine) {
     CloseHandle(holder);
     ASSERT_TRUE(journal.wait_flushed(std::chrono::seconds(30)));
     ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 80));
+}
+
+// The id lease (FileJournal::lease_ids): the service's journal keeps the id
+// mutex across the appends of one piece of work (an io handler), and the
+// watchdog gives it back after each with end_id_lease().
+class FileJournalLeaseTest : public FileJournalTest {
+protected:
+    // Another writer of the file (a one-shot `repair`) on a thread of its
+    // own; `waiting` turns true just before it asks for the mutex.
+    void start_other_writer() {
+        waiting = false;
+        other = std::thread([this] {
+            win::FileJournal oneshot(path);
+            JournalEntry e = entry("HKLM\\SOFTWARE\\Other");
+            waiting = true;
+            other_error = oneshot.append(e);
+            other_id = e.id.empty() ? 0 : std::stoull(e.id);
+            oneshot.wait_flushed(std::chrono::seconds(30));
+        });
+        while (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    // The id's number (ids are zero-padded strings).
+    std::uint64_t append(win::FileJournal& journal) {
+        JournalEntry e = entry("HKLM\\SOFTWARE\\Service");
+        EXPECT_EQ(journal.append(e), std::nullopt);
+        return e.id.empty() ? 0 : std::stoull(e.id);
+    }
+    void TearDown() override {
+        if (other.joinable()) other.join();
+        FileJournalTest::TearDown();
+    }
+    std::thread other;
+    std::atomic<bool> waiting{false};
+    std::optional<std::string> other_error;
+    std::uint64_t other_id = 0;
+};
+
+// The other writer asks while the service still has appends to make: it gets
+// in after end_id_lease(), not between them. Without the lease it would get
+// in at the first append after it asked.
+TEST_F(FileJournalLeaseTest, AnotherWriterGetsInAfterTheLeaseNotBetweenItsAppends) {
+    win::FileJournal service(path);
+    service.lease_ids();
+    std::vector<std::uint64_t> ids;
+    ids.push_back(append(service));
+    start_other_writer();
+    // Wide margin for it to be blocked on the mutex (no timing asserted).
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ids.push_back(append(service));
+    ids.push_back(append(service));
+    service.end_id_lease();
+    other.join();  // would fail after 30 s if the mutex were still held
+    ASSERT_EQ(other_error, std::nullopt);
+    EXPECT_EQ(ids, (std::vector<std::uint64_t>{1, 2, 3}));
+    EXPECT_EQ(other_id, 4u);
+    EXPECT_EQ(append(service), 5u);  // leased again, after the other's line
+    service.end_id_lease();
+    ASSERT_TRUE(service.wait_flushed(std::chrono::seconds(30)));
+    ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 5));
+}
+
+// A service that goes on appending past kMaxIdLease gives the mutex back at
+// its next append, and a writer waiting for it goes first.
+TEST_F(FileJournalLeaseTest, AppendingPastTheLeaseLimitLetsAWaitingWriterIn) {
+    win::FileJournal service(path);
+    service.lease_ids();
+    std::vector<std::uint64_t> ids;
+    ids.push_back(append(service));
+    start_other_writer();
+    for (int i = 0; i < 4; ++i) {
+        std::this_thread::sleep_for(win::FileJournal::kMaxIdLease * 3);
+        ids.push_back(append(service));
+    }
+    other.join();
+    service.end_id_lease();
+    ASSERT_EQ(other_error, std::nullopt);
+    ASSERT_EQ(ids.size(), 5u);
+    EXPECT_LT(other_id, ids.back()) << "it waited for the whole lease";
+    ASSERT_TRUE(service.wait_flushed(std::chrono::seconds(30)));
+    ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 6));
+}
+
+// A second writer on the leasing thread (a Win32 mutex lets its owner in
+// again) still reads the ids the other appended: no id is reused.
+TEST_F(FileJournalLeaseTest, TwoWritersOnTheLeasingThreadNeverReuseAnId) {
+    win::FileJournal service(path);
+    win::FileJournal oneshot(path);
+    service.lease_ids();
+    std::vector<std::uint64_t> ids;
+    for (int i = 0; i < 3; ++i) {
+        for (win::FileJournal* j : {&service, &oneshot, &service}) ids.push_back(append(*j));
+    }
+    service.end_id_lease();
+    ASSERT_EQ(ids.size(), 9u);
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], i + 1);
+    ASSERT_TRUE(service.wait_flushed(std::chrono::seconds(30)));
+    ASSERT_TRUE(oneshot.wait_flushed(std::chrono::seconds(30)));
+    ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 9));
+}
+
+// A journal destroyed with its lease held gives the mutex back.
+TEST_F(FileJournalLeaseTest, AJournalDestroyedWithItsLeaseGivesTheMutexBack) {
+    auto service = std::make_unique<win::FileJournal>(path);
+    service->lease_ids();
+    EXPECT_EQ(append(*service), 1u);
+    service.reset();
+    start_other_writer();
+    other.join();  // would fail after 30 s if the mutex were still held
+    EXPECT_EQ(other_error, std::nullopt);
+    EXPECT_EQ(other_id, 2u);
+    ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 2));
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/sddl.hpp"
+#include "service/file_journal.hpp"
 #include "service/key_handle.hpp"
 #include "service/log_alerts.hpp"
 #include "service/watchdog.hpp"
@@ -233,6 +234,39 @@ TEST_F(WatchdogTest, StopsPromptlyAndReleasesItsHandles) {
                                         std::chrono::steady_clock::now() - t0)
                                         .count()));
     EXPECT_EQ(win::open_key_handles(), before);
+}
+
+// The watchdog keeps the journal's id mutex across the appends of a handler
+// (FileJournal::lease_ids) and gives it back after it: a one-shot `repair`
+// writing to the same journal right after a repair made by a sweep gets in
+// (it would fail after 30 s if the mutex were kept), and the watchdog's next
+// id follows the one-shot's.
+TEST_F(WatchdogTest, AOneShotWriterOfTheSameJournalGetsInRightAfterARepair) {
+    ASSERT_EQ(test::set_dacl(path, kFixed), 0);
+    write_config("enforce");
+    start();
+    ASSERT_TRUE(eventually([&] {
+        return on_watchdog([&] { return watchdog->status()["counters"]["checks"]; }) >= 1;
+    }));
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);  // found by the next sweep, a handler
+    ASSERT_TRUE(eventually([&] {
+        return on_watchdog([&] { return watchdog->status()["counters"]["repairs"]; }) == 1;
+    }));
+    {
+        win::FileJournal oneshot((temp_dir / "journal.jsonl").string());
+        JournalEntry e{"", "2026-11-30T05:00:00.000Z", path, "manual", "D:", "D:(A;;KA;;;SY)"};
+        ASSERT_EQ(oneshot.append(e), std::nullopt);
+        EXPECT_EQ(std::stoull(e.id), 2u);
+        ASSERT_TRUE(oneshot.wait_flushed(std::chrono::seconds(30)));
+    }
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    ASSERT_TRUE(eventually([&] {
+        return on_watchdog([&] { return watchdog->status()["counters"]["repairs"]; }) == 2;
+    }));
+    const JournalContents c = win::read_journal_file((temp_dir / "journal.jsonl").string());
+    ASSERT_EQ(c.entries.size(), 3u);
+    EXPECT_EQ(std::stoull(c.entries[2].id), 3u);
+    EXPECT_EQ(c.entries[2].reason, "drift");
 }
 
 }  // namespace
