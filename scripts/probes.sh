@@ -9,7 +9,8 @@ B=build/windows-cross
 [ -f $B/build.ninja ] || cmake --preset windows-cross >/dev/null
 cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist \
   probe_file_security probe_dll_search fake_clusapi fake_clusapi_v1 \
-  probe_pipe_identity probe_registry_link probe_cross_prefix_lock probe_regsync
+  probe_pipe_identity probe_registry_link probe_cross_prefix_lock probe_regsync \
+  probe_call_costs
 P=$B/tests/probes
 export PERMWATCH_WINEPREFIX="$ROOT/$B/wineprefix"
 # shellcheck source=scripts/wine-env.sh
@@ -34,6 +35,7 @@ wine $P/probe_accounts.exe
 wine $P/probe_pipe_identity.exe
 wine $P/probe_registry_link.exe
 wine $P/probe_regsync.exe
+wine $P/probe_call_costs.exe
 wine $P/probe_persist.exe write
 echo "[f] next process, same persistent wineserver:"
 wine $P/probe_persist.exe read
