@@ -79,8 +79,8 @@ idle_reader() {
 
 if [ $quick -eq 1 ]; then
   wine "$build/bench/permwatch_bench.exe" --keys 10000 --repair-keys 1000 --idle-keys 1000 \
-    --idle-seconds 20 --reps 3 | idle_reader 1000 | tee -a "$log"
-  wine "$build/bench/permwatch_failover_bench.exe" --failovers 300 | tee -a "$log"
+    --idle-seconds 60 --reps 3 | idle_reader 1000 | tee -a "$log"
+  wine "$build/bench/permwatch_failover_bench.exe" --failovers 1000 | tee -a "$log"
   wine "$build/bench/permwatch_pipe_bench.exe" --seconds 1 --per-connection 1 | tee -a "$log"
 else
   wine "$build/bench/permwatch_bench.exe" "${args[@]}" | idle_reader "${IDLE_KEYS:-1000}" | tee -a "$log"
