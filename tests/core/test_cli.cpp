@@ -186,14 +186,20 @@ TEST(Cli, LiveCommandsNeedWindowsWhenThereIsNoLivePort) {
     EXPECT_EQ(cli({"status"}).code, 4);
 }
 
+// The live port of a test: records the options it was given and answers
+// with a fixed exit code.
+struct RecordingLiveCommands : LiveCommands {
+    explicit RecordingLiveCommands(int code) : code(code) {}
+    std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
+        seen = o;
+        return code;
+    }
+    int code;
+    CliOptions seen;
+};
+
 TEST(Cli, LiveCommandsGoToThePort) {
-    struct Recorder : LiveCommands {
-        CliOptions seen;
-        std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
-            seen = o;
-            return 7;
-        }
-    } live;
+    RecordingLiveCommands live(7);
     auto r = cli({"repair", "--dry-run", "--json", "--config", "c.json"}, &live);
     EXPECT_EQ(r.code, 7);
     EXPECT_EQ(live.seen.command, "repair");
@@ -205,13 +211,7 @@ TEST(Cli, LiveCommandsGoToThePort) {
 // The MSI's custom action (issue 11 item 11): `install --configure-only`,
 // an option of install alone.
 TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
-    struct Recorder : LiveCommands {
-        CliOptions seen;
-        std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
-            seen = o;
-            return 0;
-        }
-    } live;
+    RecordingLiveCommands live(0);
     EXPECT_EQ(cli({"install", "--configure-only"}, &live).code, 0);
     EXPECT_EQ(live.seen.command, "install");
     EXPECT_TRUE(live.seen.configure_only);
@@ -227,13 +227,7 @@ TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
 
 // status --cluster, check --cluster [--group G] (CONTRACT.md, turn 3).
 TEST(Cli, ClusterOptionsReachThePort) {
-    struct Recorder : LiveCommands {
-        CliOptions seen;
-        std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
-            seen = o;
-            return 0;
-        }
-    } live;
+    RecordingLiveCommands live(0);
     EXPECT_EQ(cli({"status", "--cluster", "--json"}, &live).code, 0);
     EXPECT_EQ(live.seen.command, "status");
     EXPECT_TRUE(live.seen.cluster);
