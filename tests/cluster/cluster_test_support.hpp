@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "service/win32_error.hpp"
 
 namespace permwatch::test {
@@ -40,6 +42,22 @@ inline std::string current_user_sid() {
     }
     CloseHandle(token);
     return out;
+}
+
+// The policy a cluster test's watchdog enforces: `path` with full control
+// for `account` (the resource's service account) and SYSTEM, the journal in
+// `dir`, and a pipe of this process's own (ctest runs the test executables
+// side by side, and the service test serves the default name).
+inline nlohmann::json cluster_test_policy(const std::string& path, const std::string& account,
+                                          const std::filesystem::path& dir) {
+    auto full_control = [](const std::string& principal) {
+        return nlohmann::json{
+            {"principal", principal}, {"rights", {"KEY_ALL_ACCESS"}}, {"inherit", {"container"}}};
+    };
+    return {{"version", 1},
+            {"journal", (dir / "journal.jsonl").string()},
+            {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
+            {"keys", {{{"path", path}, {"require", {full_control(account), full_control("SY")}}}}}};
 }
 
 // The state file of the simulated cluster for the fake clusapi.dll loaded in

@@ -14,14 +14,8 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$(cd "${1:?usage: cluster_view_test.sh BUILD_DIR}" && pwd)"
-export PERMWATCH_WINEPREFIX="$BUILD/wineprefix"  # not used: each node has its own
-# shellcheck source=scripts/wine-env.sh
-. "$ROOT/scripts/wine-env.sh"
-export PERMWATCH_NODES_DIR="$BUILD"
-export PERMWATCH_FAKES_BIN="$BUILD/tests/fakes/bin"
-# shellcheck source=scripts/cluster-nodes.sh
-. "$ROOT/scripts/cluster-nodes.sh"
-SIM="$PERMWATCH_FAKES_BIN/clussim.exe"
+# shellcheck source=tests/cluster/two_node_test_lib.sh
+. "$ROOT/tests/cluster/two_node_test_lib.sh"
 PW="$BUILD/service/permwatch.exe"
 ACTOR="$BUILD/tests/demo_actor.exe"
 KEY='SOFTWARE\PermWatchClusterView\App'
@@ -29,13 +23,6 @@ GOOD='D:(A;CI;KA;;;SY)(A;CI;KR;;;BU)'
 BROKEN='D:(A;CI;KR;;;BU)(A;CI;KA;;;BA)'
 KEY_JSON='SOFTWARE\\PermWatchClusterView\\App'  # the same, as a JSON string's text
 CFG='C:\PermWatchClusterView\permwatch.json'
-
-failed=0
-ok() { echo "ok - $1"; }
-not_ok() {
-  echo "not ok - $1: $2"
-  failed=1
-}
 
 cleanup() {
   node_interrupt NODE1
@@ -48,14 +35,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-t0=$(date +%s)
-node_start NODE1 &
-p1=$!
-node_start NODE2 &
-p2=$!
-wait $p1 || { echo "not ok - NODE1's prefix did not start"; exit 1; }
-wait $p2 || { echo "not ok - NODE2's prefix did not start"; exit 1; }
-echo "# both node prefixes up in $(($(date +%s) - t0)) s"
+start_both_nodes
 
 # Each node: the key with a good DACL, and a config with a 10 s sweep (a
 # heartbeat is fresh for two sweeps). NODE2 audits: what it finds stays.

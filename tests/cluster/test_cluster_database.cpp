@@ -103,19 +103,8 @@ protected:
     }
 
     void start(int sweep_interval_s) {
-        nlohmann::json j = {{"version", 1},
-                            {"sweep_interval_s", sweep_interval_s},
-                            {"journal", (temp_dir / "journal.jsonl").string()},
-                            {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
-                            {"keys",
-                             {{{"path", path},
-                               {"require",
-                                {{{"principal", account},
-                                  {"rights", {"KEY_ALL_ACCESS"}},
-                                  {"inherit", {"container"}}},
-                                 {{"principal", "SY"},
-                                  {"rights", {"KEY_ALL_ACCESS"}},
-                                  {"inherit", {"container"}}}}}}}}};
+        nlohmann::json j = cluster_test_policy(path, account, temp_dir);
+        j["sweep_interval_s"] = sweep_interval_s;
         auto loaded = load_config(j.dump());
         ASSERT_TRUE(loaded.config.has_value());
         auto logger = win::make_logger(true, {});

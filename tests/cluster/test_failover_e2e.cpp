@@ -68,22 +68,9 @@ protected:
     }
     // `extra`: config members that replace the defaults below.
     void start(const nlohmann::json& extra = nlohmann::json::object()) {
-        nlohmann::json j = {{"version", 1},
-                            {"sweep_interval_s", 3600},  // no sweep: only the failover may repair
-                            {"debounce_ms", 0},
-                            {"journal", (temp_dir / "journal.jsonl").string()},
-                            // A pipe of its own: ctest runs the test executables side by side,
-                            // and the service test serves the default name.
-                            {"pipe", "permwatch-test-" + std::to_string(GetCurrentProcessId())},
-                            {"keys",
-                             {{{"path", path},
-                               {"require",
-                                {{{"principal", account},
-                                  {"rights", {"KEY_ALL_ACCESS"}},
-                                  {"inherit", {"container"}}},
-                                 {{"principal", "SY"},
-                                  {"rights", {"KEY_ALL_ACCESS"}},
-                                  {"inherit", {"container"}}}}}}}}};
+        nlohmann::json j = cluster_test_policy(path, account, temp_dir);
+        j["sweep_interval_s"] = 3600;  // no sweep: only the failover may repair
+        j["debounce_ms"] = 0;
         for (const auto& [name, value] : extra.items()) j[name] = value;
         auto loaded = load_config(j.dump());
         ASSERT_TRUE(loaded.config.has_value());

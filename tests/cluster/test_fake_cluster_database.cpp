@@ -17,23 +17,14 @@
 
 #include "tests/cluster/cluster_test_support.hpp"
 #include "tests/cluster/fake_in_system32.hpp"
+#include "tests/fakes/clusapi_signatures.hpp"
 
 namespace permwatch::test {
 namespace {
 
-// The documented signatures (clusapi.h).
-using OpenClusterFn = void*(WINAPI*)(LPCWSTR);
-using CloseClusterFn = BOOL(WINAPI*)(void*);
-using GetClusterKeyFn = HKEY(WINAPI*)(void*, REGSAM);
-using ClusterRegCreateKeyFn = LONG(WINAPI*)(HKEY, LPCWSTR, DWORD, REGSAM, LPSECURITY_ATTRIBUTES,
-                                            PHKEY, LPDWORD);
-using ClusterRegOpenKeyFn = LONG(WINAPI*)(HKEY, LPCWSTR, REGSAM, PHKEY);
-using ClusterRegCloseKeyFn = LONG(WINAPI*)(HKEY);
-using ClusterRegSetValueFn = DWORD(WINAPI*)(HKEY, LPCWSTR, DWORD, const BYTE*, DWORD);
-using ClusterRegQueryValueFn = LONG(WINAPI*)(HKEY, LPCWSTR, LPDWORD, LPBYTE, LPDWORD);
-using ClusterRegDeleteValueFn = DWORD(WINAPI*)(HKEY, LPCWSTR);
-using ClusterRegDeleteKeyFn = LONG(WINAPI*)(HKEY, LPCWSTR);
-using ClusterRegEnumKeyFn = LONG(WINAPI*)(HKEY, DWORD, LPWSTR, LPDWORD, PFILETIME);
+// The documented signatures (clusapi.h): the database calls, and the owner
+// enumerations this test alone calls.
+using namespace clusapi_h;
 using OpenClusterGroupFn = void*(WINAPI*)(void*, LPCWSTR);
 using CloseClusterGroupFn = BOOL(WINAPI*)(void*);
 using ClusterGroupOpenEnumFn = void*(WINAPI*)(void*, DWORD);

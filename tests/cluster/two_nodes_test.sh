@@ -12,23 +12,10 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$(cd "${1:?usage: two_nodes_test.sh BUILD_DIR}" && pwd)"
-export PERMWATCH_WINEPREFIX="$BUILD/wineprefix"  # not used: each node has its own
-# shellcheck source=scripts/wine-env.sh
-. "$ROOT/scripts/wine-env.sh"
-export PERMWATCH_NODES_DIR="$BUILD"
-export PERMWATCH_FAKES_BIN="$BUILD/tests/fakes/bin"
-# shellcheck source=scripts/cluster-nodes.sh
-. "$ROOT/scripts/cluster-nodes.sh"
-SIM="$PERMWATCH_FAKES_BIN/clussim.exe"
+# shellcheck source=tests/cluster/two_node_test_lib.sh
+. "$ROOT/tests/cluster/two_node_test_lib.sh"
 WORK="$BUILD/two-nodes"
 mkdir -p "$WORK"
-
-failed=0
-ok() { echo "ok - $1"; }
-not_ok() {
-  echo "not ok - $1: $2"
-  failed=1
-}
 # The output of a command, with Wine's CRs removed.
 out() { "$@" 2>&1 | tr -d '\r'; }
 
@@ -39,14 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-t0=$(date +%s)
-node_start NODE1 &
-p1=$!
-node_start NODE2 &
-p2=$!
-wait $p1 || { echo "not ok - NODE1's prefix did not start"; exit 1; }
-wait $p2 || { echo "not ok - NODE2's prefix did not start"; exit 1; }
-echo "# both node prefixes up in $(($(date +%s) - t0)) s"
+start_both_nodes
 
 setup_cluster() {
   local r

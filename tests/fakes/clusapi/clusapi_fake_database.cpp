@@ -161,6 +161,31 @@ clussim::State* state_or(DWORD& error) {
     return error == ERROR_SUCCESS ? s : nullptr;
 }
 
+// What every call on an open key does first: the state (the cluster
+// reachable), its lock, the key's slot; then `f(state, slot)` under the lock.
+template <class F>
+DWORD with_key(HKEY key, F f) {
+    DWORD error = ERROR_SUCCESS;
+    clussim::State* s = state_or(error);
+    if (!s) return error;
+    clussim::Lock lock(fake::mapping());
+    DWORD slot = 0;
+    if ((error = slot_of(*s, key, slot)) != ERROR_SUCCESS) return error;
+    return f(*s, slot);
+}
+
+// ClusterRegCreateKey and ClusterRegOpenKey: the same walk, creating or not.
+LONG open_or_create(HKEY key, LPCWSTR sub_key, bool create, PHKEY result, bool& created) {
+    if (!result) return ERROR_INVALID_PARAMETER;
+    *result = nullptr;
+    return static_cast<LONG>(with_key(key, [&](clussim::State& s, DWORD from) {
+        DWORD at = 0;
+        const DWORD error = walk(s, from, sub_key, create, at, created);
+        if (error == ERROR_SUCCESS) *result = make_handle(s, at);
+        return error;
+    }));
+}
+
 }  // namespace
 
 extern "C" {
@@ -177,27 +202,6 @@ HKEY WINAPI GetClusterKey(void* cluster, REGSAM sam) {
     ensure_root(*s);
     return make_handle(*s, kRoot);
 }
-
-namespace {
-
-// ClusterRegCreateKey and ClusterRegOpenKey: the same walk, creating or not.
-LONG open_or_create(HKEY key, LPCWSTR sub_key, bool create, PHKEY result, bool& created) {
-    if (!result) return ERROR_INVALID_PARAMETER;
-    *result = nullptr;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return static_cast<LONG>(error);
-    clussim::Lock lock(fake::mapping());
-    DWORD from = 0;
-    if ((error = slot_of(*s, key, from)) != ERROR_SUCCESS) return static_cast<LONG>(error);
-    DWORD at = 0;
-    if ((error = walk(*s, from, sub_key, create, at, created)) != ERROR_SUCCESS)
-        return static_cast<LONG>(error);
-    *result = make_handle(*s, at);
-    return ERROR_SUCCESS;
-}
-
-}  // namespace
 
 LONG WINAPI ClusterRegCreateKey(HKEY key, LPCWSTR sub_key, DWORD options, REGSAM sam,
                                 LPSECURITY_ATTRIBUTES security, PHKEY result, LPDWORD disposition) {
@@ -229,163 +233,136 @@ DWORD WINAPI ClusterRegSetValue(HKEY key, LPCWSTR name, DWORD type, const BYTE* 
     if (!data && size) return ERROR_INVALID_PARAMETER;
     if (size > clussim::kDbValueBytes) return ERROR_NOT_ENOUGH_QUOTA;
     if (name && wcslen(name) >= static_cast<size_t>(clussim::kName)) return ERROR_INVALID_PARAMETER;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return error;
-    clussim::Lock lock(fake::mapping());
-    DWORD slot = 0;
-    if ((error = slot_of(*s, key, slot)) != ERROR_SUCCESS) return error;
-    clussim::DbValue* v = find_value(*s, slot, name);
-    for (int i = 0; i < clussim::kDbValues && !v; ++i) {
-        if (s->db.values[i].used) continue;
-        v = &s->db.values[i];
-        v->used = 1;
-        v->key = slot;
-        clussim::copy(v->name, clussim::kName, name ? name : L"");
-    }
-    if (!v) return ERROR_NOT_ENOUGH_QUOTA;
-    v->type = type;
-    v->size = size;
-    if (size) memcpy(v->data, data, size);
-    touch(*s, slot);
-    return ERROR_SUCCESS;
+    return with_key(key, [&](clussim::State& s, DWORD slot) -> DWORD {
+        clussim::DbValue* v = find_value(s, slot, name);
+        for (int i = 0; i < clussim::kDbValues && !v; ++i) {
+            if (s.db.values[i].used) continue;
+            v = &s.db.values[i];
+            v->used = 1;
+            v->key = slot;
+            clussim::copy(v->name, clussim::kName, name ? name : L"");
+        }
+        if (!v) return ERROR_NOT_ENOUGH_QUOTA;
+        v->type = type;
+        v->size = size;
+        if (size) memcpy(v->data, data, size);
+        touch(s, slot);
+        return ERROR_SUCCESS;
+    });
 }
 
 LONG WINAPI ClusterRegQueryValue(HKEY key, LPCWSTR name, LPDWORD type, LPBYTE data, LPDWORD cb) {
     if (data && cb && fake::hostile_more(*cb, cb, clussim::kHostileChars * 2))
         return ERROR_MORE_DATA;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return static_cast<LONG>(error);
-    clussim::Lock lock(fake::mapping());
-    DWORD slot = 0;
-    if ((error = slot_of(*s, key, slot)) != ERROR_SUCCESS) return static_cast<LONG>(error);
-    const clussim::DbValue* v = find_value(*s, slot, name);
-    if (!v) return ERROR_FILE_NOT_FOUND;
-    if (type) *type = v->type;
-    return static_cast<LONG>(out_data(*v, data, cb));
+    return static_cast<LONG>(with_key(key, [&](clussim::State& s, DWORD slot) -> DWORD {
+        const clussim::DbValue* v = find_value(s, slot, name);
+        if (!v) return ERROR_FILE_NOT_FOUND;
+        if (type) *type = v->type;
+        return out_data(*v, data, cb);
+    }));
 }
 
 DWORD WINAPI ClusterRegDeleteValue(HKEY key, LPCWSTR name) {
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return error;
-    clussim::Lock lock(fake::mapping());
-    DWORD slot = 0;
-    if ((error = slot_of(*s, key, slot)) != ERROR_SUCCESS) return error;
-    clussim::DbValue* v = find_value(*s, slot, name);
-    if (!v) return ERROR_FILE_NOT_FOUND;
-    v->used = 0;
-    v->size = 0;
-    touch(*s, slot);
-    return ERROR_SUCCESS;
+    return with_key(key, [&](clussim::State& s, DWORD slot) -> DWORD {
+        clussim::DbValue* v = find_value(s, slot, name);
+        if (!v) return ERROR_FILE_NOT_FOUND;
+        v->used = 0;
+        v->size = 0;
+        touch(s, slot);
+        return ERROR_SUCCESS;
+    });
 }
 
 // Only a key without subkeys can be deleted (as documented); its values go
 // with it.
 LONG WINAPI ClusterRegDeleteKey(HKEY key, LPCWSTR sub_key) {
     if (!sub_key) return ERROR_INVALID_PARAMETER;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return static_cast<LONG>(error);
-    clussim::Lock lock(fake::mapping());
-    DWORD from = 0;
-    if ((error = slot_of(*s, key, from)) != ERROR_SUCCESS) return static_cast<LONG>(error);
-    DWORD at = 0;
-    bool created = false;
-    if ((error = walk(*s, from, sub_key, false, at, created)) != ERROR_SUCCESS)
-        return static_cast<LONG>(error);
-    if (at == kRoot || at == from) return ERROR_ACCESS_DENIED;
-    for (DWORD i = 1; i < static_cast<DWORD>(clussim::kDbKeys); ++i)
-        if (s->db.keys[i].used && s->db.keys[i].parent == at) return ERROR_ACCESS_DENIED;
-    for (auto& v : s->db.values) {
-        if (!v.used || v.key != at) continue;
-        v.used = 0;
-        v.size = 0;
-    }
-    clussim::DbKey& k = s->db.keys[at];
-    touch(*s, k.parent);
-    const DWORD generation = k.generation + 1;
-    k = clussim::DbKey{};
-    k.generation = generation;
-    return ERROR_SUCCESS;
+    return static_cast<LONG>(with_key(key, [&](clussim::State& s, DWORD from) -> DWORD {
+        DWORD at = 0;
+        bool created = false;
+        if (const DWORD error = walk(s, from, sub_key, false, at, created); error != ERROR_SUCCESS)
+            return error;
+        if (at == kRoot || at == from) return ERROR_ACCESS_DENIED;
+        for (DWORD i = 1; i < static_cast<DWORD>(clussim::kDbKeys); ++i)
+            if (s.db.keys[i].used && s.db.keys[i].parent == at) return ERROR_ACCESS_DENIED;
+        for (auto& v : s.db.values) {
+            if (!v.used || v.key != at) continue;
+            v.used = 0;
+            v.size = 0;
+        }
+        clussim::DbKey& k = s.db.keys[at];
+        touch(s, k.parent);
+        const DWORD generation = k.generation + 1;
+        k = clussim::DbKey{};
+        k.generation = generation;
+        return ERROR_SUCCESS;
+    }));
 }
 
 LONG WINAPI ClusterRegEnumKey(HKEY key, DWORD index, LPWSTR name, LPDWORD cch, PFILETIME written) {
     if (!name || !cch) return ERROR_INVALID_PARAMETER;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return static_cast<LONG>(error);
     std::wstring found;
-    {
-        clussim::Lock lock(fake::mapping());
-        DWORD slot = 0;
-        if ((error = slot_of(*s, key, slot)) != ERROR_SUCCESS) return static_cast<LONG>(error);
+    const DWORD error = with_key(key, [&](clussim::State& s, DWORD slot) -> DWORD {
         const clussim::DbKey* k =
-            nth(s->db.keys + 1, clussim::kDbKeys - 1, index,
+            nth(s.db.keys + 1, clussim::kDbKeys - 1, index,
                 [slot](const clussim::DbKey& c) { return c.used && c.parent == slot; });
         if (!k) return ERROR_NO_MORE_ITEMS;
         found = k->name;
         if (written) *written = k->written;
-    }
+        return ERROR_SUCCESS;
+    });
+    if (error != ERROR_SUCCESS) return static_cast<LONG>(error);
+    // Outside the lock: the caller's buffer is not the shared state's.
     return static_cast<LONG>(fake::out_string(found.c_str(), name, cch));
 }
 
 DWORD WINAPI ClusterRegEnumValue(HKEY key, DWORD index, LPWSTR name, LPDWORD name_cch, LPDWORD type,
                                  LPBYTE data, LPDWORD cb) {
     if (!name || !name_cch) return ERROR_INVALID_PARAMETER;
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return error;
-    clussim::Lock lock(fake::mapping());
-    DWORD slot = 0;
-    if ((error = slot_of(*s, key, slot)) != ERROR_SUCCESS) return error;
-    const clussim::DbValue* v =
-        nth(s->db.values, clussim::kDbValues, index,
-            [slot](const clussim::DbValue& c) { return c.used && c.key == slot; });
-    if (!v) return ERROR_NO_MORE_ITEMS;
-    const DWORD len = static_cast<DWORD>(wcslen(v->name));
-    if (*name_cch <= len) {
+    return with_key(key, [&](clussim::State& s, DWORD slot) -> DWORD {
+        const clussim::DbValue* v =
+            nth(s.db.values, clussim::kDbValues, index,
+                [slot](const clussim::DbValue& c) { return c.used && c.key == slot; });
+        if (!v) return ERROR_NO_MORE_ITEMS;
+        const DWORD len = static_cast<DWORD>(wcslen(v->name));
+        if (*name_cch <= len) {
+            *name_cch = len;
+            return ERROR_MORE_DATA;
+        }
+        memcpy(name, v->name, (len + 1) * sizeof(wchar_t));
         *name_cch = len;
-        return ERROR_MORE_DATA;
-    }
-    memcpy(name, v->name, (len + 1) * sizeof(wchar_t));
-    *name_cch = len;
-    if (type) *type = v->type;
-    return out_data(*v, data, cb);
+        if (type) *type = v->type;
+        return out_data(*v, data, cb);
+    });
 }
 
 LONG WINAPI ClusterRegQueryInfoKey(HKEY key, LPDWORD sub_keys, LPDWORD max_sub_key_len,
                                    LPDWORD values, LPDWORD max_value_name_len,
                                    LPDWORD max_value_len, LPDWORD security_bytes,
                                    PFILETIME written) {
-    DWORD error = ERROR_SUCCESS;
-    clussim::State* s = state_or(error);
-    if (!s) return static_cast<LONG>(error);
-    clussim::Lock lock(fake::mapping());
-    DWORD slot = 0;
-    if ((error = slot_of(*s, key, slot)) != ERROR_SUCCESS) return static_cast<LONG>(error);
-    DWORD n_keys = 0, n_values = 0, key_len = 0, name_len = 0, data_len = 0;
-    for (DWORD i = 1; i < static_cast<DWORD>(clussim::kDbKeys); ++i) {
-        const clussim::DbKey& k = s->db.keys[i];
-        if (!k.used || k.parent != slot) continue;
-        ++n_keys;
-        key_len = std::max<DWORD>(key_len, static_cast<DWORD>(wcslen(k.name)));
-    }
-    for (const auto& v : s->db.values) {
-        if (!v.used || v.key != slot) continue;
-        ++n_values;
-        name_len = std::max<DWORD>(name_len, static_cast<DWORD>(wcslen(v.name)));
-        data_len = std::max<DWORD>(data_len, v.size);
-    }
-    if (sub_keys) *sub_keys = n_keys;
-    if (max_sub_key_len) *max_sub_key_len = key_len;
-    if (values) *values = n_values;
-    if (max_value_name_len) *max_value_name_len = name_len;
-    if (max_value_len) *max_value_len = data_len;
-    if (security_bytes) *security_bytes = 0;
-    if (written) *written = s->db.keys[slot].written;
-    return ERROR_SUCCESS;
+    return static_cast<LONG>(with_key(key, [&](clussim::State& s, DWORD slot) -> DWORD {
+        DWORD n_keys = 0, n_values = 0, key_len = 0, name_len = 0, data_len = 0;
+        for (DWORD i = 1; i < static_cast<DWORD>(clussim::kDbKeys); ++i) {
+            const clussim::DbKey& k = s.db.keys[i];
+            if (!k.used || k.parent != slot) continue;
+            ++n_keys;
+            key_len = std::max<DWORD>(key_len, static_cast<DWORD>(wcslen(k.name)));
+        }
+        for (const auto& v : s.db.values) {
+            if (!v.used || v.key != slot) continue;
+            ++n_values;
+            name_len = std::max<DWORD>(name_len, static_cast<DWORD>(wcslen(v.name)));
+            data_len = std::max<DWORD>(data_len, v.size);
+        }
+        if (sub_keys) *sub_keys = n_keys;
+        if (max_sub_key_len) *max_sub_key_len = key_len;
+        if (values) *values = n_values;
+        if (max_value_name_len) *max_value_name_len = name_len;
+        if (max_value_len) *max_value_len = data_len;
+        if (security_bytes) *security_bytes = 0;
+        if (written) *written = s.db.keys[slot].written;
+        return ERROR_SUCCESS;
+    }));
 }
 
 }  // extern "C"

@@ -10,26 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/clusapi_signatures.hpp"
 #include "tests/fakes/clussim/clussim_commands.hpp"
 #include "tests/fakes/clussim/clussim_output.hpp"
 
 namespace clussim {
 namespace {
 
-using OpenClusterFn = void*(WINAPI*)(LPCWSTR);
-using CloseClusterFn = BOOL(WINAPI*)(void*);
-using GetClusterKeyFn = HKEY(WINAPI*)(void*, REGSAM);
-using ClusterRegCreateKeyFn = LONG(WINAPI*)(HKEY, LPCWSTR, DWORD, REGSAM, LPSECURITY_ATTRIBUTES,
-                                            PHKEY, LPDWORD);
-using ClusterRegOpenKeyFn = LONG(WINAPI*)(HKEY, LPCWSTR, REGSAM, PHKEY);
-using ClusterRegCloseKeyFn = LONG(WINAPI*)(HKEY);
-using ClusterRegSetValueFn = DWORD(WINAPI*)(HKEY, LPCWSTR, DWORD, const BYTE*, DWORD);
-using ClusterRegQueryValueFn = LONG(WINAPI*)(HKEY, LPCWSTR, LPDWORD, LPBYTE, LPDWORD);
-using ClusterRegDeleteValueFn = DWORD(WINAPI*)(HKEY, LPCWSTR);
-using ClusterRegDeleteKeyFn = LONG(WINAPI*)(HKEY, LPCWSTR);
-using ClusterRegEnumKeyFn = LONG(WINAPI*)(HKEY, DWORD, LPWSTR, LPDWORD, PFILETIME);
-using ClusterRegEnumValueFn = DWORD(WINAPI*)(HKEY, DWORD, LPWSTR, LPDWORD, LPDWORD, LPBYTE,
-                                             LPDWORD);
+using namespace clusapi_h;
 
 template <typename Fn>
 Fn load(HMODULE dll, const char* name) {
