@@ -39,7 +39,9 @@ cmake --build "$build" --target permwatch_bench permwatch_failover_bench permwat
 . "$root/scripts/wine-env.sh"
 log="$(mktemp)"
 trap 'rig_stop; rm -f "$log"' EXIT
+SECONDS=0
 rig_start
+echo "# rig_start: ${SECONDS} s"
 
 # CPU seconds (utime+stime) of the Linux processes running permwatch_bench.exe:
 # Wine's GetProcessTimes says 0, and the bench's own Z:\proc\self is the
@@ -78,10 +80,16 @@ idle_reader() {
 }
 
 if [ $quick -eq 1 ]; then
+  SECONDS=0
   wine "$build/bench/permwatch_bench.exe" --keys 10000 --repair-keys 1000 --idle-keys 1000 \
     --idle-seconds 60 --reps 3 | idle_reader 1000 | tee -a "$log"
+  echo "# permwatch_bench: ${SECONDS} s"
+  SECONDS=0
   wine "$build/bench/permwatch_failover_bench.exe" --failovers 1000 | tee -a "$log"
+  echo "# permwatch_failover_bench: ${SECONDS} s"
+  SECONDS=0
   wine "$build/bench/permwatch_pipe_bench.exe" --seconds 1 --per-connection 1 | tee -a "$log"
+  echo "# permwatch_pipe_bench: ${SECONDS} s"
 else
   wine "$build/bench/permwatch_bench.exe" "${args[@]}" | idle_reader "${IDLE_KEYS:-1000}" | tee -a "$log"
   wine "$build/bench/permwatch_failover_bench.exe" | tee -a "$log"
