@@ -88,7 +88,7 @@ private:
     // when another process rotated the file away from under this one.
     void catch_up();
     // Takes the id mutex for one append, or finds it still held from the
-    // last one (hold_ids_between_appends); returns what failed.
+    // last one (lease_ids); returns what failed.
     std::optional<std::string> lock_ids();
     // Gives it back after an append, unless it is leased.
     void unlock_ids();
