@@ -44,12 +44,7 @@ constexpr DWORD kGroupEnumNodes = 0x2;
 constexpr DWORD kResourceEnumNodes = 0x4;
 constexpr DWORD kValueBound = 320 * 1024;  // clussim::kDbValueBytes
 
-template <typename Fn>
-Fn load(HMODULE dll, const char* name) {
-    return reinterpret_cast<Fn>(reinterpret_cast<void*>(GetProcAddress(dll, name)));
-}
-
-class FakeClusterDatabase : public ::testing::Test {
+class FakeClusterDatabase : public ::testing::Test, protected DatabaseCalls {
 protected:
     void SetUp() override {
         if (!std::filesystem::exists(exe_dir() / "clussim.exe")) {
@@ -67,17 +62,8 @@ protected:
 #define PW_LOAD(name)                  \
     name = load<name##Fn>(dll, #name); \
     ASSERT_NE(name, nullptr) << "the fake lacks " #name
-        PW_LOAD(OpenCluster);
-        PW_LOAD(CloseCluster);
-        PW_LOAD(GetClusterKey);
-        PW_LOAD(ClusterRegCreateKey);
-        PW_LOAD(ClusterRegOpenKey);
-        PW_LOAD(ClusterRegCloseKey);
-        PW_LOAD(ClusterRegSetValue);
-        PW_LOAD(ClusterRegQueryValue);
-        PW_LOAD(ClusterRegDeleteValue);
-        PW_LOAD(ClusterRegDeleteKey);
-        PW_LOAD(ClusterRegEnumKey);
+        const char* missing = load_from(dll);
+        ASSERT_EQ(missing, nullptr) << "the fake lacks " << missing;
         PW_LOAD(OpenClusterGroup);
         PW_LOAD(CloseClusterGroup);
         PW_LOAD(ClusterGroupOpenEnum);
@@ -133,17 +119,6 @@ protected:
     void* cluster = nullptr;
     HKEY root = nullptr;
     std::vector<HKEY> opened;
-    OpenClusterFn OpenCluster = nullptr;
-    CloseClusterFn CloseCluster = nullptr;
-    GetClusterKeyFn GetClusterKey = nullptr;
-    ClusterRegCreateKeyFn ClusterRegCreateKey = nullptr;
-    ClusterRegOpenKeyFn ClusterRegOpenKey = nullptr;
-    ClusterRegCloseKeyFn ClusterRegCloseKey = nullptr;
-    ClusterRegSetValueFn ClusterRegSetValue = nullptr;
-    ClusterRegQueryValueFn ClusterRegQueryValue = nullptr;
-    ClusterRegDeleteValueFn ClusterRegDeleteValue = nullptr;
-    ClusterRegDeleteKeyFn ClusterRegDeleteKey = nullptr;
-    ClusterRegEnumKeyFn ClusterRegEnumKey = nullptr;
     OpenClusterGroupFn OpenClusterGroup = nullptr;
     CloseClusterGroupFn CloseClusterGroup = nullptr;
     ClusterGroupOpenEnumFn ClusterGroupOpenEnum = nullptr;

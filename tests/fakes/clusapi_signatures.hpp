@@ -7,6 +7,8 @@
 
 #include <windows.h>
 
+#include <type_traits>
+
 namespace clusapi_h {
 
 using OpenClusterFn = void*(WINAPI*)(LPCWSTR);
@@ -23,5 +25,49 @@ using ClusterRegDeleteKeyFn = LONG(WINAPI*)(HKEY, LPCWSTR);
 using ClusterRegEnumKeyFn = LONG(WINAPI*)(HKEY, DWORD, LPWSTR, LPDWORD, PFILETIME);
 using ClusterRegEnumValueFn = DWORD(WINAPI*)(HKEY, DWORD, LPWSTR, LPDWORD, LPDWORD, LPBYTE,
                                              LPDWORD);
+
+template <typename Fn>
+Fn load(HMODULE dll, const char* name) {
+    return reinterpret_cast<Fn>(reinterpret_cast<void*>(GetProcAddress(dll, name)));
+}
+
+// The cluster database calls of a loaded clusapi.dll, by their exported names.
+struct DatabaseCalls {
+    OpenClusterFn OpenCluster = nullptr;
+    CloseClusterFn CloseCluster = nullptr;
+    GetClusterKeyFn GetClusterKey = nullptr;
+    ClusterRegCreateKeyFn ClusterRegCreateKey = nullptr;
+    ClusterRegOpenKeyFn ClusterRegOpenKey = nullptr;
+    ClusterRegCloseKeyFn ClusterRegCloseKey = nullptr;
+    ClusterRegSetValueFn ClusterRegSetValue = nullptr;
+    ClusterRegQueryValueFn ClusterRegQueryValue = nullptr;
+    ClusterRegDeleteValueFn ClusterRegDeleteValue = nullptr;
+    ClusterRegDeleteKeyFn ClusterRegDeleteKey = nullptr;
+    ClusterRegEnumKeyFn ClusterRegEnumKey = nullptr;
+    ClusterRegEnumValueFn ClusterRegEnumValue = nullptr;
+
+    // Loads every call; returns the name of the first one `dll` lacks, or
+    // nullptr when it has them all.
+    const char* load_from(HMODULE dll) {
+        const char* missing = nullptr;
+        auto one = [&](auto& fn, const char* name) {
+            fn = load<std::remove_reference_t<decltype(fn)>>(dll, name);
+            if (!fn && !missing) missing = name;
+        };
+        one(OpenCluster, "OpenCluster");
+        one(CloseCluster, "CloseCluster");
+        one(GetClusterKey, "GetClusterKey");
+        one(ClusterRegCreateKey, "ClusterRegCreateKey");
+        one(ClusterRegOpenKey, "ClusterRegOpenKey");
+        one(ClusterRegCloseKey, "ClusterRegCloseKey");
+        one(ClusterRegSetValue, "ClusterRegSetValue");
+        one(ClusterRegQueryValue, "ClusterRegQueryValue");
+        one(ClusterRegDeleteValue, "ClusterRegDeleteValue");
+        one(ClusterRegDeleteKey, "ClusterRegDeleteKey");
+        one(ClusterRegEnumKey, "ClusterRegEnumKey");
+        one(ClusterRegEnumValue, "ClusterRegEnumValue");
+        return missing;
+    }
+};
 
 }  // namespace clusapi_h

@@ -19,26 +19,11 @@ namespace {
 
 using namespace clusapi_h;
 
-template <typename Fn>
-Fn load(HMODULE dll, const char* name) {
-    return reinterpret_cast<Fn>(reinterpret_cast<void*>(GetProcAddress(dll, name)));
-}
-
 // The fake's cluster database API, and the root key of an open cluster.
-struct Api {
+struct Api : DatabaseCalls {
     HMODULE dll = nullptr;
     void* cluster = nullptr;
     HKEY root = nullptr;
-    CloseClusterFn CloseCluster = nullptr;
-    ClusterRegCreateKeyFn ClusterRegCreateKey = nullptr;
-    ClusterRegOpenKeyFn ClusterRegOpenKey = nullptr;
-    ClusterRegCloseKeyFn ClusterRegCloseKey = nullptr;
-    ClusterRegSetValueFn ClusterRegSetValue = nullptr;
-    ClusterRegQueryValueFn ClusterRegQueryValue = nullptr;
-    ClusterRegDeleteValueFn ClusterRegDeleteValue = nullptr;
-    ClusterRegDeleteKeyFn ClusterRegDeleteKey = nullptr;
-    ClusterRegEnumKeyFn ClusterRegEnumKey = nullptr;
-    ClusterRegEnumValueFn ClusterRegEnumValue = nullptr;
 
     ~Api() {
         if (root && ClusterRegCloseKey) ClusterRegCloseKey(root);
@@ -52,34 +37,19 @@ struct Api {
         std::wstring path = exe;
         path = path.substr(0, path.find_last_of(L'\\') + 1) + L"clusapi.dll";
         dll = LoadLibraryW(path.c_str());
-        auto open_cluster = load<OpenClusterFn>(dll, "OpenCluster");
-        auto get_key = load<GetClusterKeyFn>(dll, "GetClusterKey");
-        CloseCluster = load<CloseClusterFn>(dll, "CloseCluster");
-#define CLUSSIM_LOAD(name) name = load<name##Fn>(dll, #name)
-        CLUSSIM_LOAD(ClusterRegCreateKey);
-        CLUSSIM_LOAD(ClusterRegOpenKey);
-        CLUSSIM_LOAD(ClusterRegCloseKey);
-        CLUSSIM_LOAD(ClusterRegSetValue);
-        CLUSSIM_LOAD(ClusterRegQueryValue);
-        CLUSSIM_LOAD(ClusterRegDeleteValue);
-        CLUSSIM_LOAD(ClusterRegDeleteKey);
-        CLUSSIM_LOAD(ClusterRegEnumKey);
-        CLUSSIM_LOAD(ClusterRegEnumValue);
-#undef CLUSSIM_LOAD
         // Wine's builtin clusapi.dll has no V2 notify API: without
         // WINEDLLOVERRIDES=clusapi=n it is the one loaded.
-        if (!dll || !load<void*>(dll, "CreateClusterNotifyPortV2") || !open_cluster || !get_key ||
-            !ClusterRegEnumValue) {
+        if (!dll || !load<void*>(dll, "CreateClusterNotifyPortV2") || load_from(dll)) {
             say(L"the fake clusapi.dll beside clussim.exe did not load "
                 L"(WINEDLLOVERRIDES=clusapi=n?)");
             return false;
         }
-        cluster = open_cluster(nullptr);
+        cluster = OpenCluster(nullptr);
         if (!cluster) {
             say(L"OpenCluster failed: error " + std::to_wstring(GetLastError()));
             return false;
         }
-        root = get_key(cluster, KEY_ALL_ACCESS);
+        root = GetClusterKey(cluster, KEY_ALL_ACCESS);
         if (!root) {
             say(L"GetClusterKey failed: error " + std::to_wstring(GetLastError()));
             return false;
