@@ -130,12 +130,7 @@ protected:
 
     template <class Pred>
     bool eventually(Pred pred, std::chrono::milliseconds limit = 30s) {
-        const auto end = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < end) {
-            if (pred()) return true;
-            std::this_thread::sleep_for(50ms);
-        }
-        return pred();
+        return test::eventually(pred, limit);
     }
 
     std::string account;

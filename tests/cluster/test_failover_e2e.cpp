@@ -100,12 +100,7 @@ protected:
     }
     template <class Pred>
     bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
-        const auto end = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < end) {
-            if (pred()) return true;
-            std::this_thread::sleep_for(20ms);
-        }
-        return pred();
+        return test::eventually(pred, limit, 20ms);
     }
     SimRun failover(const std::string& to = "NODE1") {
         return clussim({"failover", "--to", to, "--grace-ms", "300"});

@@ -141,15 +141,9 @@ protected:
         return L"install --config \"" + config.wstring() + L"\"";
     }
 
-    // Polls `done` every 50 ms for up to `limit`.
     template <class F>
     static bool eventually(F done, std::chrono::milliseconds limit = 10s) {
-        const auto start = Clock::now();
-        while (Clock::now() - start < limit) {
-            if (done()) return true;
-            std::this_thread::sleep_for(50ms);
-        }
-        return done();
+        return test::eventually(done, limit);
     }
 };
 

@@ -82,12 +82,7 @@ protected:
     // Bounded wait for a condition that the watchdog makes true.
     template <class Pred>
     bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-        const auto end = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < end) {
-            if (pred()) return true;
-            std::this_thread::sleep_for(50ms);
-        }
-        return pred();
+        return test::eventually(pred, limit);
     }
 
     fakes::RecordingAlerts alerts;  // read only on the watchdog thread or after stop

@@ -8,8 +8,10 @@
 // sddl.h needs windows.h first
 #include <sddl.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -17,6 +19,20 @@
 #include "service/win32_error.hpp"
 
 namespace permwatch::test {
+
+// Polls `done` every `poll` for up to `limit`, then looks once more: a
+// bounded wait for what another thread or process makes true (the
+// fixtures give their own default limits), never a deadline to assert on.
+template <class Pred>
+bool eventually(Pred done, std::chrono::milliseconds limit,
+                std::chrono::milliseconds poll = std::chrono::milliseconds(50)) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (done()) return true;
+        std::this_thread::sleep_for(poll);
+    }
+    return done();
+}
 
 inline const std::string kTestRoot = "HKLM\\SOFTWARE\\PermWatchTest";
 
