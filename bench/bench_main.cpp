@@ -441,7 +441,8 @@ int main(int argc, char** argv) {
     std::vector<std::wstring> subs;
     for (int i = 0; i < opt.keys; ++i) subs.push_back(key_sub(i));
 
-    permwatch::win::Win32Registry registry;
+    // As the service holds it: each key stays open between checks.
+    permwatch::win::Win32Registry registry(permwatch::win::Win32Registry::Keys::kept_open);
     permwatch::win::Win32Accounts accounts;
     permwatch::fakes::RecordingAlerts alerts;
     permwatch::SystemClock clock;

@@ -61,13 +61,20 @@ public:
     std::vector<ClusterEvent> pending_here() override { return {}; }
 };
 
+// As win::Watchdog::set_frozen: the registry's held keys go with the watcher's.
 class WatcherHandles final : public WatchHandles {
 public:
-    explicit WatcherHandles(win::RegistryWatcher& w) : w_(w) {}
-    void set_frozen(const std::vector<bool>& frozen) override { w_.set_frozen(frozen); }
+    WatcherHandles(win::RegistryWatcher& w, win::Win32Registry& r, std::string path)
+        : w_(w), r_(r), path_(std::move(path)) {}
+    void set_frozen(const std::vector<bool>& frozen) override {
+        if (frozen.at(0)) r_.forget(path_);
+        w_.set_frozen(frozen);
+    }
 
 private:
     win::RegistryWatcher& w_;
+    win::Win32Registry& r_;
+    std::string path_;
 };
 
 ClusterEvent event(ClusterEvent::Kind kind) {
@@ -120,7 +127,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench config rejected: %s\n", loaded.problems[0].message.c_str());
         return 2;
     }
-    win::Win32Registry registry;
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);  // as the service
     win::Win32Accounts accounts;
     win::FileJournal journal(journal_path.string());
     NoAlerts alerts;
@@ -128,7 +135,7 @@ int main(int argc, char** argv) {
     Engine engine(*loaded.config, {registry, accounts, journal, alerts, clock});
     win::RegistryWatcher watcher({kPath}, [](std::size_t) {});
     watcher.start();
-    WatcherHandles handles(watcher);
+    WatcherHandles handles(watcher, registry, loaded.config->keys[0].path);
     BenchCluster cluster;
     FailoverCoordinator failover(engine, cluster, handles, alerts, clock);
     failover.connected();
@@ -145,7 +152,7 @@ int main(int argc, char** argv) {
         journal.end_id_lease();
         prepare.push_back(failover.counters().last_prepare_ms);
         if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
-        if (win::open_key_handles() != 0) ++handles_held;  // the watcher's, or a leak
+        if (win::open_key_handles() != 0) ++handles_held;  // the watcher's, the engine's, or a leak
         failover.on_event(event(ClusterEvent::Kind::resource_online));
     }
     watcher.stop();

@@ -78,7 +78,8 @@ public:
     virtual void raise(EventId id, const std::vector<std::string>& strings) = 0;
 };
 
-// The handles PermWatch holds inside watched keys (the change watcher's). The
+// The handles PermWatch holds inside watched keys (the change watcher's, and
+// the keys the service's registry adapter keeps open between checks). The
 // Cluster service cannot restore a checkpoint while any process holds a key
 // inside the subtree, so the keys of a failover are frozen around it.
 class WatchHandles {

@@ -10,7 +10,7 @@ B=build/windows-cross
 cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist \
   probe_file_security probe_dll_search fake_clusapi fake_clusapi_v1 \
   probe_pipe_identity probe_registry_link probe_cross_prefix_lock probe_regsync \
-  probe_call_costs
+  probe_call_costs probe_held_handle
 P=$B/tests/probes
 export PERMWATCH_WINEPREFIX="$ROOT/$B/wineprefix"
 # shellcheck source=scripts/wine-env.sh
@@ -36,6 +36,7 @@ wine $P/probe_pipe_identity.exe
 wine $P/probe_registry_link.exe
 wine $P/probe_regsync.exe
 wine $P/probe_call_costs.exe
+wine $P/probe_held_handle.exe
 wine $P/probe_persist.exe write
 echo "[f] next process, same persistent wineserver:"
 wine $P/probe_persist.exe read

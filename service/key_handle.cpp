@@ -16,19 +16,33 @@ bool split_key_path(const std::string& path, KeyPath& out) {
     return true;
 }
 
-std::optional<std::wstring> link_target(HKEY key) {
+LONG check_held_key(HKEY key, std::wstring* link_target_out) {
     wchar_t target[1024] = {};
     DWORD size = sizeof target - sizeof(wchar_t);
     DWORD type = REG_NONE;
     const LONG rc = RegQueryValueExW(key, L"SymbolicLinkValue", nullptr, &type,
                                      reinterpret_cast<BYTE*>(target), &size);
-    if ((rc != ERROR_SUCCESS && rc != ERROR_MORE_DATA) || type != REG_LINK) return std::nullopt;
-    if (rc == ERROR_MORE_DATA) return std::wstring(L"(a target too long to show)");
-    return std::wstring(target, std::min<std::size_t>(size / sizeof(wchar_t), 1023));
+    // No such value: an ordinary key, the usual answer.
+    if (rc == ERROR_FILE_NOT_FOUND) return ERROR_SUCCESS;
+    if (rc != ERROR_SUCCESS && rc != ERROR_MORE_DATA) return rc;
+    if (type != REG_LINK) return ERROR_SUCCESS;
+    if (link_target_out) {
+        *link_target_out =
+            rc == ERROR_MORE_DATA
+                ? std::wstring(L"(a target too long to show)")
+                : std::wstring(target, std::min<std::size_t>(size / sizeof(wchar_t), 1023));
+    }
+    return kErrorKeyIsLink;
 }
 
-LONG open_key(const std::string& path, REGSAM access, KeyHandle& out,
-              std::wstring* link_target_out) {
+std::optional<std::wstring> link_target(HKEY key) {
+    std::wstring target;
+    if (check_held_key(key, &target) != kErrorKeyIsLink) return std::nullopt;
+    return target;
+}
+
+LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, std::wstring* link_target_out,
+              bool* checkable) {
     KeyPath kp;
     if (!split_key_path(path, kp)) return ERROR_INVALID_PARAMETER;
     // KEY_QUERY_VALUE to read SymbolicLinkValue and tell a link apart; where
@@ -36,6 +50,7 @@ LONG open_key(const std::string& path, REGSAM access, KeyHandle& out,
     // not recognised.
     KeyHandle key;
     LONG rc = open_key(kp.subkey, access | KEY_QUERY_VALUE, key);
+    if (checkable) *checkable = rc == ERROR_SUCCESS;
     if (rc == ERROR_ACCESS_DENIED) {
         rc = open_key(kp.subkey, access, key);
     } else if (rc == ERROR_SUCCESS) {

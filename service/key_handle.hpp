@@ -52,9 +52,11 @@ inline constexpr LONG kErrorKeyIsLink = ERROR_CANT_RESOLVE_FILENAME;
 // added here, so a 32-bit build would still see the same keys), as the key
 // itself when it is a symbolic link (REG_OPTION_OPEN_LINK), which is then
 // refused: kErrorKeyIsLink, and its target in `*link_target` when given.
+// `*checkable`, when given, says whether the handle can be checked again with
+// check_held_key (it was granted KEY_QUERY_VALUE).
 // Returns the Win32 error code; 0 on success.
 LONG open_key(const std::string& path, REGSAM access, KeyHandle& out,
-              std::wstring* link_target = nullptr);
+              std::wstring* link_target = nullptr, bool* checkable = nullptr);
 // A subkey of HKLM ("" is HKLM itself) opened as itself, never following a
 // link (REG_OPTION_OPEN_LINK), with `access` only: the watcher's open.
 LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out);
@@ -62,5 +64,14 @@ LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out);
 // The target of a key opened with REG_OPTION_OPEN_LINK when it is a link
 // (its SymbolicLinkValue is REG_LINK), else nullopt.
 std::optional<std::wstring> link_target(HKEY key);
+
+// Whether a handle open_key gave out (checkable) still stands for a key that is
+// there and not a link: ERROR_SUCCESS; ERROR_KEY_DELETED once the key was
+// deleted (a key of the same name made since is another key); kErrorKeyIsLink;
+// another error when the query itself failed. One call, the link check's own:
+// under Wine it is also the only one that notices the deletion, as
+// RegGetKeySecurity and RegSetKeySecurity go on answering from the deleted key
+// (docs/testing.md (k3)). A key cannot become a link after it was made.
+LONG check_held_key(HKEY key, std::wstring* link_target = nullptr);
 
 }  // namespace permwatch::win

@@ -4,7 +4,6 @@
 
 #include <vector>
 
-#include "service/key_handle.hpp"
 #include "service/security_convert.hpp"
 #include "service/win32_error.hpp"
 
@@ -15,14 +14,13 @@ namespace {
 // One call for the usual descriptor (a registry key's is a few hundred
 // bytes), more only when it is larger; it can grow between calls, so ask
 // again until it fits.
-LONG get_key_security(const KeyHandle& key, SECURITY_INFORMATION what,
-                      std::vector<unsigned char>& buf) {
+LONG get_key_security(HKEY key, SECURITY_INFORMATION what, std::vector<unsigned char>& buf) {
     buf.resize(1024);
     DWORD size = static_cast<DWORD>(buf.size());
-    LONG rc = RegGetKeySecurity(key.get(), what, buf.data(), &size);
+    LONG rc = RegGetKeySecurity(key, what, buf.data(), &size);
     while (rc == ERROR_INSUFFICIENT_BUFFER) {
         buf.resize(size);
-        rc = RegGetKeySecurity(key.get(), what, buf.data(), &size);
+        rc = RegGetKeySecurity(key, what, buf.data(), &size);
     }
     return rc;
 }
@@ -33,8 +31,7 @@ SECURITY_DESCRIPTOR_CONTROL wanted_control(const Acl& dacl) {
            (dacl.auto_inherit_required ? SE_DACL_AUTO_INHERIT_REQ : 0);
 }
 
-KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
-                             std::vector<unsigned char>& acl) {
+KeyWrite ensure_dacl_control(HKEY key, const Acl& dacl, std::vector<unsigned char>& acl) {
     constexpr SECURITY_DESCRIPTOR_CONTROL bits =
         SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED | SE_DACL_AUTO_INHERIT_REQ;
     const SECURITY_DESCRIPTOR_CONTROL wanted = wanted_control(dacl);
@@ -58,7 +55,7 @@ KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
         const DWORD err = GetLastError();
         return {false, err, error_text(err)};
     }
-    rc = RegSetKeySecurity(key.get(), DACL_SECURITY_INFORMATION, &sd);
+    rc = RegSetKeySecurity(key, DACL_SECURITY_INFORMATION, &sd);
     if (rc != ERROR_SUCCESS)
         return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
     return {};
@@ -68,7 +65,7 @@ KeyWrite ensure_dacl_control(const KeyHandle& key, const Acl& dacl,
 
 namespace {
 
-KeyRead read_through(const KeyHandle& key, const std::string& path) {
+KeyRead read_through(HKEY key, const std::string& path) {
     const SECURITY_INFORMATION what =
         OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
     std::vector<unsigned char> buf;
@@ -103,7 +100,7 @@ KeyRead open_failed(const std::string& path, LONG rc, const std::string& why,
             describe("opening " + path + why, static_cast<unsigned long>(rc))};
 }
 
-KeyWrite write_through(const KeyHandle& key, const std::string& path, const Acl& dacl) {
+KeyWrite write_through(HKEY key, const std::string& path, const Acl& dacl) {
     try {
         std::vector<unsigned char> acl = to_binary_acl(dacl);
         // SetSecurityInfo, not RegSetKeySecurity: on Windows it also propagates
@@ -115,7 +112,7 @@ KeyWrite write_through(const KeyHandle& key, const std::string& path, const Acl&
         // A null DACL (NO_ACCESS_CONTROL, a rollback may restore one) is
         // written as NULL: the empty ACL built for it would lock the key.
         const DWORD err =
-            SetSecurityInfo(key.get(), SE_REGISTRY_KEY, what, nullptr, nullptr,
+            SetSecurityInfo(key, SE_REGISTRY_KEY, what, nullptr, nullptr,
                             dacl.is_null ? nullptr : reinterpret_cast<PACL>(acl.data()), nullptr);
         if (err != ERROR_SUCCESS) {
             return {false, err, describe("writing the DACL of " + path, err)};
@@ -135,18 +132,48 @@ KeyWrite write_through(const KeyHandle& key, const std::string& path, const Acl&
 
 }  // namespace
 
+LONG Win32Registry::acquire(const std::string& path, REGSAM access, KeyHandle& opened, HKEY& key,
+                            std::wstring& link_target) {
+    const auto held = keys_ == Keys::kept_open ? held_.find(path) : held_.end();
+    if (held != held_.end() && (held->second.access & access) == access) {
+        const LONG rc = check_held_key(held->second.key.get(), &link_target);
+        if (rc == ERROR_SUCCESS) {
+            key = held->second.key.get();
+            return rc;
+        }
+        // Deleted (or not what it was): whatever is at the path now is
+        // another key, opened and checked as a new one.
+        held_.erase(held);
+    }
+    bool checkable = false;
+    const LONG rc = open_key(path, access, opened, &link_target, &checkable);
+    if (rc != ERROR_SUCCESS) return rc;
+    key = opened.get();
+    if (keys_ == Keys::kept_open && checkable) {
+        // Replaces a held key with less access (a read's, before a repair).
+        held_[path] = Held{std::move(opened), access};
+    }
+    return rc;
+}
+
+void Win32Registry::forget(const std::string& path) { held_.erase(path); }
+
+void Win32Registry::forget_all() { held_.clear(); }
+
 KeyRead Win32Registry::read(const std::string& path) {
-    KeyHandle key;
+    KeyHandle opened;
+    HKEY key = nullptr;
     std::wstring target;
-    const LONG rc = open_key(path, READ_CONTROL, key, &target);
+    const LONG rc = acquire(path, READ_CONTROL, opened, key, target);
     if (rc != ERROR_SUCCESS) return open_failed(path, rc, " to read its security", target);
     return read_through(key, path);
 }
 
 KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
-    KeyHandle key;
+    KeyHandle opened;
+    HKEY key = nullptr;
     std::wstring target;
-    LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key, &target);
+    const LONG rc = acquire(path, WRITE_DAC | READ_CONTROL, opened, key, target);
     if (rc == kErrorKeyIsLink) {
         const KeyRead failed = open_failed(path, rc, " to write its DACL", target);
         return {false, static_cast<unsigned long>(rc), failed.error};
@@ -160,9 +187,10 @@ KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
 
 KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision& decide) {
     KeyUpdate u;
-    KeyHandle key;
+    KeyHandle opened;
+    HKEY key = nullptr;
     std::wstring target;
-    const LONG rc = open_key(path, WRITE_DAC | READ_CONTROL, key, &target);
+    const LONG rc = acquire(path, WRITE_DAC | READ_CONTROL, opened, key, target);
     if (rc != ERROR_SUCCESS) {
         u.before = open_failed(path, rc, " to write its DACL", target);
         u.write = {false, static_cast<unsigned long>(rc), u.before.error};

@@ -2,15 +2,58 @@
 // writes its DACL (owner and group untouched), in the 64-bit view.
 #pragma once
 
+#include <windows.h>
+
+#include <string>
+#include <unordered_map>
+
 #include "core/ports.hpp"
+#include "service/key_handle.hpp"
 
 namespace permwatch::win {
 
 class Win32Registry final : public RegistryPort {
 public:
+    // Whether a key stays open between calls.
+    enum class Keys {
+        // Each call opens the key by path and closes it (the one-shot commands).
+        opened_per_call,
+        // The service: a key opened once is used again until forget(), so a
+        // check is two registry calls (the link check, the read), not four.
+        // Before each use the held handle is checked (check_held_key): a key
+        // deleted since, or replaced by another of the same name, is opened
+        // again by path. Not thread-safe: one thread makes every call.
+        kept_open,
+    };
+
+    explicit Win32Registry(Keys keys = Keys::opened_per_call) : keys_(keys) {}
+
     KeyRead read(const std::string& path) override;
     KeyWrite write_dacl(const std::string& path, const Acl& dacl) override;
     KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide) override;
+
+    // Closes the key held for `path` (the same string the calls were given),
+    // if any: the next call opens it by path. For a key about to be restored
+    // by the Cluster service, and for one the watcher reported (it may have
+    // been renamed, which a held handle follows).
+    void forget(const std::string& path);
+    void forget_all();
+    std::size_t held() const { return held_.size(); }
+
+private:
+    struct Held {
+        KeyHandle key;
+        REGSAM access = 0;
+    };
+
+    // The key at `path` for at least `access`: the held one when it still
+    // stands, else opened now (and held, when kept open and checkable).
+    // `opened` owns a key that is not held. Returns the Win32 error code.
+    LONG acquire(const std::string& path, REGSAM access, KeyHandle& opened, HKEY& key,
+                 std::wstring& link_target);
+
+    Keys keys_;
+    std::unordered_map<std::string, Held> held_;
 };
 
 }  // namespace permwatch::win

@@ -213,6 +213,9 @@ void Watchdog::stop() {
 void Watchdog::post(std::function<void()> work) { boost::asio::post(io_, std::move(work)); }
 
 void Watchdog::on_key_changed(std::size_t index) {
+    // Looked up by path again: a key renamed away keeps its handle, and the
+    // key now at the path is another one.
+    if (index < engine_.config().keys.size()) registry_.forget(engine_.config().keys[index].path);
     engine_.key_changed(index);
     arm_due();
 }
@@ -444,6 +447,7 @@ std::optional<std::string> Watchdog::load_policy(bool from_poll) {
                       expand_environment(next->journal));
     }
     const bool keys_changed = key_paths(*next) != key_paths(engine_.config());
+    if (keys_changed) registry_.forget_all();  // no key of a removed path stays open
     engine_.replace_config(std::move(*next));
     if (keys_changed) start_watcher();
     arm_due();
@@ -498,6 +502,12 @@ nlohmann::ordered_json Watchdog::check_now() {
 }
 
 void Watchdog::set_frozen(const std::vector<bool>& frozen) {
+    // The engine's held keys go with the watcher's: the Cluster service
+    // cannot restore a subtree while any of its keys is open.
+    const std::vector<KeyPolicy>& keys = engine_.config().keys;
+    for (std::size_t i = 0; i < frozen.size() && i < keys.size(); ++i) {
+        if (frozen[i]) registry_.forget(keys[i].path);
+    }
     // Before the watcher exists (a prepare at start) it picks the flags up
     // from the engine when it is made.
     if (watcher_) watcher_->set_frozen(frozen);

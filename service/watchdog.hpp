@@ -89,7 +89,7 @@ private:
     std::string config_path_;
     std::shared_ptr<spdlog::logger> logger_;
     AlertSink& alerts_;
-    Win32Registry registry_;
+    Win32Registry registry_{Win32Registry::Keys::kept_open};
     Win32Accounts accounts_;
     CachedAccounts cached_accounts_;  // the engine's: nothing on its path asks the SCM or LSA
     boost::asio::io_context io_;

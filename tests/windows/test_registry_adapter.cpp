@@ -115,6 +115,98 @@ TEST_F(RegistryAdapter, ReadAndWriteReleaseTheirHandles) {
     EXPECT_EQ(win::open_key_handles(), before);
 }
 
+// The service's registry (Keys::kept_open): a key is opened once and used
+// again, and every read still sees what is on the key now.
+using KeptKeys = WineKeyTest;
+
+std::string dacl_of(const KeyRead& read) {
+    return format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, read.sd.dacl});
+}
+
+TEST_F(KeptKeys, AKeyIsOpenedOnceAndEveryReadSeesTheKeyAsItIsNow) {
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    const long before = win::open_key_handles();
+    for (const char* sddl :
+         {"D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)", "D:(A;CI;KA;;;BA)(A;CI;KR;;;BU)", "D:P(A;;KA;;;BA)"}) {
+        SCOPED_TRACE(sddl);
+        ASSERT_EQ(test::set_dacl(path, sddl), 0);  // through a handle of its own
+        const KeyRead read = registry.read(path);
+        ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
+        EXPECT_EQ(dacl_of(read), sddl);
+        EXPECT_EQ(win::open_key_handles(), before + 1);
+    }
+    // A write needs WRITE_DAC: the read's key is opened again for it and
+    // replaces it, and the write's key serves the reads after it.
+    const KeyUpdate u = registry.update_dacl(path, [](const SecurityDescriptor&) {
+        return parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)").dacl;
+    });
+    ASSERT_TRUE(u.written) << u.write.error;
+    EXPECT_EQ(test::dacl_sddl(path), "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
+    EXPECT_EQ(win::open_key_handles(), before + 1);
+    EXPECT_EQ(registry.held(), 1u);
+    ASSERT_EQ(registry.read(path).status, KeyRead::Status::ok);
+    EXPECT_EQ(win::open_key_handles(), before + 1);
+    registry.forget(path);
+    EXPECT_EQ(win::open_key_handles(), before);
+    EXPECT_EQ(registry.read(path).status, KeyRead::Status::ok);
+    registry.forget_all();
+    EXPECT_EQ(win::open_key_handles(), before);
+}
+
+// Under Wine a handle to a deleted key goes on reading (and writing) the
+// deleted key's descriptor (docs/testing.md (k3)); the held key is checked
+// before each use, so the key made since under the same name is the one read
+// and written, and a key deleted for good is missing. Fails without the check.
+TEST_F(KeptKeys, AKeyDeletedAndMadeAgainIsReadAndWrittenAsTheNewKey) {
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)"), 0);
+    ASSERT_EQ(registry.read(path).status, KeyRead::Status::ok);
+    ASSERT_EQ(registry.held(), 1u);
+    test::delete_key(path);
+    ASSERT_TRUE(test::create_key(path));
+    ASSERT_EQ(test::set_dacl(path, "D:P(A;;KA;;;BA)"), 0);
+    const KeyRead read = registry.read(path);
+    ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
+    EXPECT_EQ(dacl_of(read), "D:P(A;;KA;;;BA)");
+
+    // Once more with a write through a held write key: the new key gets it,
+    // not the deleted one.
+    registry.update_dacl(path, [](const SecurityDescriptor&) { return std::optional<Acl>(); });
+    test::delete_key(path);
+    ASSERT_TRUE(test::create_key(path));
+    ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;BA)"), 0);
+    std::string seen;
+    const KeyUpdate u = registry.update_dacl(path, [&](const SecurityDescriptor& current) {
+        seen = format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, current.dacl});
+        return parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)").dacl;
+    });
+    EXPECT_EQ(seen, "D:(A;CI;KA;;;BA)");
+    ASSERT_TRUE(u.written) << u.write.error;
+    EXPECT_EQ(test::dacl_sddl(path), "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
+    ASSERT_EQ(registry.held(), 1u);
+
+    const long held = win::open_key_handles();
+    test::delete_key(path);
+    EXPECT_EQ(registry.read(path).status, KeyRead::Status::missing);
+    EXPECT_EQ(win::open_key_handles(), held - 1);  // the deleted key's handle let go
+    EXPECT_EQ(registry.held(), 0u);
+}
+
+// A key whose value may not be queried cannot be checked before it is used
+// again (the check is a query), so it is opened for each call, as before. The
+// test's process is an administrator, not SYSTEM: a DACL for SYSTEM alone
+// leaves it only the owner's READ_CONTROL and WRITE_DAC.
+TEST_F(KeptKeys, AKeyThatCannotBeCheckedIsOpenedForEachCall) {
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    ASSERT_EQ(test::set_dacl(path, "D:P(A;;KA;;;SY)"), 0);
+    const long before = win::open_key_handles();
+    const KeyRead read = registry.read(path);
+    ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
+    EXPECT_EQ(dacl_of(read), "D:P(A;;KA;;;SY)");
+    EXPECT_EQ(registry.held(), 0u);
+    EXPECT_EQ(win::open_key_handles(), before);
+}
+
 // A registry symbolic link below the test key (REG_OPTION_CREATE_LINK, a
 // SymbolicLinkValue of type REG_LINK), deleted through NtDeleteKey on a
 // handle opened with REG_OPTION_OPEN_LINK: deleting it by name would follow it.
@@ -180,6 +272,32 @@ TEST_F(RegistryAdapter, ASymbolicLinkIsAnErrorAndIsNotFollowed) {
     EXPECT_EQ(win::open_key_handles(), handles);
     // An ordinary key is still read as before.
     EXPECT_EQ(registry.read(target).status, KeyRead::Status::ok);
+}
+
+// A kept key deleted and replaced by a link of the same name: the link is
+// refused as on a first open, and its target is not touched.
+TEST_F(KeptKeys, AKeyReplacedByALinkIsRefused) {
+    const std::string target = path + "\\Target";
+    const std::string key = path + "\\Key";
+    ASSERT_TRUE(test::create_key(target));
+    ASSERT_EQ(test::set_dacl(target, "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)"), 0);
+    ASSERT_TRUE(test::create_key(key));
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    ASSERT_EQ(registry.read(key).status, KeyRead::Status::ok);
+    test::delete_key(key);
+    RegistryLink made(key, target);
+    ASSERT_EQ(made.rc, ERROR_SUCCESS);
+    const KeyRead read = registry.read(key);
+    EXPECT_EQ(read.status, KeyRead::Status::error) << format_sddl(read.sd);
+    EXPECT_NE(read.error.find("is a registry symbolic link"), std::string::npos) << read.error;
+    const KeyUpdate u = registry.update_dacl(key, [](const SecurityDescriptor&) {
+        return std::optional<Acl>(*parse_sddl("D:(A;CI;KA;;;WD)").dacl);
+    });
+    EXPECT_FALSE(u.written);
+    EXPECT_NE(u.before.error.find("is a registry symbolic link"), std::string::npos)
+        << u.before.error;
+    EXPECT_EQ(test::dacl_sddl(target), "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
+    EXPECT_EQ(registry.held(), 0u);
 }
 
 TEST(Accounts, WellKnownNamesAndThePrefixUser) {
