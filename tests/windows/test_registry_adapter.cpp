@@ -13,6 +13,11 @@ namespace {
 using test::WineKeyTest;
 using RegistryAdapter = WineKeyTest;
 
+// The DACL alone as SDDL ("D:..."), the form test::dacl_sddl reads from a key.
+std::string dacl_text(const std::optional<Acl>& dacl) {
+    return format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, dacl});
+}
+
 TEST_F(RegistryAdapter, ReadsOwnerGroupAndDacl) {
     ASSERT_EQ(test::set_dacl(path, "D:P(A;CI;KA;;;SY)(A;CIIO;KR;;;BU)(D;;WD;;;AN)"), 0);
     win::Win32Registry registry;
@@ -21,9 +26,7 @@ TEST_F(RegistryAdapter, ReadsOwnerGroupAndDacl) {
     EXPECT_TRUE(read.sd.owner.has_value());
     EXPECT_TRUE(read.sd.group.has_value());
     ASSERT_TRUE(read.sd.dacl.has_value());
-    SecurityDescriptor dacl_only;
-    dacl_only.dacl = read.sd.dacl;
-    EXPECT_EQ(format_sddl(dacl_only), "D:P(A;CI;KA;;;SY)(A;CIIO;KR;;;BU)(D;;WD;;;AN)");
+    EXPECT_EQ(dacl_text(read.sd.dacl), "D:P(A;CI;KA;;;SY)(A;CIIO;KR;;;BU)(D;;WD;;;AN)");
 }
 
 TEST_F(RegistryAdapter, WritesTheDaclExactlyAndKeepsProtection) {
@@ -52,7 +55,7 @@ TEST_F(RegistryAdapter, UpdateReadsDecidesWritesAndReadsBackThroughOneHandle) {
     const long handles = win::open_key_handles();
     std::string seen;
     const KeyUpdate u = registry.update_dacl(path, [&](const SecurityDescriptor& current) {
-        seen = format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, current.dacl});
+        seen = dacl_text(current.dacl);
         // A change made by someone else while the handle is open is seen in
         // the read-back (it is what is on the key), not hidden.
         return parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KR;;;BU)").dacl;
@@ -84,8 +87,7 @@ TEST_F(RegistryAdapter, BothPathFormsNameTheSameKey) {
     const std::string long_form = "HKEY_LOCAL_MACHINE\\" + path.substr(5);
     const KeyRead read = registry.read(long_form);
     ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
-    EXPECT_EQ(format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, read.sd.dacl}),
-              "D:(A;CI;KA;;;SY)");
+    EXPECT_EQ(dacl_text(read.sd.dacl), "D:(A;CI;KA;;;SY)");
 }
 
 TEST_F(RegistryAdapter, MissingKeyIsReportedAsMissingWithItsPath) {
@@ -119,10 +121,6 @@ TEST_F(RegistryAdapter, ReadAndWriteReleaseTheirHandles) {
 // again, and every read still sees what is on the key now.
 using KeptKeys = WineKeyTest;
 
-std::string dacl_of(const KeyRead& read) {
-    return format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, read.sd.dacl});
-}
-
 TEST_F(KeptKeys, AKeyIsOpenedOnceAndEveryReadSeesTheKeyAsItIsNow) {
     win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
     const long before = win::open_key_handles();
@@ -132,7 +130,7 @@ TEST_F(KeptKeys, AKeyIsOpenedOnceAndEveryReadSeesTheKeyAsItIsNow) {
         ASSERT_EQ(test::set_dacl(path, sddl), 0);  // through a handle of its own
         const KeyRead read = registry.read(path);
         ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
-        EXPECT_EQ(dacl_of(read), sddl);
+        EXPECT_EQ(dacl_text(read.sd.dacl), sddl);
         EXPECT_EQ(win::open_key_handles(), before + 1);
     }
     // A write needs WRITE_DAC: the read's key is opened again for it and
@@ -167,7 +165,7 @@ TEST_F(KeptKeys, AKeyDeletedAndMadeAgainIsReadAndWrittenAsTheNewKey) {
     ASSERT_EQ(test::set_dacl(path, "D:P(A;;KA;;;BA)"), 0);
     const KeyRead read = registry.read(path);
     ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
-    EXPECT_EQ(dacl_of(read), "D:P(A;;KA;;;BA)");
+    EXPECT_EQ(dacl_text(read.sd.dacl), "D:P(A;;KA;;;BA)");
 
     // Once more with a write through a held write key: the new key gets it,
     // not the deleted one.
@@ -177,7 +175,7 @@ TEST_F(KeptKeys, AKeyDeletedAndMadeAgainIsReadAndWrittenAsTheNewKey) {
     ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;BA)"), 0);
     std::string seen;
     const KeyUpdate u = registry.update_dacl(path, [&](const SecurityDescriptor& current) {
-        seen = format_sddl(SecurityDescriptor{std::nullopt, std::nullopt, current.dacl});
+        seen = dacl_text(current.dacl);
         return parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)").dacl;
     });
     EXPECT_EQ(seen, "D:(A;CI;KA;;;BA)");
@@ -202,7 +200,7 @@ TEST_F(KeptKeys, AKeyThatCannotBeCheckedIsOpenedForEachCall) {
     const long before = win::open_key_handles();
     const KeyRead read = registry.read(path);
     ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
-    EXPECT_EQ(dacl_of(read), "D:P(A;;KA;;;SY)");
+    EXPECT_EQ(dacl_text(read.sd.dacl), "D:P(A;;KA;;;SY)");
     EXPECT_EQ(registry.held(), 0u);
     EXPECT_EQ(win::open_key_handles(), before);
 }
