@@ -91,7 +91,29 @@ public:
         }
         return true;
     }
+
+    // One entry of "checkpoints_unknown": the resource is named; its group
+    // may be "" (not learned either), and so may the reason.
+    bool unread(const Json& u, const std::string& where, UnreadCheckpoints& out) {
+        if (!u.is_object()) return fail(where, "found " + found(u) + ", expected an object");
+        return text(u, "resource", where, out.resource) &&
+               text(u, "group", where, out.group, true) && text(u, "why", where, out.why, true);
+    }
 };
+
+// A text from Windows for checkpoints_unknown: no control character, at most
+// kMaxSummaryTextChars bytes, not cut inside a UTF-8 sequence.
+std::string summary_text(std::string s) {
+    for (char& c : s) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    if (s.size() > kMaxSummaryTextChars) {
+        std::size_t cut = kMaxSummaryTextChars;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+        s.resize(cut);
+    }
+    return s;
+}
 
 }  // namespace
 
@@ -105,6 +127,12 @@ std::string serialize_summary(const NodeSummary& s) {
               k.checkpointed ? Json{{"resource", k.resource}, {"group", k.group}} : Json(nullptr)},
              {"last_repair", when(k.last_repair)}});
     }
+    Json unknown = Json::array();
+    for (const UnreadCheckpoints& u : s.checkpoints_unknown) {
+        unknown.push_back({{"resource", summary_text(u.resource)},
+                           {"group", summary_text(u.group)},
+                           {"why", summary_text(u.why)}});
+    }
     const Json doc = {{"format", kSummaryFormat},
                       {"node", s.node},
                       {"version", s.version},
@@ -113,7 +141,8 @@ std::string serialize_summary(const NodeSummary& s) {
                       {"heartbeat", s.heartbeat},
                       {"sweep_interval_s", s.sweep_interval_s},
                       {"stopped", s.stopped},
-                      {"keys", std::move(keys)}};
+                      {"keys", std::move(keys)},
+                      {"checkpoints_unknown", std::move(unknown)}};
     return doc.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -199,6 +228,25 @@ SummaryRead parse(std::string_view text, std::string_view node) {
         PublishedKey k;
         if (!r.key((*keys)[i], "/keys/" + std::to_string(i), k)) return done(false);
         s.keys.push_back(std::move(k));
+    }
+    // Absent in a summary from a PermWatch that did not publish it: none.
+    const auto unknown = doc->find("checkpoints_unknown");
+    if (unknown != doc->end()) {
+        if (!unknown->is_array()) {
+            return done(
+                r.fail("/checkpoints_unknown", "found " + found(*unknown) + ", expected an array"));
+        }
+        if (unknown->size() > kMaxSummaryUnreadCheckpoints) {
+            return done(r.fail("/checkpoints_unknown",
+                               std::to_string(unknown->size()) + " resources, more than " +
+                                   std::to_string(kMaxSummaryUnreadCheckpoints)));
+        }
+        for (std::size_t i = 0; i < unknown->size(); ++i) {
+            UnreadCheckpoints u;
+            if (!r.unread((*unknown)[i], "/checkpoints_unknown/" + std::to_string(i), u))
+                return done(false);
+            s.checkpoints_unknown.push_back(std::move(u));
+        }
     }
     return done(true);
 }

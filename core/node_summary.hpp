@@ -1,6 +1,7 @@
 // One node's summary of itself, as PermWatch publishes it in the cluster
 // database (DESIGN.md "The cluster-wide view"): version, mode, times, and per
-// key its path, state, checkpoint and last repair. Written by this node;
+// key its path, state, checkpoint and last repair, and the resources whose
+// checkpoints it could not learn. Written by this node;
 // read back by any node's `status --cluster` and `check --cluster`, where it
 // is hostile input: another node, or anyone who can write the cluster
 // database, wrote it. A summary that breaks any rule below is "unreadable"
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cluster_port.hpp"
 #include "core/key_report.hpp"
 
 namespace permwatch {
@@ -25,6 +27,10 @@ inline constexpr std::size_t kMaxSummaryBytes = 256 * 1024;
 // Keys in one summary, and characters in one of its strings.
 inline constexpr std::size_t kMaxSummaryKeys = 2048;
 inline constexpr std::size_t kMaxSummaryTextChars = 4096;
+// Resources in "checkpoints_unknown". A reader refuses a longer list: the
+// summary is then unreadable, so that node is not ready for any group,
+// which is what so many unknown checkpoints amount to anyway.
+inline constexpr std::size_t kMaxSummaryUnreadCheckpoints = 1024;
 // The format written in "format"; a reader refuses any other.
 inline constexpr int kSummaryFormat = 1;
 
@@ -50,10 +56,21 @@ struct NodeSummary {
     int sweep_interval_s = 60;
     bool stopped = false;  // the node's PermWatch stopped cleanly
     std::vector<PublishedKey> keys;
+    // The resources whose registry checkpoints this node could not learn
+    // (core/cluster_port.hpp's UnreadCheckpoints: resource, group, why; the
+    // group "" when that was not learned either). Any key may be among their
+    // checkpoints, so this node is not ready to take their group. Written
+    // as "checkpoints_unknown" (always, [] for none); a summary without the
+    // member comes from an older PermWatch and is read as none.
+    std::vector<UnreadCheckpoints> checkpoints_unknown;
     friend bool operator==(const NodeSummary&, const NodeSummary&) = default;
 };
 
-// Compact JSON (one line), the form written to the cluster database.
+// Compact JSON (one line), the form written to the cluster database. The
+// texts of checkpoints_unknown come from Windows (an error text above all):
+// their control characters become '?' and each is cut to
+// kMaxSummaryTextChars bytes, since either would make the whole summary
+// unreadable on every reader.
 std::string serialize_summary(const NodeSummary& summary);
 
 struct SummaryRead {

@@ -31,6 +31,9 @@ NodeSummary sample() {
     plain.path = "HKLM\\SOFTWARE\\Other";
     plain.state = KeyState::drift;
     s.keys.push_back(plain);
+    s.checkpoints_unknown.push_back(
+        {"Exchange Database", "EXCH", "The RPC server is unavailable. (1722)"});
+    s.checkpoints_unknown.push_back({"Orphan", "", ""});  // its group not learned either
     return s;
 }
 
@@ -123,6 +126,28 @@ TEST(NodeSummary, HostileSummariesAreUnreadableNeverTrusted) {
          "/keys/1/checkpoint"},
         {"bad last repair", with("\"last_repair\":null", "\"last_repair\":5"),
          "/keys/1/last_repair"},
+        {"checkpoints_unknown not an array",
+         with("\"checkpoints_unknown\":[", "\"checkpoints_unknown\":{\"a\":[") + "}",
+         "/checkpoints_unknown"},
+        {"checkpoints_unknown null",
+         with("\"checkpoints_unknown\":[", "\"checkpoints_unknown\":null,\"x\":["),
+         "/checkpoints_unknown"},
+        {"unknown entry not an object",
+         with("\"checkpoints_unknown\":[", "\"checkpoints_unknown\":[\"Exchange Database\","),
+         "/checkpoints_unknown/0"},
+        {"unknown resource missing", with("{\"resource\":\"Orphan\",", "{"),
+         "/checkpoints_unknown/1/resource"},
+        {"unknown resource empty", with("\"resource\":\"Orphan\"", "\"resource\":\"\""),
+         "/checkpoints_unknown/1/resource"},
+        {"unknown group a number", with("\"group\":\"\"", "\"group\":7"),
+         "/checkpoints_unknown/1/group"},
+        {"unknown why missing", with(",\"why\":\"\"}", "}"), "/checkpoints_unknown/1/why"},
+        {"unknown why with a control character",
+         with("unavailable. (1722)", "unavailable.\\r\\n\\u001b[2J"), "/checkpoints_unknown/0/why"},
+        {"unknown resource too long",
+         with("\"resource\":\"Orphan\"",
+              "\"resource\":\"" + std::string(kMaxSummaryTextChars + 1, 'r') + "\""),
+         "/checkpoints_unknown/1/resource"},
     };
     for (const Bad& b : cases) {
         const SummaryRead r = parse_summary(b.text, "NODE1");
@@ -141,6 +166,49 @@ TEST(NodeSummary, TooManyKeysIsUnreadable) {
     const SummaryRead r = parse_summary(serialize_summary(s), "NODE1");
     EXPECT_FALSE(r.summary);
     EXPECT_NE(r.problem.find("keys"), std::string::npos) << r.problem;
+}
+
+TEST(NodeSummary, TooManyUnknownCheckpointsIsUnreadable) {
+    NodeSummary s = sample();
+    s.checkpoints_unknown.assign(kMaxSummaryUnreadCheckpoints + 1, {"R", "G", ""});
+    ASSERT_LT(serialize_summary(s).size(), kMaxSummaryBytes);
+    const SummaryRead r = parse_summary(serialize_summary(s), "NODE1");
+    EXPECT_FALSE(r.summary);
+    EXPECT_NE(r.problem.find("/checkpoints_unknown"), std::string::npos) << r.problem;
+    s.checkpoints_unknown.resize(kMaxSummaryUnreadCheckpoints);
+    EXPECT_TRUE(parse_summary(serialize_summary(s), "NODE1").summary);
+}
+
+// A PermWatch that did not publish the member: nothing is known to be unknown.
+TEST(NodeSummary, ASummaryWithoutCheckpointsUnknownReadsAsNone) {
+    NodeSummary s = sample();
+    s.checkpoints_unknown.clear();
+    std::string text = serialize_summary(s);
+    const std::string member = ",\"checkpoints_unknown\":[]";
+    const auto at = text.find(member);
+    ASSERT_NE(at, std::string::npos) << text;
+    text.erase(at, member.size());
+    const SummaryRead r = parse_summary(text, "NODE1");
+    ASSERT_TRUE(r.summary) << r.problem;
+    EXPECT_EQ(*r.summary, s);
+}
+
+// The reason is an error text from Windows (FormatMessage ends its text with
+// a line break): the writer must not make its own summary unreadable.
+TEST(NodeSummary, AnUnknownCheckpointsReasonIsWrittenSoThatItReadsBack) {
+    NodeSummary s = sample();
+    s.checkpoints_unknown[0].why = "Access is denied.\r\n" + std::string(kMaxSummaryTextChars, 'x');
+    s.checkpoints_unknown[1].resource = "Caf\xc3\xa9";
+    s.checkpoints_unknown[1].why = std::string(kMaxSummaryTextChars - 1, 'y') + "\xc3\xa9";
+    const SummaryRead r = parse_summary(serialize_summary(s), "NODE1");
+    ASSERT_TRUE(r.summary) << r.problem;
+    ASSERT_EQ(r.summary->checkpoints_unknown.size(), 2u);
+    const std::string& why = r.summary->checkpoints_unknown[0].why;
+    EXPECT_EQ(why.rfind("Access is denied.??x", 0), 0u) << why.substr(0, 40);
+    EXPECT_EQ(why.size(), kMaxSummaryTextChars);
+    EXPECT_EQ(r.summary->checkpoints_unknown[1].resource, "Caf\xc3\xa9");
+    // Cut before the two bytes of the last character, never between them.
+    EXPECT_EQ(r.summary->checkpoints_unknown[1].why, std::string(kMaxSummaryTextChars - 1, 'y'));
 }
 
 TEST(NodeSummary, UnknownMembersFromANewerWriterAreIgnored) {
