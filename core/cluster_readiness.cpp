@@ -24,6 +24,8 @@ std::string_view to_string(NotReadyReason reason) {
             return "no summary";
         case NotReadyReason::unreadable:
             return "unreadable";
+        case NotReadyReason::checkpoints_unknown:
+            return "checkpoints unknown";
     }
     return "unreadable";
 }
@@ -48,9 +50,29 @@ std::string age_text(double age_s) {
     return buf;
 }
 
+NotReady problem(const std::string& group, const std::string& node, const std::string& key,
+                 NotReadyReason reason, std::string detail) {
+    NotReady p;
+    p.group = group;
+    p.node = node;
+    p.key = key;
+    p.reason = reason;
+    p.detail = std::move(detail);
+    return p;
+}
+
+NotReady unknown_problem(const std::string& group, const std::string& node,
+                         const UnreadCheckpoints& u, const std::string& who) {
+    NotReady p = problem(group, node, "", NotReadyReason::checkpoints_unknown,
+                         who + " could not learn the registry checkpoints of resource " +
+                             u.resource + (u.why.empty() ? "" : ": " + u.why));
+    p.resource = u.resource;
+    return p;
+}
+
 // The node's own problem, if it has one: then its keys are not looked at.
 std::optional<NotReady> node_problem(const NodeView& v, const std::string& group) {
-    NotReady p{group, v.info.name, "", NotReadyReason::no_summary, ""};
+    NotReady p = problem(group, v.info.name, "", NotReadyReason::no_summary, "");
     switch (v.health) {
         case NodeHealth::running:
             return std::nullopt;
@@ -84,6 +106,16 @@ Readiness assess_readiness(const std::vector<NodeView>& nodes,
     for (const GroupOwners& g : groups) {
         GroupReadiness gr;
         gr.group = g.group;
+        gr.resources = g.resources;
+        if (g.unreadable.empty()) gr.cluster_checkpoints = g.checkpoint_count;
+        bool unknown = false;
+        // What the node running the check could not read: its knowledge of
+        // the group is missing, whichever nodes may own it.
+        for (const UnreadCheckpoints& u : g.unreadable) {
+            out.problems.push_back(
+                unknown_problem(g.group, std::string(kThisNode), u, "the node running this check"));
+            unknown = true;
+        }
         // The group's keys, as any node published them.
         for (const NodeView& v : nodes) {
             if (!v.summary) continue;
@@ -105,6 +137,13 @@ Readiness assess_readiness(const std::vector<NodeView>& nodes,
                 out.problems.push_back(std::move(*p));
                 continue;
             }
+            // Resources of the group (or of no known group) whose checkpoints
+            // this node could not learn: it would not prepare those keys.
+            for (const UnreadCheckpoints& u : v.summary->checkpoints_unknown) {
+                if (!u.group.empty() && !iequals(u.group, g.group)) continue;
+                out.problems.push_back(unknown_problem(g.group, name, u, "PermWatch there"));
+                unknown = true;
+            }
             std::vector<std::string> wanted = gr.keys;
             for (const PublishedKey& k : v.summary->keys) {
                 if (k.checkpointed && k.group.empty() && k.resource.empty())
@@ -115,8 +154,8 @@ Readiness assess_readiness(const std::vector<NodeView>& nodes,
                     v.summary->keys.begin(), v.summary->keys.end(),
                     [&](const PublishedKey& k) { return same_key_path(k.path, path); });
                 if (it == v.summary->keys.end()) {
-                    out.problems.push_back({g.group, name, path, NotReadyReason::not_watched,
-                                            "PermWatch there does not watch this key"});
+                    out.problems.push_back(problem(g.group, name, path, NotReadyReason::not_watched,
+                                                   "PermWatch there does not watch this key"));
                     continue;
                 }
                 switch (it->state) {
@@ -126,16 +165,19 @@ Readiness assess_readiness(const std::vector<NodeView>& nodes,
                     case KeyState::drift:
                     case KeyState::flapping:
                         out.problems.push_back(
-                            {g.group, name, path, NotReadyReason::drift,
-                             "published state " + std::string(to_string(it->state))});
+                            problem(g.group, name, path, NotReadyReason::drift,
+                                    "published state " + std::string(to_string(it->state))));
                         break;
                     case KeyState::error:
-                        out.problems.push_back({g.group, name, path, NotReadyReason::key_error,
-                                                "published state error"});
+                        out.problems.push_back(problem(g.group, name, path,
+                                                       NotReadyReason::key_error,
+                                                       "published state error"));
                         break;
                 }
             }
         }
+        gr.no_checkpointed_keys =
+            !unknown && gr.cluster_checkpoints == std::size_t{0} && gr.keys.empty();
         out.groups.push_back(std::move(gr));
     }
     return out;

@@ -65,6 +65,13 @@ std::string health_text(const NodeView& v) {
     return "?";
 }
 
+Json unknown_json(const std::vector<UnreadCheckpoints>& unknown) {
+    Json list = Json::array();
+    for (const UnreadCheckpoints& u : unknown)
+        list.push_back({{"resource", u.resource}, {"group", u.group}, {"why", u.why}});
+    return list;
+}
+
 std::string table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> width;
     for (const auto& row : rows) {
@@ -105,6 +112,16 @@ std::string cluster_status_text(const std::string& cluster, const std::vector<No
         rows.push_back(std::move(row));
     }
     out << table(rows);
+    // Below the table, so that its rows stay as they were: a node that could
+    // not learn some resource's checkpoints is not ready to take its group.
+    for (const NodeView& v : nodes) {
+        if (!v.summary) continue;
+        for (const UnreadCheckpoints& u : v.summary->checkpoints_unknown) {
+            out << v.info.name << ": checkpoints unknown: resource " << u.resource << ", group "
+                << (u.group.empty() ? std::string("not known") : u.group)
+                << (u.why.empty() ? std::string() : ": " + u.why) << "\n";
+        }
+    }
     return out.str();
 }
 
@@ -126,9 +143,11 @@ Json cluster_status_json(const std::string& cluster, const std::vector<NodeView>
             n["mode"] = v.summary->mode;
             n["keys"] = {{"compliant", c.compliant}, {"drift", c.drift}, {"error", c.error}};
             n["last_repair"] = repair ? Json(*repair) : Json(nullptr);
+            n["checkpoints_unknown"] = unknown_json(v.summary->checkpoints_unknown);
         } else {
             n["heartbeat"] = nullptr;
             n["problem"] = v.health == NodeHealth::unreadable ? Json(v.problem) : Json(nullptr);
+            n["checkpoints_unknown"] = nullptr;  // not known: nothing was read
         }
         list.push_back(std::move(n));
     }
@@ -168,6 +187,11 @@ std::string readiness_text(const Readiness& r) {
         out << table(rows);
     }
     for (const GroupReadiness& g : r.groups) {
+        if (g.no_checkpointed_keys) {
+            out << "group " << g.group
+                << ": no checkpointed keys (the cluster reports no registry checkpoints for its "
+                << (g.resources.size() == 1 ? "resource" : "resources") << ")\n";
+        }
         if (g.skipped.empty()) continue;
         out << "group " << g.group << ": skipped, down:";
         for (std::size_t i = 0; i < g.skipped.size(); ++i) out << (i ? ", " : " ") << g.skipped[i];
@@ -186,7 +210,11 @@ Json readiness_json(const std::string& cluster, const Readiness& r,
                           {"ready", ready},
                           {"nodes", g.nodes},
                           {"skipped_down", g.skipped},
-                          {"keys", g.keys}});
+                          {"keys", g.keys},
+                          {"no_checkpointed_keys", g.no_checkpointed_keys},
+                          {"resources", g.resources},
+                          {"cluster_checkpoints",
+                           g.cluster_checkpoints ? Json(*g.cluster_checkpoints) : Json(nullptr)}});
     }
     Json problems = Json::array();
     for (const NotReady& p : r.problems) {
@@ -194,7 +222,8 @@ Json readiness_json(const std::string& cluster, const Readiness& r,
                             {"group", p.group},
                             {"key", p.key.empty() ? Json(nullptr) : Json(p.key)},
                             {"reason", to_string(p.reason)},
-                            {"detail", p.detail}});
+                            {"detail", p.detail},
+                            {"resource", p.resource.empty() ? Json(nullptr) : Json(p.resource)}});
     }
     return {{"ok", r.ready()},         {"ready", r.ready()}, {"cluster", cluster},
             {"time", format_utc(now)}, {"groups", groups},   {"not_ready", problems}};

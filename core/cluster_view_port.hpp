@@ -1,15 +1,19 @@
 // Port: what `status --cluster` and `check --cluster` need from the failover
 // cluster: its nodes, every node's published summary (the cluster database,
 // PermWatch\Nodes\<node> below the cluster root key), and who may own a
-// group. The Windows adapter is service/cluster_database; tests use a fake.
+// group and what its resources checkpoint. The Windows adapter is
+// service/cluster_database; tests use a fake.
 // Every answer comes from the cluster, so every text is bounded by the
 // adapter and parsed with guards by the caller.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "core/cluster_port.hpp"
 
 namespace permwatch {
 
@@ -38,6 +42,17 @@ struct GroupOwners {
     std::string group;
     std::vector<std::string> preferred;  // the group's preferred owners
     std::vector<std::string> possible;   // possible owners of the group's resources (union)
+    // What the node running the command learned from the cluster itself
+    // about the registry checkpoints of the group's resources, so that a
+    // group no node published a key for can be told apart from one whose
+    // checkpoints nobody could read.
+    std::vector<std::string> resources;  // the group's resources
+    // Checkpoints of those resources whose list was read (control code, or
+    // the RegSync copy when the control code failed, as the watchdog reads
+    // them).
+    std::size_t checkpoint_count = 0;
+    // Those resources whose checkpoints could not be read here (group set).
+    std::vector<UnreadCheckpoints> unreadable;
 };
 
 class ClusterViewPort {

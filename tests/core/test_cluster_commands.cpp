@@ -38,11 +38,25 @@ NodeSummary summary(const std::string& node, KeyState state, std::chrono::second
     return s;
 }
 
+// A group as the cluster describes it: its owners, and its resources'
+// checkpoints as the node running the check read them (one resource,
+// <group>-RES, with `checkpoints` of them).
+GroupOwners group(const std::string& name, std::vector<std::string> preferred = {},
+                  std::vector<std::string> possible = {}, std::size_t checkpoints = 1) {
+    GroupOwners g;
+    g.group = name;
+    g.preferred = std::move(preferred);
+    g.possible = std::move(possible);
+    g.resources = {name + "-RES"};
+    g.checkpoint_count = checkpoints;
+    return g;
+}
+
 struct Cluster {
     fakes::FakeClusterView view;
     Cluster() {
         view.node_list = {{"NODE1", "up"}, {"NODE2", "up"}};
-        view.group_list = {{"EXCH", {"NODE1", "NODE2"}, {}}};
+        view.group_list = {group("EXCH", {"NODE1", "NODE2"})};
     }
     void publish(const NodeSummary& s) { view.publish(s.node, serialize_summary(s)); }
 };
@@ -109,7 +123,7 @@ TEST(ClusterCheck, StaleStoppedMissingAndUnreadableNodesAreNotReady) {
     Cluster c;
     c.view.node_list = {
         {"NODE1", "up"}, {"NODE2", "up"}, {"NODE3", "up"}, {"NODE4", "up"}, {"NODE5", "up"}};
-    c.view.group_list = {{"EXCH", {}, {}}};  // no owners named: every node may own it
+    c.view.group_list = {group("EXCH")};  // no owners named: every node may own it
     c.publish(summary("NODE1", KeyState::compliant, 121s));  // 2 x 60 s is the limit
     NodeSummary stopped = summary("NODE2", KeyState::compliant, 5s);
     stopped.stopped = true;
@@ -142,7 +156,7 @@ TEST(ClusterCheck, OnlyNodesThatMayOwnTheGroupCountAndDownNodesAreSkipped) {
     Cluster c;
     c.view.node_list = {{"NODE1", "up"}, {"NODE2", "up"}, {"NODE3", "up"}, {"NODE4", "down"}};
     // Preferred owners and the resources' possible owners, united.
-    c.view.group_list = {{"EXCH", {"NODE1"}, {"node2", "NODE4"}}};
+    c.view.group_list = {group("EXCH", {"NODE1"}, {"node2", "NODE4"})};
     c.publish(summary("NODE1", KeyState::compliant, 1s));
     c.publish(summary("NODE2", KeyState::compliant, 1s));
     // NODE3 may not own EXCH: its drift does not matter to this move.
@@ -168,7 +182,7 @@ TEST(ClusterCheck, AKeyTheOtherNodeDoesNotWatchIsNotReady) {
 
 TEST(ClusterCheck, UnattributedCheckpointKeysCountForEveryGroupOnTheirNode) {
     Cluster c;
-    c.view.group_list = {{"EXCH", {}, {}}, {"SQL", {}, {}}};
+    c.view.group_list = {group("EXCH"), group("SQL")};
     NodeSummary n1 = summary("NODE1", KeyState::drift, 1s, "");
     n1.keys[0].resource.clear();  // "checkpoint": true, no resource found
     c.publish(n1);
@@ -181,6 +195,110 @@ TEST(ClusterCheck, UnattributedCheckpointKeysCountForEveryGroupOnTheirNode) {
         EXPECT_EQ(p["node"], "NODE1");
         EXPECT_EQ(p["reason"], "drift");
     }
+}
+
+// A resource of the group whose checkpoints a node could not learn: its
+// keys are not known there, so whether they are right cannot be said.
+TEST(ClusterCheck, ANodeThatCouldNotLearnAResourcesCheckpointsIsNotReady) {
+    Cluster c;
+    c.publish(summary("NODE1", KeyState::compliant, 10s));
+    NodeSummary n2 = summary("NODE2", KeyState::compliant, 10s);
+    n2.checkpoints_unknown.push_back({"EXCH-DB", "EXCH", "The RPC server is unavailable. (1722)"});
+    n2.checkpoints_unknown.push_back({"SQL-DB", "SQL", "Access is denied. (5)"});  // not EXCH's
+    c.publish(n2);
+    Out r = check(c, "EXCH");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out.rfind("not ready: NODE2\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("checkpoints unknown"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("EXCH-DB"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(1722)"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("SQL-DB"), std::string::npos) << r.out;
+
+    r = check(c, "EXCH", true);
+    EXPECT_EQ(r.code, 1);
+    const auto doc = nlohmann::json::parse(r.out);
+    ASSERT_EQ(doc["not_ready"].size(), 1u) << r.out;
+    const auto& p = doc["not_ready"][0];
+    EXPECT_EQ(p["node"], "NODE2");
+    EXPECT_EQ(p["group"], "EXCH");
+    EXPECT_TRUE(p["key"].is_null());
+    EXPECT_EQ(p["reason"], "checkpoints unknown");
+    EXPECT_EQ(p["resource"], "EXCH-DB");
+    EXPECT_FALSE(doc["groups"][0]["ready"].get<bool>());
+    EXPECT_FALSE(doc["groups"][0]["no_checkpointed_keys"].get<bool>());
+}
+
+// Nobody could read the checkpoints, so nobody published a key for the
+// group: that is missing knowledge, never "ready: 0 checkpointed keys".
+TEST(ClusterCheck, CheckpointsNoNodeCouldLearnAreNotReadyRatherThanNoKeys) {
+    Cluster c;
+    for (const char* node : {"NODE1", "NODE2"}) {
+        NodeSummary s = summary(node, KeyState::compliant, 10s);
+        s.keys.clear();
+        // The group was not learned either: it may be any group's resource.
+        s.checkpoints_unknown.push_back({"EXCH-RES", "", "Access is denied. (5)"});
+        c.publish(s);
+    }
+    const Out r = check(c, "EXCH");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out.rfind("not ready: NODE1, NODE2\n", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.find("checkpointed keys"), std::string::npos) << r.out;
+}
+
+// What the node running the check could not read itself counts too (when
+// the other nodes run a PermWatch that does not publish checkpoints_unknown,
+// it is all there is to go by).
+TEST(ClusterCheck, CheckpointsThisNodeCouldNotReadAreNotReady) {
+    Cluster c;
+    c.publish(summary("NODE1", KeyState::compliant, 10s));
+    c.publish(summary("NODE2", KeyState::compliant, 10s));
+    c.view.group_list[0].unreadable.push_back(
+        {"EXCH-RES", "EXCH", "CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS: error (1726)"});
+    Out r = check(c, "EXCH");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out.rfind("not ready: this node\n", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find("checkpoints unknown"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("EXCH-RES"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(1726)"), std::string::npos) << r.out;
+
+    r = check(c, "EXCH", true);
+    const auto doc = nlohmann::json::parse(r.out);
+    ASSERT_EQ(doc["not_ready"].size(), 1u) << r.out;
+    EXPECT_EQ(doc["not_ready"][0]["node"], std::string(kThisNode));
+    EXPECT_EQ(doc["not_ready"][0]["reason"], "checkpoints unknown");
+    EXPECT_EQ(doc["not_ready"][0]["resource"], "EXCH-RES");
+    EXPECT_TRUE(doc["groups"][0]["cluster_checkpoints"].is_null()) << r.out;
+}
+
+// The cluster reports no registry checkpoint for the group's resources and
+// none is unknown: there is nothing to check but its nodes, and it is said.
+TEST(ClusterCheck, AGroupWithoutCheckpointsIsReadyWithNoCheckpointedKeys) {
+    Cluster c;
+    c.view.group_list.push_back(group("FILES", {"NODE1", "NODE2"}, {}, 0));
+    c.publish(summary("NODE1", KeyState::compliant, 10s));
+    c.publish(summary("NODE2", KeyState::compliant, 10s));
+    Out r = check(c, "FILES");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(r.out,
+              "ready: 1 group, 0 checkpointed keys compliant and fresh on NODE1, NODE2\n"
+              "group FILES: no checkpointed keys (the cluster reports no registry checkpoints "
+              "for its resource)\n");
+
+    r = check(c, "FILES", true);
+    auto doc = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(doc["ready"].get<bool>());
+    EXPECT_TRUE(doc["groups"][0]["no_checkpointed_keys"].get<bool>());
+    EXPECT_EQ(doc["groups"][0]["cluster_checkpoints"], 0);
+    EXPECT_EQ(doc["groups"][0]["resources"][0], "FILES-RES");
+    EXPECT_TRUE(doc["groups"][0]["keys"].empty());
+
+    // The whole cluster: EXCH has its key, FILES none.
+    r = check(c, std::nullopt, true);
+    EXPECT_EQ(r.code, 0) << r.out;
+    doc = nlohmann::json::parse(r.out);
+    EXPECT_FALSE(doc["groups"][0]["no_checkpointed_keys"].get<bool>());
+    EXPECT_EQ(doc["groups"][0]["cluster_checkpoints"], 1);
+    EXPECT_TRUE(doc["groups"][1]["no_checkpointed_keys"].get<bool>());
 }
 
 TEST(ClusterCheck, UnknownGroupIsAnError) {
@@ -247,6 +365,36 @@ TEST(ClusterStatus, Json) {
     EXPECT_TRUE(doc["nodes"][0]["last_repair"].is_null());
     EXPECT_EQ(doc["nodes"][1]["permwatch"], "unreadable");
     EXPECT_FALSE(doc["nodes"][1]["running"].get<bool>());
+}
+
+TEST(ClusterStatus, ShowsWhichResourcesCheckpointsAreUnknownOnEachNode) {
+    Cluster c;
+    c.publish(summary("NODE1", KeyState::compliant, 12s));
+    NodeSummary n2 = summary("NODE2", KeyState::compliant, 12s);
+    n2.checkpoints_unknown.push_back({"EXCH-DB", "EXCH", "Access is denied. (5)"});
+    n2.checkpoints_unknown.push_back({"Orphan", "", ""});
+    c.publish(n2);
+    Out r = status(c);
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::istringstream lines(r.out);
+    std::string line;
+    std::vector<std::string> rows;
+    while (std::getline(lines, line)) rows.push_back(line);
+    ASSERT_EQ(rows.size(), 6u) << r.out;  // the table as before, then one line each
+    EXPECT_NE(rows[3].find("running (heartbeat 12 s ago)"), std::string::npos) << rows[3];
+    EXPECT_EQ(rows[4],
+              "NODE2: checkpoints unknown: resource EXCH-DB, group EXCH: Access is "
+              "denied. (5)");
+    EXPECT_EQ(rows[5], "NODE2: checkpoints unknown: resource Orphan, group not known");
+
+    r = status(c, true);
+    const auto doc = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(doc["nodes"][0]["checkpoints_unknown"].empty());
+    ASSERT_EQ(doc["nodes"][1]["checkpoints_unknown"].size(), 2u) << r.out;
+    EXPECT_EQ(doc["nodes"][1]["checkpoints_unknown"][0]["resource"], "EXCH-DB");
+    EXPECT_EQ(doc["nodes"][1]["checkpoints_unknown"][0]["group"], "EXCH");
+    EXPECT_EQ(doc["nodes"][1]["checkpoints_unknown"][0]["why"], "Access is denied. (5)");
+    EXPECT_EQ(doc["nodes"][1]["checkpoints_unknown"][1]["group"], "");
 }
 
 }  // namespace
