@@ -8,6 +8,7 @@
 #include "core/node_summary.hpp"
 #include "service/clusapi_database_types.hpp"
 #include "service/clusapi_library.hpp"
+#include "service/regsync_reader.hpp"
 #include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
@@ -34,6 +35,7 @@ namespace permwatch::win {
     X(OpenClusterResource) \
     X(CloseClusterResource) \
     X(GetClusterResourceState) \
+    X(ClusterResourceControl) \
     X(ClusterResourceOpenEnum) \
     X(ClusterResourceEnum) \
     X(ClusterResourceCloseEnum) \
@@ -136,6 +138,89 @@ void add_unique(std::vector<std::string>& names, const std::string& name) {
                      [&](const std::string& n) { return iequals(n, name); })) {
         names.push_back(name);
     }
+}
+
+// ERROR_RESOURCE_NOT_FOUND: the resource was deleted after it was enumerated.
+constexpr DWORD kErrorResourceNotFound = 5007;
+
+// One control code's output (CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS,
+// CLUSCTL_RESOURCE_GET_ID) in `out`, grown once to what the call asks for
+// within `cap` bytes, as service/cluster_adapter reads them. Returns the
+// call's error, or ERROR_MORE_DATA when the size it asked for was refused.
+DWORD resource_control(const ClusterDatabaseApi& api, clus::HResource r, DWORD code,
+                       std::size_t cap, std::vector<BYTE>& out, DWORD& returned) {
+    returned = 0;
+    DWORD rc = api.ClusterResourceControl(r, nullptr, code, nullptr, 0, out.data(),
+                                          static_cast<DWORD>(out.size()), &returned);
+    if (rc == ERROR_MORE_DATA) {
+        const auto grown = grown_size(returned, out.size(), cap);
+        if (!grown) return ERROR_MORE_DATA;
+        // Room for the MULTI_SZ's two closing NULs even if the DLL writes none.
+        out.assign(*grown + 2 * sizeof(wchar_t), 0);
+        returned = 0;
+        rc = api.ClusterResourceControl(r, nullptr, code, nullptr, 0, out.data(),
+                                        static_cast<DWORD>(out.size()), &returned);
+    }
+    return rc;
+}
+
+// How many registry checkpoints resource `r` has, learned as the watchdog
+// learns them (service/cluster_adapter): the control code, and when that
+// fails the RegSync copy in this node's cluster hive. nullopt, with `why`,
+// when neither answered: then any key may be among its checkpoints.
+std::optional<std::size_t> checkpoint_count(const ClusterDatabaseApi& api, clus::HResource r,
+                                            std::string& why) {
+    std::vector<BYTE> buf(1024);
+    DWORD returned = 0;
+    const DWORD rc = resource_control(api, r, clus::kCtlResourceGetRegistryCheckpoints,
+                                      kMaxForeignPayloadBytes, buf, returned);
+    if (rc == ERROR_SUCCESS) {
+        // MULTI_SZ: each path NUL-terminated, then a NUL; read no further
+        // than the buffer, whatever `returned` says.
+        const std::size_t units = std::min<std::size_t>(returned, buf.size()) / sizeof(wchar_t);
+        const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
+        std::size_t count = 0;
+        std::size_t i = 0;
+        while (i < units && text[i] != L'\0') {
+            ++count;
+            while (i < units && text[i] != L'\0') ++i;
+            ++i;
+        }
+        return count;
+    }
+    const std::string failed =
+        rc == ERROR_MORE_DATA ? "CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS asked for a buffer of " +
+                                    std::to_string(returned) + " bytes; not read"
+                              : describe("CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS", rc);
+    std::vector<BYTE> id_buf(128 * sizeof(wchar_t));
+    DWORD id_returned = 0;
+    const DWORD id_rc =
+        resource_control(api, r, clus::kCtlResourceGetId, kMaxForeignNameChars * sizeof(wchar_t),
+                         id_buf, id_returned);
+    std::wstring id;
+    if (id_rc == ERROR_SUCCESS) {
+        const auto* text = reinterpret_cast<const wchar_t*>(id_buf.data());
+        const std::size_t units =
+            std::min<std::size_t>(id_returned, id_buf.size()) / sizeof(wchar_t);
+        id.assign(text, bounded_length(text, units));
+    }
+    if (id.empty()) {
+        why = failed + "; its id could not be read either (" +
+              describe("CLUSCTL_RESOURCE_GET_ID", id_rc) + ")";
+        return std::nullopt;
+    }
+    const RegSyncRead read = read_regsync(narrow(id));
+    if (!read.error.empty()) {
+        why = failed + "; the RegSync fallback: " + read.error;
+        return std::nullopt;
+    }
+    // Values that were there but not believed are checkpoints all the same:
+    // with nothing else, "none" would be a claim this node cannot make.
+    if (read.keys.empty() && !read.problems.empty()) {
+        why = failed + "; the RegSync fallback, " + read.where + ": " + read.problems.front();
+        return std::nullopt;
+    }
+    return read.keys.size();
 }
 
 // A node's name is one key below PermWatch\Nodes: a backslash would reach
@@ -265,16 +350,43 @@ GroupOwners Win32ClusterView::owners(const std::string& group) {
     // The group's resources: every resource whose state names this group.
     for (const std::wstring& resource :
          c.enumerate(clus::kEnumResource, "enumerating the resources")) {
+        // A resource whose group cannot be told may be this group's: its
+        // checkpoints are then as unknown as if they could not be read.
         ClusterObject r(api.OpenClusterResource(c.cluster.get(), resource.c_str()),
                         {api.CloseClusterResource});
-        if (!r) continue;  // deleted meanwhile
+        if (!r) {
+            const DWORD rc = GetLastError();
+            if (rc != kErrorResourceNotFound) {  // else deleted meanwhile
+                out.unreadable.push_back(
+                    {narrow(resource), group,
+                     describe("opening the resource, so its group is not known", rc)});
+            }
+            continue;
+        }
         wchar_t node_buf[256] = {};
         wchar_t group_buf[512] = {};
         DWORD node_cch = 256;
         DWORD group_cch = 512;
-        api.GetClusterResourceState(r.get(), node_buf, &node_cch, group_buf, &group_cch);
+        const int state =
+            api.GetClusterResourceState(r.get(), node_buf, &node_cch, group_buf, &group_cch);
         const std::wstring its_group(group_buf, bounded_length(group_buf, 512));
+        if (state == clus::kResourceStateUnknown && its_group.empty()) {
+            const DWORD rc = GetLastError();
+            if (rc != kErrorResourceNotFound) {
+                out.unreadable.push_back(
+                    {narrow(resource), group,
+                     describe("reading the resource's state, so its group is not known", rc)});
+            }
+            continue;
+        }
         if (!iequals(narrow(its_group), group)) continue;
+        out.resources.push_back(narrow(resource));
+        std::string why;
+        if (const auto count = checkpoint_count(api, r.get(), why)) {
+            out.checkpoint_count += *count;
+        } else {
+            out.unreadable.push_back({narrow(resource), group, why});
+        }
         const std::string what = "listing the possible owners of resource " + narrow(resource);
         ClusterEnumeration e(api.ClusterResourceOpenEnum(r.get(), clus::kResourceEnumNodes),
                              {api.ClusterResourceCloseEnum});

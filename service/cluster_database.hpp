@@ -1,9 +1,10 @@
 // The cluster database, through clusapi.dll (clusapi_library.hpp): where
 // each node's PermWatch publishes its summary (PermWatch\Nodes\<node>, value
 // "Summary", REG_SZ holding the JSON, below the cluster root key from
-// GetClusterKey), and who may own a group. Implements core's ClusterViewPort
-// (`status --cluster`, `check --cluster`) and SummaryStore (the watchdog's
-// publisher). Every size clusapi gives back is bounded
+// GetClusterKey), who may own a group, and how many registry checkpoints
+// its resources have (or which could not be read). Implements core's
+// ClusterViewPort (`status --cluster`, `check --cluster`) and SummaryStore
+// (the watchdog's publisher). Every size clusapi gives back is bounded
 // (core/foreign_sizes.hpp, kMaxSummaryBytes), every handle is held by a
 // UniqueHandle whose closer is the clusapi function loaded at run time.
 #pragma once

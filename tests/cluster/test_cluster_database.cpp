@@ -91,6 +91,7 @@ protected:
                      "--owner", "NODE2", "--resource", "Exchange Event Service", "--checkpoint",
                      path.substr(5), "--account", account});
         ASSERT_EQ(r.code, 0u) << r.out;
+        setup_out = r.out;
     }
     void TearDown() override {
         if (watchdog) {
@@ -134,6 +135,7 @@ protected:
     }
 
     std::string account;
+    std::string setup_out;  // what clussim setup said (the resource's id among it)
     fakes::RecordingAlerts alerts;
     std::unique_ptr<win::Watchdog> watchdog;
     std::thread thread;
@@ -215,6 +217,50 @@ TEST_F(ClusterDatabase, AValueThatIsNotASummaryIsUnreadable) {
     ASSERT_GE(doc["not_ready"].size(), 1u) << out;
     for (const auto& p : doc["not_ready"]) EXPECT_EQ(p["reason"], "unreadable") << out;
     EXPECT_EQ(out.find('\x1b'), std::string::npos) << "no escape character reaches the output";
+}
+
+// check --cluster asks the cluster itself for the group's checkpoints, as
+// the watchdog learns them: the control code, then this node's RegSync
+// copy. Only when neither answers is the group not ready, on "this node".
+TEST_F(ClusterDatabase, CheckpointsTheCheckingNodeCannotReadAreNotReady) {
+    win::Win32SummaryStore store;
+    for (const char* node : {"NODE1", "NODE2"}) {
+        ASSERT_EQ(store.write(node, serialize_summary(summary(node, KeyState::compliant, path))),
+                  std::nullopt);
+    }
+    std::string out;
+    ASSERT_EQ(check(out), 0) << out;
+    auto doc = nlohmann::json::parse(out.substr(0, out.rfind('}') + 1));
+    EXPECT_EQ(doc["groups"][0]["resources"][0], "Exchange Event Service") << out;
+    EXPECT_EQ(doc["groups"][0]["cluster_checkpoints"], 1) << out;
+
+    // The control code fails (error 1726): the RegSync copy clussim wrote answers.
+    ASSERT_EQ(clussim({"checkpoint-control", "--mode", "fails"}).code, 0u);
+    EXPECT_EQ(check(out), 0) << out;
+
+    // Without the RegSync copy nothing answers. Setup said "resource '...' id
+    // <id>: RegSync copy written to ...".
+    const std::string tag = "' id ";
+    const auto at = setup_out.find(tag);
+    ASSERT_NE(at, std::string::npos) << setup_out;
+    const auto end = setup_out.find(':', at);
+    const std::wstring id = win::widen(setup_out.substr(at + tag.size(), end - at - tag.size()));
+    HKEY resources = nullptr;
+    ASSERT_EQ(RegOpenKeyExW(HKEY_LOCAL_MACHINE, L"Cluster\\Resources", 0,
+                            KEY_ALL_ACCESS | KEY_WOW64_64KEY, &resources),
+              ERROR_SUCCESS);
+    EXPECT_EQ(RegDeleteTreeW(resources, id.c_str()), ERROR_SUCCESS) << win::narrow(id);
+    RegCloseKey(resources);
+    EXPECT_EQ(check(out), 1) << out;
+    doc = nlohmann::json::parse(out.substr(0, out.rfind('}') + 1));
+    ASSERT_EQ(doc["not_ready"].size(), 1u) << out;
+    EXPECT_EQ(doc["not_ready"][0]["node"], "this node");
+    EXPECT_EQ(doc["not_ready"][0]["reason"], "checkpoints unknown");
+    EXPECT_EQ(doc["not_ready"][0]["resource"], "Exchange Event Service");
+    EXPECT_NE(doc["not_ready"][0]["detail"].get<std::string>().find("(1726)"), std::string::npos)
+        << out;
+    EXPECT_TRUE(doc["groups"][0]["cluster_checkpoints"].is_null()) << out;
+    ASSERT_EQ(clussim({"checkpoint-control", "--mode", "works"}).code, 0u);
 }
 
 // The watchdog publishes its summary when the cluster connects, and a clean
