@@ -58,6 +58,7 @@ public:
     std::vector<Checkpoint> checkpoints() override {
         return {{"Exchange Event Service", "Exchange Group", kPath}};
     }
+    std::vector<UnreadCheckpoints> unread_checkpoints() const override { return {}; }
     std::vector<ClusterEvent> pending_here() override { return {}; }
 };
 
@@ -127,16 +128,22 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench config rejected: %s\n", loaded.problems[0].message.c_str());
         return 2;
     }
-    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);  // as the service
+    // As the service: the key is inside a checkpoint, so it is never held
+    // between checks and is watched from its parent.
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
     win::Win32Accounts accounts;
     win::FileJournal journal(journal_path.string());
     NoAlerts alerts;
     SystemClock clock;
     Engine engine(*loaded.config, {registry, accounts, journal, alerts, clock});
-    win::RegistryWatcher watcher({kPath}, [](std::size_t) {});
-    watcher.start();
-    WatcherHandles handles(watcher, registry, loaded.config->keys[0].path);
     BenchCluster cluster;
+    const std::vector<KeyWatchPlan> plans =
+        plan_key_watches(loaded.config->keys, cluster.checkpoints(), true);
+    win::RegistryWatcher watcher({kPath}, plans, [](std::size_t) {}, {});
+    watcher.start();
+    // The watch from above: the one handle the service holds, outside the subtree.
+    const long baseline_handles = win::open_key_handles();
+    WatcherHandles handles(watcher, registry, loaded.config->keys[0].path);
     FailoverCoordinator failover(engine, cluster, handles, alerts, clock);
     failover.connected();
 
@@ -152,7 +159,8 @@ int main(int argc, char** argv) {
         journal.end_id_lease();
         prepare.push_back(failover.counters().last_prepare_ms);
         if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
-        if (win::open_key_handles() != 0) ++handles_held;  // the watcher's, the engine's, or a leak
+        // Inside the subtree: the engine's, or a leak.
+        if (win::open_key_handles() != baseline_handles) ++handles_held;
         failover.on_event(event(ClusterEvent::Kind::resource_online));
     }
     watcher.stop();

@@ -40,6 +40,15 @@ struct Checkpoint {
     friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
 };
 
+// A resource whose registry checkpoints could not be learned (neither the
+// control code nor the RegSync copy answered): any key may be among them.
+struct UnreadCheckpoints {
+    std::string resource;
+    std::string group;
+    std::string why;
+    friend bool operator==(const UnreadCheckpoints&, const UnreadCheckpoints&) = default;
+};
+
 struct ClusterEvent {
     enum class Kind {
         group_moving_here,        // the group's owner is becoming this node / group pending here
@@ -71,6 +80,9 @@ public:
     virtual std::string node_name() const = 0;
     // Every resource's registry checkpoints, with the resource's group.
     virtual std::vector<Checkpoint> checkpoints() = 0;
+    // The resources whose checkpoints the last checkpoints() call could not
+    // learn; empty when it learned them all.
+    virtual std::vector<UnreadCheckpoints> unread_checkpoints() const = 0;
     // What is in flight towards this node right now, as the events that would
     // have announced it: groups pending with this node as owner
     // (group_moving_here) and resources online-pending here

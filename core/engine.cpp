@@ -174,9 +174,11 @@ std::optional<Engine::TimePoint> Engine::next_due() const {
     return next;
 }
 
-void Engine::sweep() {
-    ++counters_.sweeps;
-    for (std::size_t i = 0; i < status_.size(); ++i) {
+std::size_t Engine::sweep_part(std::size_t first, std::size_t count) {
+    if (first == 0) ++counters_.sweeps;
+    const std::size_t end =
+        first + std::min(count, status_.size() - std::min(first, status_.size()));
+    for (std::size_t i = first; i < end; ++i) {
         if (defer_if_frozen(i)) continue;
         const KeyRead read = ports_.registry.read(status_[i].path);
         // Unchanged and settled: nothing to evaluate. A key left in drift is
@@ -191,6 +193,7 @@ void Engine::sweep() {
         }
         evaluate_read(i, read, "drift");
     }
+    return end;
 }
 
 void Engine::replace_config(Config config) {

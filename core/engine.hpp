@@ -74,7 +74,12 @@ public:
     // When run_due has work next; nullopt when nothing is pending.
     std::optional<TimePoint> next_due() const;
     // Re-reads every key; evaluates only those whose descriptor changed.
-    void sweep();
+    void sweep() { sweep_part(0, status_.size()); }
+    // The same for keys [first, first + count) (a sweep that starts at 0
+    // is counted); returns the index after the last key it looked at. The
+    // service sweeps in parts so that a failover's prepare, queued behind
+    // the sweep, freezes a subtree before the sweep opens the rest of it.
+    std::size_t sweep_part(std::size_t first, std::size_t count);
     // Swaps in a new, already validated configuration; keeps the state of
     // keys that stay, then checks every key.
     void replace_config(Config config);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/ascii.hpp"
+#include "core/checkpoint_watch.hpp"
 #include "core/key_path.hpp"
 
 namespace permwatch {
@@ -13,34 +14,45 @@ FailoverCoordinator::FailoverCoordinator(Engine& engine, ClusterPort& cluster,
                                          WatchHandles& handles, AlertSink& alerts, Clock& clock)
     : engine_(engine), cluster_(cluster), handles_(handles), alerts_(alerts), clock_(clock) {}
 
-void FailoverCoordinator::discover() { checkpoints_ = cluster_.checkpoints(); }
+void FailoverCoordinator::discover() {
+    checkpoints_ = cluster_.checkpoints();
+    unread_ = cluster_.unread_checkpoints();
+}
 
 std::optional<Checkpoint> FailoverCoordinator::checkpoint_of(std::size_t index) const {
     const KeyPolicy& key = engine_.config().keys.at(index);
     if (key.checkpoint == CheckpointMode::no) return std::nullopt;
-    for (const Checkpoint& c : checkpoints_) {
-        if (inside_checkpoint(key.path, c.key)) return c;
-    }
+    if (const auto owner = owning_checkpoint(key.path, checkpoints_)) return checkpoints_[*owner];
     if (key.checkpoint == CheckpointMode::yes) {
         return Checkpoint{"", "", key.path, CheckpointSource::config};
     }
     return std::nullopt;
 }
 
-std::vector<std::size_t> FailoverCoordinator::keys_of(const ClusterEvent& event) const {
-    std::vector<std::size_t> keys;
-    for (std::size_t i = 0; i < engine_.config().keys.size(); ++i) {
-        const auto c = checkpoint_of(i);
-        if (!c) continue;
-        // A key marked "checkpoint": true without a discovered resource is
-        // prepared for every failover to this node.
-        const bool unattributed = c->resource.empty() && c->group.empty();
-        if (unattributed || (!event.group.empty() && c->group == event.group) ||
-            (!event.resource.empty() && c->resource == event.resource)) {
-            keys.push_back(i);
+std::vector<FailoverCoordinator::Subtree> FailoverCoordinator::subtrees_of(
+    const ClusterEvent& event) const {
+    std::vector<Subtree> out;
+    const auto& keys = engine_.config().keys;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (keys[i].checkpoint == CheckpointMode::no) continue;
+        // Every checkpoint of the event's group that holds the key, not only
+        // the one it belongs to: a restore of an outer root rewrites the
+        // inner one too, so two resources whose roots overlap are both
+        // prepared.
+        bool covered = false;
+        for (const Checkpoint& c : checkpoints_) {
+            if (!inside_checkpoint(keys[i].path, c.key)) continue;
+            covered = true;
+            if ((!event.group.empty() && c.group == event.group) ||
+                (!event.resource.empty() && c.resource == event.resource)) {
+                out.push_back({i, c.key});
+            }
         }
+        // A key marked "checkpoint": true that no discovered resource covers
+        // is prepared for every failover to this node.
+        if (!covered && keys[i].checkpoint == CheckpointMode::yes) out.push_back({i, keys[i].path});
     }
-    return keys;
+    return out;
 }
 
 namespace {
@@ -137,19 +149,21 @@ void FailoverCoordinator::prepare(const ClusterEvent& event) {
     // Once per failover: the group's other indications (owner, group state,
     // each resource's online-pending) find it frozen already.
     if (frozen_.count(group)) return;
-    const std::vector<std::size_t> keys = keys_of(event);
-    if (keys.empty()) return;
+    const std::vector<Subtree> covered = subtrees_of(event);
+    if (covered.empty()) return;
+    std::vector<std::size_t> keys;
+    for (const Subtree& s : covered) keys.push_back(s.key);
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
     const TimePoint t0 = event.received.value_or(clock_.now());
     // (1) Right now, whatever the debounce or a flapping back-off says.
     for (std::size_t i : keys) engine_.check_key_now(i, "failover", true);
     // (2) Freeze the subtrees, which lets go of every handle inside them.
     Freeze freeze;
-    for (std::size_t i : keys) {
-        const std::string subtree = checkpoint_of(i)->key;
+    for (const Subtree& covering : covered) {
         if (std::none_of(freeze.subtrees.begin(), freeze.subtrees.end(),
-                         [&](const std::string& s) { return same_key_path(s, subtree); })) {
-            freeze.subtrees.push_back(subtree);
-            engine_.freeze(subtree);
+                         [&](const std::string& s) { return same_key_path(s, covering.root); })) {
+            freeze.subtrees.push_back(covering.root);
+            engine_.freeze(covering.root);
         }
     }
     handles_.set_frozen(engine_.frozen_keys());

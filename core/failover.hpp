@@ -57,7 +57,11 @@ public:
 
     // The checkpoint that covers key `index`, if any (discovered, or
     // "checkpoint": true in the config).
+    // The one whose root is the key's longest matching prefix.
     std::optional<Checkpoint> checkpoint_of(std::size_t index) const;
+    // What the last discovery found, and the resources it could not read.
+    const std::vector<Checkpoint>& checkpoints() const { return checkpoints_; }
+    const std::vector<UnreadCheckpoints>& unread_checkpoints() const { return unread_; }
     const FailoverCounters& counters() const { return counters_; }
     bool handles_released() const { return !frozen_.empty(); }
     // The status pipe's "cluster" object.
@@ -71,7 +75,13 @@ private:
     };
     enum class ThawReason { online, failed, elsewhere, timeout, resync };
 
-    std::vector<std::size_t> keys_of(const ClusterEvent& event) const;
+    // A key of the event's group and a checkpoint root of that group that
+    // holds it; a key appears once per such root.
+    struct Subtree {
+        std::size_t key;
+        std::string root;
+    };
+    std::vector<Subtree> subtrees_of(const ClusterEvent& event) const;
     void prepare(const ClusterEvent& event);
     // Thaws the group's subtrees, re-opens handles, then checks each thawed
     // key once (step 3). Returns the keys checked.
@@ -84,6 +94,7 @@ private:
     AlertSink& alerts_;
     Clock& clock_;
     std::vector<Checkpoint> checkpoints_;
+    std::vector<UnreadCheckpoints> unread_;
     std::map<std::string, Freeze> frozen_;  // by group
     std::string last_event_;
     FailoverCounters counters_;

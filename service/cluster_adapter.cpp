@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/foreign_sizes.hpp"
+#include "core/regsync_values.hpp"
 #include "service/clusapi_library.hpp"
 #include "service/clusapi_types.hpp"
 #include "service/regsync_reader.hpp"
@@ -155,30 +156,34 @@ namespace {
 // CHECKPOINTS failed for `resource` with `control_rc`, so its checkpoints are
 // read from this node's copy of the cluster database, read-only; every value
 // that is not believed is told (service/regsync_reader, core/regsync_values).
-void add_regsync_checkpoints(const Win32Cluster::Api& api, const std::wstring& resource,
-                             const std::wstring& group, DWORD control_rc, const std::wstring& id,
-                             DWORD id_rc, std::vector<Checkpoint>& out) {
+// Returns why the checkpoints stay unknown, or "" when RegSync told them.
+std::string add_regsync_checkpoints(const Win32Cluster::Api& api, const std::wstring& resource,
+                                    const std::wstring& group, DWORD control_rc,
+                                    const std::wstring& id, DWORD id_rc,
+                                    std::vector<Checkpoint>& out) {
     const std::string who = "resource " + narrow(resource) + ": ";
     const std::string failed =
         describe("asking for its registry checkpoints (CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS)",
                  control_rc);
     if (id.empty()) {
-        api.report(who + failed + "; its id could not be read either (" +
-                   describe("CLUSCTL_RESOURCE_GET_ID", id_rc) + "): its checkpoints are not known");
-        return;
+        const std::string why = failed + "; its id could not be read either (" +
+                                describe("CLUSCTL_RESOURCE_GET_ID", id_rc) + ")";
+        api.report(who + why + ": its checkpoints are not known");
+        return why;
     }
     const RegSyncRead read = read_regsync(narrow(id));
     for (const std::string& problem : read.problems) api.report(who + read.where + ": " + problem);
     if (!read.error.empty()) {
-        api.report(who + failed + "; the RegSync fallback: " + read.error +
-                   ": its checkpoints are not known");
-        return;
+        const std::string why = failed + "; the RegSync fallback: " + read.error;
+        api.report(who + why + ": its checkpoints are not known");
+        return why;
     }
     api.report(who + failed + "; " + std::to_string(read.keys.size()) +
                " checkpoint(s) read from " + read.where + " instead");
     for (const std::string& key : read.keys) {
         out.push_back(Checkpoint{narrow(resource), narrow(group), key, CheckpointSource::regsync});
     }
+    return {};
 }
 
 ClusterEvent make_event(ClusterEvent::Kind kind, const std::wstring& group,
@@ -447,9 +452,13 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
         return false;
     }
     if (const DWORD rc = api_->GetNodeClusterState(nullptr, &state); rc != ERROR_SUCCESS) {
+        cluster_node_ = true;  // it could not say: assume the worst
         why_ = describe("asking whether the Cluster service runs", rc);
         return false;
     }
+    // Not installed (0) or not configured (1): no checkpoint can be restored
+    // here. Anything else is a cluster node, even while its service is down.
+    cluster_node_ = state > 1;
     if (state != clus::kClusterStateRunning) {
         why_ =
             "the Cluster service is not running on this node (state " + std::to_string(state) + ")";
@@ -592,10 +601,28 @@ std::string Win32Cluster::why_unavailable() const {
     return why_;
 }
 
+bool Win32Cluster::cluster_node() const {
+    std::lock_guard lock(mutex_);
+    return cluster_node_;
+}
+
+std::vector<UnreadCheckpoints> Win32Cluster::unread_checkpoints() const {
+    std::lock_guard lock(mutex_);
+    return unread_;
+}
+
 std::vector<Checkpoint> Win32Cluster::checkpoints() {
     const std::shared_ptr<Session> s = session();
     std::vector<Checkpoint> out;
-    if (!s) return out;
+    std::vector<UnreadCheckpoints> unread;
+    const auto publish_unread = [&] {
+        std::lock_guard lock(mutex_);
+        unread_ = std::move(unread);
+    };
+    if (!s) {
+        publish_unread();
+        return out;
+    }
     const Api& api = *s->api;
     for (const auto& resource : api.enumerate(s->cluster.get(), clus::kEnumResource)) {
         std::wstring owner;
@@ -603,7 +630,11 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
         api.resource_state(s->cluster.get(), resource, owner, group);
         ClusterObject r(api.OpenClusterResource(s->cluster.get(), resource.c_str()),
                         {api.CloseClusterResource});
-        if (!r) continue;
+        if (!r) {
+            unread.push_back({narrow(resource), narrow(group),
+                              describe("opening the resource", GetLastError())});
+            continue;
+        }
         std::vector<BYTE> buf(1024);
         DWORD returned = 0;
         DWORD rc = api.ClusterResourceControl(
@@ -626,7 +657,8 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
             DWORD id_rc = ERROR_SUCCESS;
             const std::wstring id = api.resource_id(r.get(), id_rc);
             r.reset();
-            add_regsync_checkpoints(api, resource, group, rc, id, id_rc, out);
+            std::string why = add_regsync_checkpoints(api, resource, group, rc, id, id_rc, out);
+            if (!why.empty()) unread.push_back({narrow(resource), narrow(group), std::move(why)});
             continue;
         }
         r.reset();
@@ -640,14 +672,17 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
             std::wstring path(text + i, text + end);
             i = end + 1;
             while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
-            if (has_control_char(path.data(), path.size())) {
-                api.report("resource " + narrow(resource) +
-                           " names a checkpoint key with a control character; ignored");
+            // The same rules as a RegSync value: a path that is not a key
+            // below HKLM is told and skipped, never watched or frozen.
+            if (const auto problem = regsync_path_problem(narrow(path))) {
+                api.report("resource " + narrow(resource) + " names a checkpoint key with " +
+                           *problem + "; ignored");
                 continue;
             }
             out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
         }
     }
+    publish_unread();
     return out;
 }
 

@@ -39,7 +39,13 @@ public:
     bool available() const override;
     std::string node_name() const override;
     std::vector<Checkpoint> checkpoints() override;
+    std::vector<UnreadCheckpoints> unread_checkpoints() const override;
     std::vector<ClusterEvent> pending_here() override;
+    // Whether this machine is a cluster node, as far as the last connect()
+    // learned: true once the Cluster service said it is configured here
+    // (running or not) or could not be asked; false where no cluster is
+    // installed or configured, or clusapi.dll cannot serve PermWatch at all.
+    bool cluster_node() const;
 
     std::string cluster_name() const;
     // "V2" or "V1": which notification API the session uses ("" when not connected).
@@ -62,6 +68,8 @@ private:
     mutable std::mutex mutex_;
     std::shared_ptr<Session> session_;
     std::string why_;
+    bool cluster_node_ = false;
+    std::vector<UnreadCheckpoints> unread_;
     std::function<void(const std::string&)> report_;
 };
 

@@ -149,7 +149,7 @@ LONG Win32Registry::acquire(const std::string& path, REGSAM access, KeyHandle& o
     const LONG rc = open_key(path, access, opened, &link_target, &checkable);
     if (rc != ERROR_SUCCESS) return rc;
     key = opened.get();
-    if (keys_ == Keys::kept_open && checkable) {
+    if (keys_ == Keys::kept_open && checkable && holdable_.count(path)) {
         // Replaces a held key with less access (a read's, before a repair).
         held_[path] = Held{std::move(opened), access};
     }
@@ -159,6 +159,13 @@ LONG Win32Registry::acquire(const std::string& path, REGSAM access, KeyHandle& o
 void Win32Registry::forget(const std::string& path) { held_.erase(path); }
 
 void Win32Registry::forget_all() { held_.clear(); }
+
+void Win32Registry::hold_only(const std::vector<std::string>& paths) {
+    holdable_ = std::unordered_set<std::string>(paths.begin(), paths.end());
+    for (auto it = held_.begin(); it != held_.end();) {
+        it = holdable_.count(it->first) ? std::next(it) : held_.erase(it);
+    }
+}
 
 KeyRead Win32Registry::read(const std::string& path) {
     KeyHandle opened;

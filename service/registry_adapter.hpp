@@ -6,6 +6,8 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "core/ports.hpp"
 #include "service/key_handle.hpp"
@@ -18,11 +20,14 @@ public:
     enum class Keys {
         // Each call opens the key by path and closes it (the one-shot commands).
         opened_per_call,
-        // The service: a key opened once is used again until forget(), so a
-        // check is two registry calls (the link check, the read), not four.
-        // Before each use the held handle is checked (check_held_key): a key
-        // deleted since, or replaced by another of the same name, is opened
-        // again by path. Not thread-safe: one thread makes every call.
+        // The service: a key that hold_only() names, once opened, is used
+        // again until forget(), so a check is two registry calls (the link
+        // check, the read), not four. Before each use the held handle is
+        // checked (check_held_key): a key deleted since, or replaced by
+        // another of the same name, is opened again by path. Every other
+        // key is opened per call: a key inside a cluster checkpoint must
+        // never stay open (the restore fails while any key in the subtree
+        // is). Not thread-safe: one thread makes every call.
         kept_open,
     };
 
@@ -38,6 +43,9 @@ public:
     // been renamed, which a held handle follows).
     void forget(const std::string& path);
     void forget_all();
+    // The paths that may stay open between calls (kept_open only; none until
+    // this is called). A held key not named any more is closed at once.
+    void hold_only(const std::vector<std::string>& paths);
     std::size_t held() const { return held_.size(); }
 
 private:
@@ -53,6 +61,7 @@ private:
                  std::wstring& link_target);
 
     Keys keys_;
+    std::unordered_set<std::string> holdable_;
     std::unordered_map<std::string, Held> held_;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cwctype>
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -24,6 +25,9 @@ constexpr DWORD kKeyFilter =
     REG_NOTIFY_CHANGE_NAME | REG_NOTIFY_CHANGE_LAST_SET | REG_NOTIFY_CHANGE_SECURITY;
 // What a parent reports: one of its direct subkeys appeared or went away.
 constexpr DWORD kParentFilter = REG_NOTIFY_CHANGE_NAME;
+// What a watch from above reports: anything anywhere below it (its keys sit
+// deep inside a checkpoint).
+constexpr DWORD kAboveFilter = kKeyFilter;
 // Wait objects per thread besides the command event.
 constexpr std::size_t kMaxEntries = MAXIMUM_WAIT_OBJECTS - 1;
 
@@ -46,6 +50,15 @@ std::wstring folded(std::wstring text) {
     return text;
 }
 
+// A subkey below HKLM in the form the watcher opens, or nullopt.
+std::optional<std::wstring> watchable_subkey(const std::string& path) {
+    KeyPath kp;
+    const bool ok = split_key_path(path, kp) && !kp.subkey.empty() && kp.subkey.front() != L'\\' &&
+                    kp.subkey.back() != L'\\' && kp.subkey.find(L"\\\\") == std::wstring::npos;
+    if (!ok) return std::nullopt;
+    return std::move(kp.subkey);
+}
+
 }  // namespace
 
 class RegistryWatcher::Group {
@@ -54,13 +67,17 @@ public:
         keys_.reserve(indices.size());
         for (const auto index : indices) {
             const auto& subkey = owner_.subkeys_[index];
-            const auto parent = parent_of(subkey);
+            const bool above = !owner_.above_[index].empty();
+            const auto parent = above ? owner_.above_[index] : parent_of(subkey);
             // indices come sorted by parent, so a shared parent is the last one
-            if (parents_.empty() || folded(parents_.back().subkey) != folded(parent)) {
-                parents_.push_back(Parent{parent, {}, KeyHandle(), make_event()});
+            if (parents_.empty() || parents_.back().subtree != above ||
+                folded(parents_.back().subkey) != folded(parent)) {
+                parents_.push_back(Parent{parent, above, {}, KeyHandle(), make_event()});
             }
             parents_.back().keys.push_back(keys_.size());
-            keys_.push_back(Key{index, subkey, parents_.size() - 1, KeyHandle(), make_event(),
+            // A key watched from above needs no event: it is never armed.
+            keys_.push_back(Key{index, subkey, parents_.size() - 1, above, KeyHandle(),
+                                above ? UniqueKernelHandle() : make_event(),
                                 owner_.frozen_.empty() ? false : owner_.frozen_[index]});
         }
     }
@@ -113,7 +130,7 @@ public:
     void apply(const std::vector<bool>& frozen, bool report) {
         for (auto& key : keys_) {
             key.frozen = frozen[key.index];
-            if (key.frozen) {
+            if (key.frozen && !key.above) {
                 close_key(key);
                 set_state(key, KeyState::stopped);
             }
@@ -129,12 +146,16 @@ private:
         std::size_t index;  // into the owner's list
         std::wstring subkey;
         std::size_t parent;  // into parents_
+        bool above;          // watched from above: never opened here
         KeyHandle handle;
         UniqueKernelHandle event;
         bool frozen = false;  // failover: never opened until thawed
     };
     struct Parent {
         std::wstring subkey;
+        // A watch from above (its whole subtree, for keys inside a
+        // checkpoint), else a key's direct parent (its children's names).
+        bool subtree;
         std::vector<std::size_t> keys;  // into keys_
         KeyHandle handle;
         UniqueKernelHandle event;
@@ -146,8 +167,15 @@ private:
         ready.set_value();
 
         std::vector<HANDLE> waits{command_.get()};
-        for (const auto& key : keys_) waits.push_back(key.event.get());
-        for (const auto& parent : parents_) waits.push_back(parent.event.get());
+        for (std::size_t k = 0; k < keys_.size(); ++k) {
+            if (keys_[k].above) continue;
+            waits.push_back(keys_[k].event.get());
+            targets_.push_back({false, k});
+        }
+        for (std::size_t p = 0; p < parents_.size(); ++p) {
+            waits.push_back(parents_[p].event.get());
+            targets_.push_back({true, p});
+        }
         const auto count = static_cast<DWORD>(waits.size());
         const auto retry_ms = static_cast<DWORD>(owner_.options_.retry_interval.count());
 
@@ -194,11 +222,11 @@ private:
     }
 
     void dispatch(DWORD wait_index) {
-        const std::size_t i = wait_index - 1;
-        if (i < keys_.size()) {
-            on_key(keys_[i]);
+        const Target& target = targets_[wait_index - 1];
+        if (target.parent) {
+            on_parent(parents_[target.index]);
         } else {
-            on_parent(parents_[i - keys_.size()]);
+            on_key(keys_[target.index]);
         }
     }
 
@@ -217,6 +245,12 @@ private:
     void on_parent(Parent& parent) {
         if (!parent.handle) return;
         if (arm(parent) != ERROR_SUCCESS) close_parent(parent);  // parent gone: timer
+        if (parent.subtree) {
+            // Something changed somewhere below: each key re-reads itself.
+            mark_from_above(parent);
+            for (const auto k : parent.keys) owner_.notify(keys_[k].index);
+            return;
+        }
         // A child appeared or went away. Reopen each by path: with KEY_NOTIFY
         // only, a handle on a deleted key cannot be told from one on the live
         // key, and Wine never signals the deleted key's own watcher.
@@ -231,10 +265,16 @@ private:
 
     void retry() {
         for (auto& parent : parents_) {
-            if (!parent.handle && !all_frozen(parent)) open_parent(parent);
+            if (parent.handle || all_frozen(parent)) continue;
+            open_parent(parent);
+            if (parent.subtree && parent.handle) {
+                // Watched again: whatever happened below meanwhile is unknown.
+                for (const auto k : parent.keys) owner_.notify(keys_[k].index);
+            }
         }
         for (auto& key : keys_) {
-            if (!key.frozen && !key.handle && state(key) == KeyState::retrying && open_key(key)) {
+            if (!key.above && !key.frozen && !key.handle && state(key) == KeyState::retrying &&
+                open_key(key)) {
                 owner_.notify(key.index);
             }
         }
@@ -244,12 +284,14 @@ private:
         return std::any_of(parents_.begin(), parents_.end(),
                            [this](const Parent& p) { return !p.handle && !all_frozen(p); }) ||
                std::any_of(keys_.begin(), keys_.end(), [this](const Key& k) {
-                   return !k.frozen && state(k) == KeyState::retrying;
+                   return !k.above && !k.frozen && state(k) == KeyState::retrying;
                });
     }
 
-    // A parent whose keys are all frozen may sit inside a frozen subtree.
+    // A parent whose keys are all frozen may sit inside a frozen subtree. A
+    // watch from above never does: it stays through a failover.
     bool all_frozen(const Parent& parent) const {
+        if (parent.subtree) return false;
         return std::all_of(parent.keys.begin(), parent.keys.end(),
                            [this](std::size_t k) { return keys_[k].frozen; });
     }
@@ -259,12 +301,20 @@ private:
         // would otherwise go unseen.
         for (auto& parent : parents_) {
             if (!parent.handle && !all_frozen(parent)) open_parent(parent);
+            if (parent.subtree) mark_from_above(parent);
         }
         for (auto& key : keys_) {
             if (key.frozen) continue;
-            if (!key.handle) open_key(key);
+            if (!key.above && !key.handle) open_key(key);
             if (report) owner_.notify(key.index);
         }
+    }
+
+    // The state of the keys a watch from above serves: watched while it is
+    // armed; otherwise the slow timer tries it again.
+    void mark_from_above(const Parent& parent) {
+        const KeyState now = parent.handle ? KeyState::watching_from_above : KeyState::retrying;
+        for (const auto k : parent.keys) set_state(keys_[k], now);
     }
 
     void close_everything() {
@@ -298,12 +348,15 @@ private:
     }
 
     void open_parent(Parent& parent) {
-        if (open_handle(parent.subkey, parent.handle) != ERROR_SUCCESS) return;
-        ResetEvent(parent.event.get());
-        if (arm(parent) != ERROR_SUCCESS) close_parent(parent);
+        if (open_handle(parent.subkey, parent.handle) == ERROR_SUCCESS) {
+            ResetEvent(parent.event.get());
+            if (arm(parent) != ERROR_SUCCESS) close_parent(parent);
+        }
+        if (parent.subtree) mark_from_above(parent);
     }
 
     void close_key(Key& key) {
+        if (key.above) return;
         key.handle.reset();
         // Closing a key signals its pending notification: drop that signal.
         ResetEvent(key.event.get());
@@ -326,7 +379,8 @@ private:
         return RegNotifyChangeKeyValue(key.handle.get(), TRUE, kKeyFilter, key.event.get(), TRUE);
     }
     static LONG arm(Parent& parent) {
-        return RegNotifyChangeKeyValue(parent.handle.get(), FALSE, kParentFilter,
+        return RegNotifyChangeKeyValue(parent.handle.get(), parent.subtree ? TRUE : FALSE,
+                                       parent.subtree ? kAboveFilter : kParentFilter,
                                        parent.event.get(), TRUE);
     }
 
@@ -340,6 +394,12 @@ private:
     RegistryWatcher& owner_;
     std::vector<Key> keys_;
     std::vector<Parent> parents_;
+    // What each wait object after the command event stands for.
+    struct Target {
+        bool parent;
+        std::size_t index;  // into parents_ or keys_
+    };
+    std::vector<Target> targets_;
     UniqueKernelHandle command_ = make_event();
 
     std::mutex mutex_;  // guards stop_ and tasks_
@@ -353,25 +413,36 @@ RegistryWatcher::RegistryWatcher(std::vector<std::string> paths, Callback callba
     : RegistryWatcher(std::move(paths), std::move(callback), Options{}) {}
 
 RegistryWatcher::RegistryWatcher(std::vector<std::string> paths, Callback callback, Options options)
+    : RegistryWatcher(paths, std::vector<KeyWatchPlan>(paths.size()), std::move(callback),
+                      options) {}
+
+RegistryWatcher::RegistryWatcher(std::vector<std::string> paths, std::vector<KeyWatchPlan> plans,
+                                 Callback callback, Options options)
     : paths_(std::move(paths)),
       callback_(std::move(callback)),
       options_(options),
       states_(std::make_unique<std::atomic<int>[]>(paths_.size())) {
-    subkeys_.reserve(paths_.size());
-    for (const auto& path : paths_) {
-        KeyPath kp;
-        const bool ok = split_key_path(path, kp) && !kp.subkey.empty() &&
-                        kp.subkey.front() != L'\\' && kp.subkey.back() != L'\\' &&
-                        kp.subkey.find(L"\\\\") == std::wstring::npos;
-        if (!ok) {
+    if (plans.size() != paths_.size()) {
+        throw std::invalid_argument("registry watcher: one watch plan per key expected");
+    }
+    const auto subkey_of = [](const std::string& path) {
+        auto subkey = watchable_subkey(path);
+        if (!subkey) {
             throw std::invalid_argument("registry watcher: \"" + path +
                                         "\" is not a key below HKLM (expected \"HKLM\\\\...\" "
                                         "or \"HKEY_LOCAL_MACHINE\\\\...\")");
         }
-        subkeys_.push_back(std::move(kp.subkey));
-    }
+        return std::move(*subkey);
+    };
+    subkeys_.reserve(paths_.size());
     for (std::size_t i = 0; i < paths_.size(); ++i) {
-        states_[i].store(static_cast<int>(KeyState::stopped));
+        subkeys_.push_back(subkey_of(paths_[i]));
+        const KeyWatchPlan& plan = plans[i];
+        above_.push_back(plan.mode == KeyWatchPlan::Mode::from_above ? subkey_of(plan.watch_from)
+                                                                     : std::wstring());
+        unwatched_.push_back(plan.mode == KeyWatchPlan::Mode::sweep_only);
+        states_[i].store(
+            static_cast<int>(unwatched_[i] ? KeyState::not_watched : KeyState::stopped));
     }
 }
 
@@ -390,12 +461,15 @@ void RegistryWatcher::start() {
     std::lock_guard control(control_mutex_);
     if (!groups_.empty()) return;
 
-    // Keys sharing a parent go to the same group so they share its watch.
-    std::vector<std::size_t> order(paths_.size());
+    // Keys sharing a parent (or a watch from above) go to the same group so
+    // they share its watch. Keys left to the sweep are in no group.
+    std::vector<std::size_t> order;
     std::vector<std::wstring> parents(paths_.size());
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        order[i] = i;
-        parents[i] = folded(parent_of(subkeys_[i]));
+    for (std::size_t i = 0; i < paths_.size(); ++i) {
+        if (unwatched_[i]) continue;
+        order.push_back(i);
+        parents[i] =
+            above_[i].empty() ? L"0" + folded(parent_of(subkeys_[i])) : L"1" + folded(above_[i]);
     }
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return parents[a] < parents[b]; });
@@ -405,11 +479,13 @@ void RegistryWatcher::start() {
     std::size_t entries = 0;
     for (std::size_t n = 0; n < order.size(); ++n) {
         const bool shares_parent = n > 0 && parents[order[n]] == parents[order[n - 1]];
-        std::size_t cost = shares_parent ? 1 : 2;  // the key, and its parent if not there yet
+        // The key (unless watched from above), and its parent if not there yet.
+        const std::size_t own = above_[order[n]].empty() ? 1 : 0;
+        std::size_t cost = own + (shares_parent ? 0 : 1);
         if (chunks.empty() || entries + cost > kMaxEntries) {
             chunks.emplace_back();
             entries = 0;
-            cost = 2;
+            cost = own + 1;
         }
         chunks.back().push_back(order[n]);
         entries += cost;

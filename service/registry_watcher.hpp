@@ -10,6 +10,13 @@
 // that does not exist yet waits on its parent; a key whose parent does not
 // exist either is retried on a slow timer (Options::retry_interval).
 //
+// Keys inside a cluster checkpoint (core/checkpoint_watch.hpp) are never
+// opened here: the Cluster service cannot restore a subtree in which any
+// process holds a key. Such a key is watched from above, through one
+// subtree watch on the key its plan names (outside every checkpoint), shared
+// by every key that names the same one; any change below it reports all of
+// them. A key whose plan is sweep_only is not watched at all.
+//
 // Known gap under Wine only: when the parent itself is deleted and recreated
 // (a whole subtree replaced), nothing signals the stale parent handle, so the
 // key is found again only by reopen_all() or the engine's sweep.
@@ -30,6 +37,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include "core/checkpoint_watch.hpp"
 
 namespace permwatch::win {
 
@@ -54,16 +63,22 @@ public:
     };
 
     enum class KeyState {
-        stopped,             // not started, stopped, or released by close_all()
-        watching,            // open and armed
-        waiting_for_parent,  // missing; its parent is watched for it to appear
-        retrying,            // missing or not openable; retried on the slow timer
+        stopped,              // not started, stopped, or released by close_all()
+        watching,             // open and armed
+        watching_from_above,  // its plan's key (outside the checkpoint) is open and armed
+        not_watched,          // sweep_only: left to the caller's sweep
+        waiting_for_parent,   // missing; its parent is watched for it to appear
+        retrying,             // missing or not openable; retried on the slow timer
     };
 
     // `paths` in the contract form "HKLM\\..." or "HKEY_LOCAL_MACHINE\\..."
     // (a subkey, not the root). Throws std::invalid_argument for any other.
+    // Every key watched directly.
     RegistryWatcher(std::vector<std::string> paths, Callback callback);
     RegistryWatcher(std::vector<std::string> paths, Callback callback, Options options);
+    // One plan per path; a from_above plan's watch_from is checked as a path is.
+    RegistryWatcher(std::vector<std::string> paths, std::vector<KeyWatchPlan> plans,
+                    Callback callback, Options options);
     ~RegistryWatcher();  // stop()
     RegistryWatcher(const RegistryWatcher&) = delete;
     RegistryWatcher& operator=(const RegistryWatcher&) = delete;
@@ -78,7 +93,8 @@ public:
     void stop();
 
     // Failover support. set_frozen: one flag per key; a frozen key's handle is
-    // closed and stays closed (and so is a parent whose keys are all frozen);
+    // closed and stays closed (and so is a parent whose keys are all frozen;
+    // a watch from above stays, being outside every checkpoint);
     // a key no longer frozen is reopened and re-armed without being reported
     // (the caller checks it). Returns when done. Before start() it only says
     // which keys start() opens.
@@ -103,6 +119,9 @@ private:
 
     std::vector<std::string> paths_;
     std::vector<std::wstring> subkeys_;  // below HKLM, for RegOpenKeyExW
+    // Per key: "" watched directly, else the key below HKLM watched for it.
+    std::vector<std::wstring> above_;
+    std::vector<bool> unwatched_;  // sweep_only
     Callback callback_;
     Options options_;
     std::unique_ptr<std::atomic<int>[]> states_;

@@ -35,6 +35,9 @@ std::optional<std::filesystem::file_time_type> stamp_of(const std::string& path)
 constexpr auto config_poll = std::chrono::seconds(2);
 // How often a node without a reachable cluster tries again.
 constexpr auto cluster_retry = std::chrono::seconds(30);
+// Keys a sweep reads before it lets other queued work run (a cluster
+// event's prepare freezes a subtree before the sweep opens more of it).
+constexpr std::size_t sweep_slice = 32;
 
 // The reconnect back-off's jitter: seeded once per process, so that the nodes
 // of a cluster draw different waits.
@@ -116,16 +119,40 @@ void Watchdog::refresh_accounts() {
     }
 }
 
+std::vector<KeyWatchPlan> Watchdog::watch_plans() const {
+    const bool known =
+        checkpoints_learned_ ? failover_.unread_checkpoints().empty() : !cluster_.cluster_node();
+    return plan_key_watches(engine_.config().keys, failover_.checkpoints(), known);
+}
+
 void Watchdog::start_watcher() {
     if (watcher_) watcher_->stop();
-    watcher_ =
-        std::make_unique<RegistryWatcher>(key_paths(engine_.config()), [this](std::size_t index) {
+    plans_ = watch_plans();
+    std::vector<std::string> held;
+    const std::vector<KeyPolicy>& keys = engine_.config().keys;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (plans_[i].held()) held.push_back(keys[i].path);
+        if (plans_[i].mode == KeyWatchPlan::Mode::sweep_only) {
+            logger_->warn("{}: watched by the sweep only: {}", keys[i].path, describe(plans_[i]));
+        }
+    }
+    registry_.hold_only(held);
+    watcher_ = std::make_unique<RegistryWatcher>(
+        key_paths(engine_.config()), plans_,
+        [this](std::size_t index) {
             // Called on the watcher's thread: hand over to the engine's.
             boost::asio::post(io_, [this, index] { on_key_changed(index); });
-        });
+        },
+        RegistryWatcher::Options{});
     // Keys frozen by a failover in flight are not opened at all.
     watcher_->set_frozen(engine_.frozen_keys());
     watcher_->start();
+}
+
+void Watchdog::follow_checkpoints() {
+    if (!watcher_ || watch_plans() == plans_) return;
+    logger_->info("the keys' checkpoints changed: watching them anew");
+    start_watcher();
 }
 
 void Watchdog::run() {
@@ -223,12 +250,20 @@ void Watchdog::on_key_changed(std::size_t index) {
 void Watchdog::arm_sweep() {
     sweep_timer_.expires_after(std::chrono::seconds(engine_.config().sweep_interval_s));
     sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (ec) return;
-        engine_.sweep();
-        publisher_.heartbeat(clock_.now());  // each sweep: this node is alive
-        arm_sweep();
-        arm_due();
+        if (!ec) sweep_from(0);
     });
+}
+
+void Watchdog::sweep_from(std::size_t first) {
+    const std::size_t next = engine_.sweep_part(first, sweep_slice);
+    arm_due();
+    if (next < engine_.keys().size()) {
+        boost::asio::post(io_, [this, next] { sweep_from(next); });
+        return;
+    }
+    publisher_.heartbeat(clock_.now());  // each sweep: this node is alive
+    arm_sweep();
+    arm_due();
 }
 
 void Watchdog::arm_due() {
@@ -311,6 +346,8 @@ void Watchdog::connect_cluster(bool first) {
         cluster_lost_ = false;
         cluster_backoff_.reset();
         failover_.connected(first);
+        checkpoints_learned_ = true;
+        follow_checkpoints();
         publisher_.heartbeat(clock_.now());  // (re)connected: publish at once
         arm_due();
         return;
@@ -340,6 +377,10 @@ void Watchdog::retry_cluster(std::chrono::milliseconds after) {
 
 void Watchdog::on_cluster_event(const ClusterEvent& event) {
     failover_.on_event(event);
+    if (event.kind == ClusterEvent::Kind::resources_changed) {
+        follow_checkpoints();
+        publisher_.heartbeat(clock_.now());  // the checkpoints not learned may differ
+    }
     arm_due();
     if (event.kind == ClusterEvent::Kind::connection_lost) {
         // The notification thread has ended: subscribe again at once; the
@@ -378,6 +419,7 @@ NodeSummary Watchdog::summary_header() {
     h.mode = std::string(to_string(engine_.config().mode));
     h.heartbeat = format_utc(clock_.wall());
     h.sweep_interval_s = engine_.config().sweep_interval_s;
+    h.checkpoints_unknown = failover_.unread_checkpoints();
     return h;
 }
 
@@ -449,7 +491,11 @@ std::optional<std::string> Watchdog::load_policy(bool from_poll) {
     const bool keys_changed = key_paths(*next) != key_paths(engine_.config());
     if (keys_changed) registry_.forget_all();  // no key of a removed path stays open
     engine_.replace_config(std::move(*next));
-    if (keys_changed) start_watcher();
+    if (keys_changed) {
+        start_watcher();
+    } else {
+        follow_checkpoints();  // a key's "checkpoint" may have changed
+    }
     arm_due();
     logger_->info("config {} reloaded: {} keys, mode {}", config_path_,
                   engine_.config().keys.size(), to_string(engine_.config().mode));
@@ -466,6 +512,10 @@ nlohmann::ordered_json Watchdog::status() {
                                                             {"group", cp->group},
                                                             {"source", to_string(cp->source)}}
                                    : nlohmann::ordered_json(nullptr);
+        if (i < plans_.size()) {
+            keys[i]["watch"] = describe(plans_[i]);
+            keys[i]["held_open"] = plans_[i].held();
+        }
     }
     return {{"version", PERMWATCH_VERSION},
             {"mode", to_string(c.mode)},

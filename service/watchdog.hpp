@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/cached_accounts.hpp"
+#include "core/checkpoint_watch.hpp"
 #include "core/config.hpp"
 #include "core/engine.hpp"
 #include "core/failover.hpp"
@@ -62,8 +63,18 @@ private:
 
     nlohmann::ordered_json journal_status() const;
     void on_key_changed(std::size_t index);
+    // How each key may be held and watched, from the checkpoints known now
+    // (core/checkpoint_watch.hpp); the registry holds only the keys outside
+    // every checkpoint.
+    std::vector<KeyWatchPlan> watch_plans() const;
+    // (Re)starts the watcher on the plans of now.
     void start_watcher();
+    // Restarts the watcher when the plans changed (checkpoints learned,
+    // added or removed; a reload).
+    void follow_checkpoints();
     void arm_sweep();
+    // One part of a sweep, then the rest after whatever else is queued.
+    void sweep_from(std::size_t first);
     void arm_due();
     void arm_config_watch();
     // `first`: at start, before the watcher and the first check of every key.
@@ -124,6 +135,10 @@ private:
     };
     std::optional<ConfigFailure> config_failure_;
     std::unique_ptr<RegistryWatcher> watcher_;
+    std::vector<KeyWatchPlan> plans_;  // the watcher's and the registry's
+    // Set once a connection learned the checkpoints; until then, only a
+    // machine that is no cluster node knows it has none.
+    bool checkpoints_learned_ = false;
     std::unique_ptr<PipeServer> pipe_;
     // Handlers that threw inside the loop (logged; shown in status).
     std::uint64_t loop_errors_ = 0;

@@ -309,3 +309,40 @@ TEST(Failover, InsideCheckpoint) {
 
 }  // namespace
 }  // namespace permwatch
+
+namespace permwatch {
+namespace {
+
+// Two resources of two groups claim overlapping roots: the key belongs to the
+// inner one (longest prefix), and a failover of either group prepares it,
+// because restoring the outer root rewrites the inner one too.
+TEST(Failover, OverlappingRootsOfTwoGroupsArePreparedByEither) {
+    for (const char* group : {"Exchange Group", "Services Group"}) {
+        SCOPED_TRACE(group);
+        Rig rig;
+        rig.cluster.known = {
+            {"Services Checkpoint", "Services Group", "HKLM\\SYSTEM\\CurrentControlSet\\Services"},
+            {"Exchange Event Service", "Exchange Group", key}};
+        rig.failover.connected();
+        const auto owner = rig.failover.checkpoint_of(0);
+        ASSERT_TRUE(owner.has_value());
+        EXPECT_EQ(owner->resource, "Exchange Event Service");
+        rig.registry.set(key, broken);
+        rig.failover.on_event(ev(Kind::group_moving_here, group, "", "NODE1"));
+        EXPECT_EQ(rig.registry.sddl(key), fixed);
+        EXPECT_TRUE(rig.engine.frozen(0));
+        EXPECT_FALSE(rig.engine.frozen(1));  // "checkpoint": false
+        EXPECT_EQ(rig.failover.counters().failovers_prepared, 1u);
+    }
+}
+
+TEST(Failover, ResourcesWhoseCheckpointsCouldNotBeReadAreKept) {
+    Rig rig;
+    rig.cluster.unread = {{"SQL Server", "SQL Group", "error 5"}};
+    rig.failover.connected();
+    ASSERT_EQ(rig.failover.unread_checkpoints().size(), 1u);
+    EXPECT_EQ(rig.failover.unread_checkpoints()[0].resource, "SQL Server");
+}
+
+}  // namespace
+}  // namespace permwatch

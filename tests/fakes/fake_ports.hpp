@@ -137,6 +137,8 @@ public:
     bool available() const override { return up; }
     std::string node_name() const override { return node; }
     std::vector<Checkpoint> checkpoints() override { return known; }
+    std::vector<UnreadCheckpoints> unread;  // what unread_checkpoints() reports
+    std::vector<UnreadCheckpoints> unread_checkpoints() const override { return unread; }
     std::vector<ClusterEvent> pending;  // what pending_here() reports
     std::vector<ClusterEvent> pending_here() override { return pending; }
 };

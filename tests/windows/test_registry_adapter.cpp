@@ -123,6 +123,7 @@ using KeptKeys = WineKeyTest;
 
 TEST_F(KeptKeys, AKeyIsOpenedOnceAndEveryReadSeesTheKeyAsItIsNow) {
     win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    registry.hold_only({path});  // outside every checkpoint, as the watchdog says
     const long before = win::open_key_handles();
     for (const char* sddl :
          {"D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)", "D:(A;CI;KA;;;BA)(A;CI;KR;;;BU)", "D:P(A;;KA;;;BA)"}) {
@@ -151,12 +152,38 @@ TEST_F(KeptKeys, AKeyIsOpenedOnceAndEveryReadSeesTheKeyAsItIsNow) {
     EXPECT_EQ(win::open_key_handles(), before);
 }
 
+// A key inside a cluster checkpoint is never named to hold_only(): each call
+// opens it and closes it again, read or repair, and a key that stops being
+// named is let go of at once.
+TEST_F(KeptKeys, AKeyNotNamedToHoldIsClosedAfterEveryCall) {
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    const long before = win::open_key_handles();
+    ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;BA)"), 0);
+    ASSERT_EQ(registry.read(path).status, KeyRead::Status::ok);
+    EXPECT_EQ(win::open_key_handles(), before);
+    const KeyUpdate u = registry.update_dacl(path, [](const SecurityDescriptor&) {
+        return parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)").dacl;
+    });
+    ASSERT_TRUE(u.written) << u.write.error;
+    EXPECT_EQ(win::open_key_handles(), before);
+    EXPECT_EQ(registry.held(), 0u);
+    // Held while named, closed as soon as it is not.
+    registry.hold_only({path});
+    ASSERT_EQ(registry.read(path).status, KeyRead::Status::ok);
+    EXPECT_EQ(win::open_key_handles(), before + 1);
+    registry.hold_only({});
+    EXPECT_EQ(win::open_key_handles(), before);
+    ASSERT_EQ(registry.read(path).status, KeyRead::Status::ok);
+    EXPECT_EQ(win::open_key_handles(), before);
+}
+
 // Under Wine a handle to a deleted key goes on reading (and writing) the
 // deleted key's descriptor (docs/testing.md (k3)); the held key is checked
 // before each use, so the key made since under the same name is the one read
 // and written, and a key deleted for good is missing. Fails without the check.
 TEST_F(KeptKeys, AKeyDeletedAndMadeAgainIsReadAndWrittenAsTheNewKey) {
     win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    registry.hold_only({path});  // outside every checkpoint, as the watchdog says
     ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)"), 0);
     ASSERT_EQ(registry.read(path).status, KeyRead::Status::ok);
     ASSERT_EQ(registry.held(), 1u);
@@ -196,6 +223,7 @@ TEST_F(KeptKeys, AKeyDeletedAndMadeAgainIsReadAndWrittenAsTheNewKey) {
 // leaves it only the owner's READ_CONTROL and WRITE_DAC.
 TEST_F(KeptKeys, AKeyThatCannotBeCheckedIsOpenedForEachCall) {
     win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    registry.hold_only({path});  // outside every checkpoint, as the watchdog says
     ASSERT_EQ(test::set_dacl(path, "D:P(A;;KA;;;SY)"), 0);
     const long before = win::open_key_handles();
     const KeyRead read = registry.read(path);
@@ -281,6 +309,7 @@ TEST_F(KeptKeys, AKeyReplacedByALinkIsRefused) {
     ASSERT_EQ(test::set_dacl(target, "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)"), 0);
     ASSERT_TRUE(test::create_key(key));
     win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    registry.hold_only({key});  // outside every checkpoint, as the watchdog says
     ASSERT_EQ(registry.read(key).status, KeyRead::Status::ok);
     test::delete_key(key);
     RegistryLink made(key, target);

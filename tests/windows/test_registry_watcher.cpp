@@ -126,6 +126,52 @@ TEST_F(RegistryWatcherTest, ValueChangeReportsItsIndex) {
     EXPECT_TRUE(change_reported(rec, 0, L"a\\deep"));
 }
 
+// Keys inside a checkpoint are watched from above: one subtree watch on the
+// key the plan names, shared by every key under it, and no handle on any of
+// them. Measured here under Wine 8: a value set and a subkey made two levels
+// below the watched key signal it; a DACL change does not (never under Wine).
+TEST_F(RegistryWatcherTest, KeysInsideACheckpointAreWatchedFromAboveWithOneHandle) {
+    ASSERT_EQ(create(L"cp"), ERROR_SUCCESS);
+    ASSERT_EQ(create(L"cp\\inner"), ERROR_SUCCESS);
+    ASSERT_EQ(create(L"outside"), ERROR_SUCCESS);
+    permwatch::KeyWatchPlan above;
+    above.mode = permwatch::KeyWatchPlan::Mode::from_above;
+    above.watch_from = path(L"");
+    above.checkpoint_root = path(L"cp");
+    permwatch::KeyWatchPlan sweep;
+    sweep.mode = permwatch::KeyWatchPlan::Mode::sweep_only;
+    Recorder rec;
+    const long before = open_key_handles();
+    RegistryWatcher watcher({path(L"cp"), path(L"cp\\inner"), path(L"outside")},
+                            {above, above, sweep}, rec.callback(), {});
+    watcher.start();
+    EXPECT_EQ(watcher.state(0), State::watching_from_above);
+    EXPECT_EQ(watcher.state(1), State::watching_from_above);
+    EXPECT_EQ(watcher.state(2), State::not_watched);
+    EXPECT_EQ(open_key_handles(), before + 1);  // the one watch, on the parent
+
+    // Two levels below the watched key: both keys under it are reported.
+    EXPECT_TRUE(change_reported(rec, 1, L"cp\\inner"));
+    EXPECT_GE(rec.count(0), 1u);
+    const auto seen = rec.count(0);
+    ASSERT_EQ(create(L"cp\\inner\\new"), ERROR_SUCCESS);
+    EXPECT_TRUE(rec.wait_above(0, seen));
+    // The key left to the sweep is never reported, even when it changes.
+    ASSERT_EQ(set_value(L"outside"), ERROR_SUCCESS);
+    EXPECT_TRUE(change_reported(rec, 0, L"cp"));  // a later change, after that one
+    EXPECT_EQ(rec.count(2), 0u);
+
+    // A failover freezes the keys: the watch from above stays (it is outside
+    // every checkpoint) and still reports.
+    watcher.set_frozen({true, true, false});
+    EXPECT_EQ(open_key_handles(), before + 1);
+    EXPECT_TRUE(change_reported(rec, 0, L"cp\\inner"));
+    watcher.set_frozen({false, false, false});
+    EXPECT_EQ(watcher.state(0), State::watching_from_above);
+    watcher.stop();
+    EXPECT_EQ(open_key_handles(), before);
+}
+
 TEST_F(RegistryWatcherTest, SecondChangeAlsoFiresBecauseItReArms) {
     ASSERT_EQ(create(L"k"), ERROR_SUCCESS);
     Recorder rec;
