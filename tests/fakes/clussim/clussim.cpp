@@ -16,13 +16,22 @@
 //       notifications are lost to whoever listened; --down-ms: for N ms from
 //       then on the cluster cannot be reached (1722); --no-restore: leave the
 //       group pending here and return (no restore, no online).
+//       --grace-ms 0 plays a crash failover: ClusSvc restores at once, before
+//       any notification can reach a watcher.
+//   clussim restart [--group G] [--grace-ms 0]
+//       the group's resources offline, then online again on the same owner
+//       (no owner change); when the owner is this node the checkpoints are
+//       restored at once, as ClusSvc does at every online.
 //   clussim move-away [--group G] [--to NODE2]
 //   clussim node-down [--node NODE2] [--grace-ms 500]
 //   clussim drop-connection [--reconnect]
 //   clussim add-resource --resource R [--group G] --checkpoint PATH...
 //                        [--account SID] [--restore-dacl SDDL]
 //   clussim delete-resource --resource R
-//   clussim handles --key PATH       (the handle witness alone)
+//   clussim handles --key PATH [--watch-ms N [--every-ms 50]]
+//       the handle witness alone; with --watch-ms it scans again every
+//       --every-ms for N ms, prints each handle found and the number of
+//       scans, and exits 1 when any scan found one.
 //   clussim status | teardown
 // Several nodes (one Wine prefix each, scripts/cluster-nodes.sh):
 //   clussim add-node --node NODE3 | node-up --node NODE2
@@ -641,6 +650,26 @@ int move_away(clussim::Mapping& m, clussim::Group& g, const std::wstring& to) {
     return 0;
 }
 
+// Offline, then online on the same node: the restore runs at every online.
+int cmd_restart(clussim::Mapping& m, const Args& a) {
+    clussim::State& s = *m.state();
+    clussim::Group* g = pick_group(s, a);
+    if (!g) {
+        say(L"no such group");
+        return 2;
+    }
+    {
+        clussim::Lock lock(m);
+        for (auto& r : s.resources) {
+            if (!r.used || !clussim::same(r.group, g->name)) continue;
+            set_resource(s, r, clus::kResourceOfflinePending);
+            set_resource(s, r, clus::kResourceOffline);
+        }
+        set_group(s, *g, g->owner, clus::kGroupOffline);
+    }
+    return failover(m, *g, g->owner, static_cast<DWORD>(std::stoul(a.get(L"--grace-ms", L"0"))));
+}
+
 int cmd_move_away(clussim::Mapping& m, const Args& a) {
     clussim::State& s = *m.state();
     clussim::Group* g = pick_group(s, a);
@@ -754,20 +783,36 @@ int cmd_status(clussim::Mapping& m) {
 }
 
 int cmd_handles(const Args& a) {
-    std::wstring error;
-    const auto held = key_handles_under(a.get(L"--key"), error);
-    if (!error.empty()) {
-        say(error);
-        return 2;
-    }
-    for (const auto& h : held) {
-        wchar_t text[64];
-        swprintf(text, 64, L"witness: pid %lu handle 0x%llx ", static_cast<unsigned long>(h.pid),
-                 static_cast<unsigned long long>(h.handle));
-        say(text + h.name);
-    }
-    say(std::to_wstring(held.size()) + L" handle(s) inside HKLM\\" + a.get(L"--key"));
-    return 0;
+    const bool watch = a.has(L"--watch-ms");
+    const ULONGLONG watch_ms = std::stoull(a.get(L"--watch-ms", L"0"));
+    const DWORD every_ms = static_cast<DWORD>(std::stoul(a.get(L"--every-ms", L"50")));
+    const ULONGLONG end = GetTickCount64() + watch_ms;
+    unsigned long scans = 0, found = 0, scans_with_handles = 0;
+    do {
+        std::wstring error;
+        const auto held = key_handles_under(a.get(L"--key"), error);
+        if (!error.empty()) {
+            say(error);
+            return 2;
+        }
+        ++scans;
+        found += static_cast<unsigned long>(held.size());
+        if (!held.empty()) ++scans_with_handles;
+        for (const auto& h : held) {
+            wchar_t text[64];
+            swprintf(text, 64, L"witness: pid %lu handle 0x%llx ",
+                     static_cast<unsigned long>(h.pid), static_cast<unsigned long long>(h.handle));
+            say(text + h.name);
+        }
+        if (!watch) {
+            say(std::to_wstring(held.size()) + L" handle(s) inside HKLM\\" + a.get(L"--key"));
+            return 0;
+        }
+        Sleep(every_ms);
+    } while (GetTickCount64() < end);
+    say(std::to_wstring(scans) + L" scans, " + std::to_wstring(scans_with_handles) +
+        L" with handles (" + std::to_wstring(found) + L" in all) inside HKLM\\" + a.get(L"--key"));
+    return scans_with_handles ? 1 : 0;
 }
 
 }  // namespace
@@ -776,7 +821,7 @@ int main() {
     Args a;
     if (!parse(a)) {
         std::fprintf(stderr,
-                     "usage: clussim setup|failover|move-away|node-down|drop-connection|"
+                     "usage: clussim setup|failover|restart|move-away|node-down|drop-connection|"
                      "add-resource|delete-resource|handles|status|hostile|checkpoint-control|"
                      "teardown|add-node|node-up|set-preferred|set-possible|db-set|db-get|"
                      "db-delete|db-dump [--option value]...\n");
@@ -808,6 +853,7 @@ int main() {
     try {
         if (a.command == L"failover") return cmd_failover(m, a);
         if (a.command == L"move-away") return cmd_move_away(m, a);
+        if (a.command == L"restart") return cmd_restart(m, a);
         if (a.command == L"node-down") return cmd_node_down(m, a);
         if (a.command == L"drop-connection") return cmd_drop(m, a);
         if (a.command == L"add-resource") return cmd_add(m, a);
