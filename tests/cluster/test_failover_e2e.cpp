@@ -301,16 +301,18 @@ TEST_F(FailoverE2E, NothingIsHeldInsideTheCheckpointAndItsParentIsWatched) {
     EXPECT_EQ(parent.out.find(" 0 handle(s) inside"), std::string::npos) << parent.out;
 }
 
-// A crash failover: the owner node fails and the restore runs at once, with
-// no grace, before any notification reaches PermWatch; both cores busy. The
-// key is compliant all along: only PermWatch's own handles could fail it.
+// A crash failover: the owner node fails and the restore runs at once, before
+// any notification reaches PermWatch (clussim --crash restores first, then
+// posts the move); both cores busy. The key is compliant all along: only
+// PermWatch's own handles could fail it. A PermWatch that holds the key and
+// lets go when told of the move loses every round.
 TEST_F(FailoverE2E, CrashFailoversWithNoGraceNeverFailOnAKeyThatWasRight) {
     start({{"sweep_interval_s", 1}});
     const BusyLoops busy;
     int failed = 0;
     const int rounds = rounds_from_env("PERMWATCH_CRASH_ROUNDS", 20);
     for (int i = 0; i < rounds; ++i) {
-        const SimRun r = clussim({"failover", "--to", "NODE1", "--grace-ms", "0"});
+        const SimRun r = clussim({"failover", "--to", "NODE1", "--crash"});
         if (r.code != 0) {
             ++failed;
             ADD_FAILURE() << "round " << i << ": " << r.out;
@@ -326,7 +328,7 @@ TEST_F(FailoverE2E, CrashFailoversWithNoGraceNeverFailOnAKeyThatWasRight) {
 }
 
 // A restart of the resource on the node that owns it: offline, online, the
-// restore at once, no owner change.
+// restore at once (before its notifications are posted), no owner change.
 TEST_F(FailoverE2E, RestartsOnTheOwningNodeRestoreAtOnce) {
     clussim({"teardown"});
     const SimRun setup =
@@ -337,7 +339,7 @@ TEST_F(FailoverE2E, RestartsOnTheOwningNodeRestoreAtOnce) {
     start({{"sweep_interval_s", 1}});
     const BusyLoops busy;
     for (int i = 0; i < 10; ++i) {
-        const SimRun r = clussim({"restart", "--grace-ms", "0"});
+        const SimRun r = clussim({"restart"});
         EXPECT_EQ(r.code, 0u) << "round " << i << ": " << r.out;
         ASSERT_TRUE(
             eventually([&] { return status()["cluster"]["handles_released"] == false; }, 60s))
@@ -381,7 +383,7 @@ TEST_F(FailoverE2E, AKeySabotagedWhilePassiveIsRightBeforeTheNextCrash) {
         repaired_ms.push_back(
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                 .count());
-        const SimRun r = clussim({"failover", "--to", "NODE1", "--grace-ms", "0"});
+        const SimRun r = clussim({"failover", "--to", "NODE1", "--crash"});
         EXPECT_EQ(r.code, 0u) << "round " << i << ": " << r.out;
         ASSERT_TRUE(
             eventually([&] { return status()["cluster"]["handles_released"] == false; }, 60s));

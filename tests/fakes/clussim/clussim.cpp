@@ -11,17 +11,19 @@
 //       fails: CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS answers error 1726
 //       for every resource, so PermWatch must use the RegSync copy.
 //   clussim failover [--group G] [--to NODE] [--grace-ms 500]
-//                    [--drop-at-start] [--down-ms N] [--no-restore]
+//                    [--drop-at-start] [--down-ms N] [--no-restore] [--crash]
 //       --drop-at-start: every notify port breaks as the move starts, so its
 //       notifications are lost to whoever listened; --down-ms: for N ms from
 //       then on the cluster cannot be reached (1722); --no-restore: leave the
 //       group pending here and return (no restore, no online).
-//       --grace-ms 0 plays a crash failover: ClusSvc restores at once, before
-//       any notification can reach a watcher.
-//   clussim restart [--group G] [--grace-ms 0]
+//       --crash: a crash failover, which gives no warning: the restore runs
+//       first, then the notifications of the move are posted (a watcher
+//       hears of it only after the restore, as ClusSvc's notifications reach
+//       it asynchronously, milliseconds later at best).
+//   clussim restart [--group G]
 //       the group's resources offline, then online again on the same owner
 //       (no owner change); when the owner is this node the checkpoints are
-//       restored at once, as ClusSvc does at every online.
+//       restored first, as in --crash: ClusSvc restores at every online.
 //   clussim move-away [--group G] [--to NODE2]
 //   clussim node-down [--node NODE2] [--grace-ms 500]
 //   clussim drop-connection [--reconnect]
@@ -62,6 +64,7 @@
 #include <cstdio>
 #include <cwchar>
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -100,7 +103,8 @@ bool parse(Args& a) {
     for (int i = 2; i < argc; ++i) {
         std::wstring key = argv[i];
         if (key.rfind(L"--", 0) != 0) return false;
-        if (key == L"--reconnect" || key == L"--drop-at-start" || key == L"--no-restore") {
+        if (key == L"--reconnect" || key == L"--drop-at-start" || key == L"--no-restore" ||
+            key == L"--crash") {
             a.opts.emplace(key, L"1");
         } else if (i + 1 < argc) {
             a.opts.emplace(key, argv[++i]);
@@ -557,20 +561,48 @@ struct Disruption {
     bool drop = false;  // break every notify port as the move starts
     DWORD down_ms = 0;  // then unreachable for this long
     bool no_restore = false;
+    bool restore_first = false;  // a crash: the restore before any notification
 };
+
+// Every checkpoint of `r` restored in turn: "" done, else why it failed (and
+// `failed_key`, the checkpoint it failed on).
+std::wstring restore_resource(const clussim::Resource& r, std::wstring& failed_key) {
+    for (DWORD i = 0; i < r.checkpoint_count; ++i) {
+        std::wstring why = restore(r, i);
+        if (!why.empty()) {
+            failed_key = r.checkpoint[i];
+            return why;
+        }
+    }
+    return L"";
+}
 
 int failover(clussim::Mapping& m, clussim::Group& g, const std::wstring& to, DWORD grace_ms,
              const Disruption& d = {}) {
     clussim::State& s = *m.state();
+    const bool here = clussim::same(to.c_str(), clussim::this_node(s).c_str());
     std::vector<clussim::Resource*> resources;
     {
         clussim::Lock lock(m);
-        set_group(s, g, to, clus::kGroupPending);
         for (auto& r : s.resources) {
-            if (!r.used || !clussim::same(r.group, g.name)) continue;
-            resources.push_back(&r);
-            set_resource(s, r, clus::kResourceOnlinePending);
+            if (r.used && clussim::same(r.group, g.name)) resources.push_back(&r);
         }
+    }
+    // Restored before anyone is told: the results wait until the states are
+    // posted below.
+    std::map<clussim::Resource*, std::pair<std::wstring, std::wstring>> early;
+    if (d.restore_first) {
+        say(L"the restore runs before any notification of the move is posted");
+        for (clussim::Resource* r : resources) {
+            std::wstring failed_key;
+            std::wstring why = here ? restore_resource(*r, failed_key) : L"";
+            early[r] = {why, failed_key};
+        }
+    }
+    {
+        clussim::Lock lock(m);
+        set_group(s, g, to, clus::kGroupPending);
+        for (clussim::Resource* r : resources) set_resource(s, *r, clus::kResourceOnlinePending);
         if (d.drop) {
             ++s.epoch;
             say(L"connection dropped as the move started: its notifications are lost");
@@ -584,16 +616,18 @@ int failover(clussim::Mapping& m, clussim::Group& g, const std::wstring& to, DWO
         say(L"group left pending on " + to);
         return 0;
     }
-    say(L"waiting " + std::to_wstring(grace_ms) + L" ms before the checkpoint restore");
-    Sleep(grace_ms);
-    const bool here = clussim::same(to.c_str(), clussim::this_node(s).c_str());
+    if (!d.restore_first) {
+        say(L"waiting " + std::to_wstring(grace_ms) + L" ms before the checkpoint restore");
+        Sleep(grace_ms);
+    }
     int rc = 0;
     for (clussim::Resource* r : resources) {
         std::wstring why;
         std::wstring failed_key;
-        for (DWORD i = 0; here && i < r->checkpoint_count && why.empty(); ++i) {
-            why = restore(*r, i);
-            if (!why.empty()) failed_key = r->checkpoint[i];
+        if (d.restore_first) {
+            std::tie(why, failed_key) = early[r];
+        } else if (here) {
+            why = restore_resource(*r, failed_key);
         }
         clussim::Lock lock(m);
         if (why.empty()) {
@@ -625,6 +659,7 @@ int cmd_failover(clussim::Mapping& m, const Args& a) {
     d.drop = a.has(L"--drop-at-start");
     d.down_ms = static_cast<DWORD>(std::stoul(a.get(L"--down-ms", L"0")));
     d.no_restore = a.has(L"--no-restore");
+    d.restore_first = a.has(L"--crash");
     return failover(m, *g, a.get(L"--to", clussim::this_node(s)),
                     static_cast<DWORD>(std::stoul(a.get(L"--grace-ms", L"500"))), d);
 }
@@ -667,7 +702,9 @@ int cmd_restart(clussim::Mapping& m, const Args& a) {
         }
         set_group(s, *g, g->owner, clus::kGroupOffline);
     }
-    return failover(m, *g, g->owner, static_cast<DWORD>(std::stoul(a.get(L"--grace-ms", L"0"))));
+    Disruption crash;
+    crash.restore_first = true;
+    return failover(m, *g, g->owner, 0, crash);
 }
 
 int cmd_move_away(clussim::Mapping& m, const Args& a) {
