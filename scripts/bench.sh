@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks and runs them under the Wine rig.
-#   bash scripts/bench.sh --quick     every figure with a goal, in under 3 minutes
+#   bash scripts/bench.sh --quick     every figure with a goal: 3 minutes, then
+#                                     1,000 crash failovers (about 10 more)
 #   bash scripts/bench.sh [ARGS...]   the full permwatch_bench (ARGS passed to it),
 #                                     then the failover and pipe benches
 # Each figure is printed as `name value goal met|missed`; the run ends with
@@ -79,6 +80,33 @@ idle_reader() {
   done
 }
 
+# Crash failovers and a key sabotaged while passive, against the simulated
+# cluster: the real watchdog in the windows-cross (Debug) build's cluster_tests,
+# since clussim and the fake clusapi.dll are test fakes built only there. The
+# tests themselves spin two busy loops. These figures are counts and a wait
+# bounded by the sweep interval (1 s there), not a speed against a bare loop,
+# so the Debug build does not skew them.
+crash_bench() {
+  local crash=$1 sabotage=$2 bin="$root/build/windows-cross/tests/fakes/bin"
+  cmake --preset windows-cross >/dev/null
+  cmake --build --preset windows-cross --target cluster_tests -j2 >/dev/null
+  (cd "$bin" && PERMWATCH_CRASH_ROUNDS=$crash PERMWATCH_SABOTAGE_ROUNDS=$sabotage \
+    WINEDLLOVERRIDES="$WINEDLLOVERRIDES;clusapi=n" \
+    wine cluster_tests.exe --gtest_color=no \
+      --gtest_filter='FailoverE2E.CrashFailovers*:FailoverE2E.AKeySabotagedWhilePassive*') |
+    tr -d '\r' | awk -v crash="$crash" '
+      { print }
+      /^\[ info \] crash failovers with no grace:/ {
+        lost = $(NF - 2); seen = 1
+        printf "crash_failovers_%d_restores_lost %d <=0 %s\n", crash, lost, lost == 0 ? "met" : "missed"
+      }
+      /^\[ info \] sabotage while passive to repaired/ {
+        for (i = 1; i <= NF; i++) if ($i == "p99") p99 = $(i + 1)
+        printf "sabotage_passive_to_repaired_p99_ms %.1f <=1100 %s\n", p99, p99 <= 1100 ? "met" : "missed"
+      }
+      END { if (!seen) print "crash_failovers_restores_lost 1 <=0 missed (the test did not finish)" }'
+}
+
 if [ $quick -eq 1 ]; then
   SECONDS=0
   wine "$build/bench/permwatch_bench.exe" --keys 10000 --repair-keys 1000 --idle-keys 1000 \
@@ -90,10 +118,14 @@ if [ $quick -eq 1 ]; then
   SECONDS=0
   wine "$build/bench/permwatch_pipe_bench.exe" --seconds 1 --per-connection 1 | tee -a "$log"
   echo "# permwatch_pipe_bench: ${SECONDS} s"
+  SECONDS=0
+  crash_bench 1000 100 | tee -a "$log"
+  echo "# crash failovers: ${SECONDS} s"
 else
   wine "$build/bench/permwatch_bench.exe" "${args[@]}" | idle_reader "${IDLE_KEYS:-1000}" | tee -a "$log"
   wine "$build/bench/permwatch_failover_bench.exe" | tee -a "$log"
   wine "$build/bench/permwatch_pipe_bench.exe" | tee -a "$log"
+  crash_bench 1000 100 | tee -a "$log"
 fi
 
 echo
