@@ -105,11 +105,17 @@ inline std::string dacl_sddl(const std::string& path) {
                       READ_CONTROL | KEY_WOW64_64KEY, &key) != ERROR_SUCCESS) {
         return "<cannot open>";
     }
+    // The DACL may grow between the size query and the read (a repair landing
+    // in between): ask again until it fits.
     DWORD size = 0;
-    RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, nullptr, &size);
-    std::string buf(size, '\0');
+    LONG rc = RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, nullptr, &size);
+    std::string buf;
+    for (int tries = 0; rc == ERROR_INSUFFICIENT_BUFFER && tries < 10; ++tries) {
+        buf.assign(size, '\0');
+        rc = RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, buf.data(), &size);
+    }
     std::string out = "<cannot read>";
-    if (RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, buf.data(), &size) == ERROR_SUCCESS) {
+    if (rc == ERROR_SUCCESS) {
         wchar_t* text = nullptr;
         if (ConvertSecurityDescriptorToStringSecurityDescriptorW(
                 buf.data(), SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr)) {
