@@ -256,13 +256,12 @@ void Watchdog::arm_sweep() {
 
 void Watchdog::sweep_from(std::size_t first) {
     const std::size_t next = engine_.sweep_part(first, sweep_slice);
-    arm_due();
     if (next < engine_.keys().size()) {
         boost::asio::post(io_, [this, next] { sweep_from(next); });
-        return;
+    } else {
+        publisher_.heartbeat(clock_.now());  // each sweep: this node is alive
+        arm_sweep();
     }
-    publisher_.heartbeat(clock_.now());  // each sweep: this node is alive
-    arm_sweep();
     arm_due();
 }
 
