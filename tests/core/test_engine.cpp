@@ -177,6 +177,22 @@ TEST(Engine, SweepSkipsUnchangedKeysAndCatchesChangedOnes) {
     EXPECT_EQ(rig.registry.sddl(key), fixed);
 }
 
+// The service sweeps in parts so that queued work (a failover's prepare) runs
+// between them: a part reads only its keys, says where the next one starts,
+// and the sweep is counted once, by the part that starts at 0.
+TEST(Engine, ASweepInPartsReadsEachKeyOnceAndCountsOneSweep) {
+    Rig rig;
+    rig.engine.check_all();
+    const int reads = rig.registry.reads;
+    const auto sweeps = rig.engine.counters().sweeps;
+    EXPECT_EQ(rig.engine.sweep_part(0, 32), 1u);  // one key: done after it
+    EXPECT_EQ(rig.registry.reads, reads + 1);
+    EXPECT_EQ(rig.engine.sweep_part(1, 32), 1u);  // past the end: nothing read
+    EXPECT_EQ(rig.engine.sweep_part(7, 32), 7u);
+    EXPECT_EQ(rig.registry.reads, reads + 1);
+    EXPECT_EQ(rig.engine.counters().sweeps, sweeps + 1);  // the part from 0
+}
+
 TEST(Engine, AnotherActorUndoingRepairsLeadsToFlappingAndBackOff) {
     Rig rig;
     rig.registry.after_write = [&](const std::string&) { rig.registry.set(key, broken); };
