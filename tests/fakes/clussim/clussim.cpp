@@ -64,8 +64,8 @@
 #include <cstdio>
 #include <cwchar>
 #include <map>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "service/clusapi_types.hpp"
