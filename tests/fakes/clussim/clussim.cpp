@@ -367,6 +367,16 @@ std::vector<OpenKeyHandle> key_handles_under(const std::wstring& path, std::wstr
     return out;
 }
 
+// One line per handle the witness found.
+void say_held(const std::vector<OpenKeyHandle>& held) {
+    for (const auto& h : held) {
+        wchar_t text[64];
+        swprintf(text, 64, L"witness: pid %lu handle 0x%llx ", static_cast<unsigned long>(h.pid),
+                 static_cast<unsigned long long>(h.handle));
+        say(text + h.name);
+    }
+}
+
 // The restore of one checkpoint: "" done, else why it failed.
 std::wstring restore(const clussim::Resource& r, DWORD index) {
     const std::wstring path = r.checkpoint[index];
@@ -375,12 +385,7 @@ std::wstring restore(const clussim::Resource& r, DWORD index) {
     std::wstring witness_error;
     const auto held = key_handles_under(path, witness_error);
     if (!witness_error.empty()) return L"handle witness failed: " + witness_error;
-    for (const auto& h : held) {
-        wchar_t text[64];
-        swprintf(text, 64, L"witness: pid %lu handle 0x%llx ", static_cast<unsigned long>(h.pid),
-                 static_cast<unsigned long long>(h.handle));
-        say(text + h.name);
-    }
+    say_held(held);
     if (!held.empty()) {
         wchar_t text[256];
         swprintf(text, 256,
@@ -835,12 +840,7 @@ int cmd_handles(const Args& a) {
         ++scans;
         found += static_cast<unsigned long>(held.size());
         if (!held.empty()) ++scans_with_handles;
-        for (const auto& h : held) {
-            wchar_t text[64];
-            swprintf(text, 64, L"witness: pid %lu handle 0x%llx ",
-                     static_cast<unsigned long>(h.pid), static_cast<unsigned long long>(h.handle));
-            say(text + h.name);
-        }
+        say_held(held);
         if (!watch) {
             say(std::to_wstring(held.size()) + L" handle(s) inside HKLM\\" + a.get(L"--key"));
             return 0;
