@@ -675,14 +675,19 @@ std::wstring other_node(const clussim::State& s, const std::wstring& not_this) {
     return L"";
 }
 
-int move_away(clussim::Mapping& m, clussim::Group& g, const std::wstring& to) {
-    clussim::State& s = *m.state();
-    clussim::Lock lock(m);
+// Every resource of `g` offline-pending, then offline. Under the lock.
+void take_offline(clussim::State& s, const clussim::Group& g) {
     for (auto& r : s.resources) {
         if (!r.used || !clussim::same(r.group, g.name)) continue;
         set_resource(s, r, clus::kResourceOfflinePending);
         set_resource(s, r, clus::kResourceOffline);
     }
+}
+
+int move_away(clussim::Mapping& m, clussim::Group& g, const std::wstring& to) {
+    clussim::State& s = *m.state();
+    clussim::Lock lock(m);
+    take_offline(s, g);
     set_group(s, g, to, clus::kGroupPending);
     for (auto& r : s.resources)
         if (r.used && clussim::same(r.group, g.name)) r.state = clus::kResourceOnline;
@@ -700,11 +705,7 @@ int cmd_restart(clussim::Mapping& m, const Args& a) {
     }
     {
         clussim::Lock lock(m);
-        for (auto& r : s.resources) {
-            if (!r.used || !clussim::same(r.group, g->name)) continue;
-            set_resource(s, r, clus::kResourceOfflinePending);
-            set_resource(s, r, clus::kResourceOffline);
-        }
+        take_offline(s, *g);
         set_group(s, *g, g->owner, clus::kGroupOffline);
     }
     Disruption crash;
