@@ -10,7 +10,7 @@ B=build/windows-cross
 cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist \
   probe_file_security probe_dll_search fake_clusapi fake_clusapi_v1 \
   probe_pipe_identity probe_registry_link probe_cross_prefix_lock probe_regsync \
-  probe_call_costs probe_held_handle
+  probe_call_costs probe_held_handle probe_file_handle
 P=$B/tests/probes
 export PERMWATCH_WINEPREFIX="$ROOT/$B/wineprefix"
 # shellcheck source=scripts/wine-env.sh
@@ -51,6 +51,15 @@ rig_stop
 rig_start
 echo "[x] after wineserver -k and a new wineserver -p:"
 wine $P/probe_file_security.exe read 'C:\ProgramData\PermWatchProbe'
+
+# (x2) judging through one handle; a Unix symlink to a file and to a folder
+# stand in for a Windows link (Wine 8 makes no junction).
+D="$WINEPREFIX/drive_c"
+mkdir -p "$D/pwprobe_real" && echo '{}' >"$D/pwprobe_real/target.json"
+ln -sfn pwprobe_real/target.json "$D/pwprobe_link.json"
+ln -sfn pwprobe_real "$D/pwprobe_dirlink"
+wine $P/probe_file_handle.exe 'C:\pwprobe_link.json' 'C:\pwprobe_dirlink' 'C:\pwprobe_dirlink\target.json'
+rm -rf "$D/pwprobe_real" "$D/pwprobe_link.json" "$D/pwprobe_dirlink"
 
 # (y) where LoadLibraryExW(SEARCH_SYSTEM32) finds clusapi.dll: a fake planted
 # beside the exe, then the fake in System32 (Wine's file is put back after).
