@@ -37,6 +37,8 @@ wine $P/probe_registry_link.exe
 wine $P/probe_regsync.exe
 wine $P/probe_call_costs.exe
 wine $P/probe_held_handle.exe
+wine $P/probe_journal_lock.exe 'C:\users\Public\permwatch-probe-journal.lock'
+wine $P/probe_token_facts.exe
 wine $P/probe_persist.exe write
 echo "[f] next process, same persistent wineserver:"
 wine $P/probe_persist.exe read
