@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The static check of installer/*.ps1, run by hand: PowerShell cannot run on
-# these Linux machines, so the deploy script is parsed, not executed
-# (docs/testing.md (d2)). Not a ctest entry: on this loaded machine node
+# The static check of installer/*.ps1 and the PermWatch module, run by hand:
+# a second parser beside PowerShell's own (the Pester tests, docs/testing.md
+# (ps), run the module under pwsh 7 where the .NET SDK is; this check needs
+# only node). Not a ctest entry: on this loaded machine node
 # printed its verdict and then did not exit (CPU busy, cause not found), so
 # each run is cut after 60 s and judged by what it printed.
 # Installs two pinned npm packages into DIR (default build/pscheck) the first
@@ -34,8 +35,9 @@ if ! grep -q "broken.ps1:1:1: syntax error" "$DIR/broken.out"; then
   echo "check-powershell: the checker did not report the broken script as it should:"
   cat "$DIR/broken.out"; exit 1
 fi
-"${CHECK[@]}" "$ROOT"/installer/*.ps1 >"$DIR/check.out" 2>&1 || true
+FILES=("$ROOT"/installer/*.ps1 "$ROOT"/installer/PermWatch/*.psm1 "$ROOT"/installer/PermWatch/*.psd1)
+"${CHECK[@]}" "${FILES[@]}" >"$DIR/check.out" 2>&1 || true
 cat "$DIR/check.out"
-for f in "$ROOT"/installer/*.ps1; do
+for f in "${FILES[@]}"; do
   grep -qxF "$f: parsed, no syntax errors" "$DIR/check.out" || exit 1
 done

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # The project's test command (README): setup, then the native preset (ASan +
-# UBSan, ctest), then the windows-cross preset with its tests under Wine.
-#   scripts/test.sh [native] [windows-cross]     (default: both)
+# UBSan, ctest), then the windows-cross preset with its tests under Wine, then
+# the PowerShell module's Pester tests (pwsh 7 from the .NET SDK; skipped, in
+# one line, on a machine without dotnet).
+#   scripts/test.sh [native] [windows-cross] [powershell]     (default: all three)
 # Build folders are reused (build/native, build/windows-cross); see docs/testing.md.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 presets=("$@")
-[ ${#presets[@]} -eq 0 ] && presets=(native windows-cross)
+[ ${#presets[@]} -eq 0 ] && presets=(native windows-cross powershell)
 
 failed=()
 summary=()
@@ -60,8 +62,18 @@ for preset in "${presets[@]}"; do
       phase "wine rig stop" rig_stop
       trap - EXIT INT TERM
       ;;
+    powershell)
+      # Needs permwatch.exe, demo_actor, clussim and the fake clusapi.dll:
+      # built here when the windows-cross phase did not run first.
+      if [[ " ${presets[*]} " != *" windows-cross "* ]] && command -v dotnet >/dev/null; then
+        phase "windows-cross configure" cmake --preset windows-cross &&
+        phase "windows-cross build (powershell)" cmake --build --preset windows-cross -j2 \
+          --target permwatch demo_actor clussim fake_clusapi || continue
+      fi
+      phase "powershell (Pester)" bash tests/powershell/run_tests.sh "$ROOT/build/windows-cross"
+      ;;
     *)
-      echo "unknown preset $preset (native, windows-cross)" >&2
+      echo "unknown preset $preset (native, windows-cross, powershell)" >&2
       failed+=("$preset")
       ;;
   esac
