@@ -93,10 +93,12 @@ Describe 'Invoke-PermWatchRepair and Restore-PermWatchKey: ShouldProcess on the 
         @(Get-PermWatchJournal -Path $script:OneShotJournal).Count | Should -Be 1
     }
 
-    It 'Restore-PermWatchKey -Confirm:$false rolls the key back, journaled as a rollback' {
-        $out = @(Restore-PermWatchKey -Key $script:OneShotKey -ConfigPath $script:OneShot -Confirm:$false)
+    It 'Restore-PermWatchKey -Confirm:$false rolls back the journal entry piped to it, journaled as a rollback' {
+        $repair = Get-PermWatchJournal -Path $script:OneShotJournal -Last 1
+        $out = @($repair | Restore-PermWatchKey -ConfigPath $script:OneShot -Confirm:$false)
         $out[0].PSObject.TypeNames[0] | Should -Be 'PermWatch.RestoreResult'
         $out[0].Key | Should -Be $script:OneShotKey
+        $out[0].Message | Should -Match "before journal entry $($repair.Id)\b"
         Get-Dacl $script:OneShotKey | Should -Be $script:BrokenDacl
         $last = Get-PermWatchJournal -Path $script:OneShotJournal -Key 'hkey_local_machine\software\permwatchpester\oneshot' -Last 1
         $last.Reason | Should -Be 'rollback'

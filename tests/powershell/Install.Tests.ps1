@@ -72,6 +72,7 @@ BeforeAll {
                 return [pscustomobject]@{ State = 'Running'; Exit = 0; Json = (Get-Fixture 'status-running').Output }
             }
             'permwatch' { return Get-Fixture 'check-cluster-ready' }
+            'config' { return }   # icacls and the installed exe exist only on the node
             default { return & $ScriptBlock @ArgumentList }
         }
     }
@@ -204,6 +205,24 @@ Describe 'Install-PermWatch' {
         $errs[0].Exception.Message | Should -Match 'install\.log on NODE2'
         "$warns" | Should -Match 'installed on: NODE1; failed on: NODE2; not touched: NODE3'
         Should -Invoke -ModuleName PermWatch Invoke-Command -Times 0 -Exactly -Scope It -ParameterFilter { "$ScriptBlock" -match 'step: permwatch' }
+    }
+
+    It 'with -ConfigPath copies the config, checks its hash on the node, and places it after msiexec' {
+        Reset-Cluster 'NODE1'
+        $config = Join-Path $TestDrive 'permwatch.json'
+        Set-Content -LiteralPath $config -Value '{ "version": 1, "keys": [] }'
+        $r = Invoke-Install @{ Cluster = 'EXCL01'; MsiPath = $script:Msi; ConfigPath = $config; PreflightDelaySeconds = 0; Confirm = $false }
+        $r.Errors | Should -BeNullOrEmpty
+        @($global:PWInstall.Calls) | Should -Be @('Get-ClusterNode EXCL01', 'New-PSSession NODE1',
+            'Invoke-Command staging NODE1', 'Copy-Item NODE1', 'Invoke-Command hash NODE1',
+            'Copy-Item NODE1', 'Invoke-Command hash NODE1',
+            'Invoke-Command msiexec NODE1', 'Start-Process msiexec.exe NODE1', 'Invoke-Command config NODE1',
+            'Invoke-Command cleanup NODE1', 'Invoke-Command state NODE1', 'Remove-PSSession NODE1',
+            'Invoke-Command permwatch NODE1')
+        Should -Invoke -ModuleName PermWatch Invoke-Command -Times 1 -Exactly -Scope It -ParameterFilter {
+            "$ScriptBlock" -match 'step: hash' -and $ArgumentList[0] -match 'permwatch\.json$' -and
+            $ArgumentList[1] -eq (Get-FileHash -LiteralPath $config -Algorithm SHA256).Hash
+        }
     }
 
     It 'changes nothing with -WhatIf' {

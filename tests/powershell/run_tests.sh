@@ -125,6 +125,7 @@ cleanup() {
     kill -KILL "$WATCHDOG_PID" 2>/dev/null && echo "powershell: the console watchdog did not stop on Ctrl+C; killed"
     wait "$WATCHDOG_PID" 2>/dev/null
   fi
+  WINEPREFIX=$RIG_PREFIX wine reg delete 'HKLM\SOFTWARE\PermWatchPester' /f >/dev/null 2>&1
   node_interrupt NODE1
   node_interrupt NODE2
   node_stop NODE1   # this phase's own prefixes, not the rig's
