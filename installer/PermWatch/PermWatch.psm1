@@ -16,6 +16,10 @@ $script:DefaultExeRelative = 'PermWatch\permwatch.exe'
 $script:RunExe = {
     # PermWatch node step: permwatch
     param([string] $Exe, [string] $Wine, [string[]] $Arguments)
+    # Windows PowerShell 5.1 turns a native command's stderr line into a
+    # terminating error when 2>&1 meets ErrorActionPreference Stop; here
+    # stderr is data (permwatch's one-line reasons), judged by the caller.
+    $ErrorActionPreference = 'Continue'
     if (-not $Exe) { $Exe = Join-Path $env:ProgramFiles 'PermWatch\permwatch.exe' }
     if ($Wine) { $all = & $Wine $Exe @Arguments 2>&1 } else { $all = & $Exe @Arguments 2>&1 }
     $code = $LASTEXITCODE
@@ -177,7 +181,7 @@ function ConvertTo-PermWatchTime($Value) {
 # A member of a parsed JSON object, or $null when it is absent (StrictMode
 # makes a missing property an error, and older permwatch versions write
 # fewer members).
-function Get-Member0($Object, [string] $Name) {
+function Get-JsonMember($Object, [string] $Name) {
     if ($null -eq $Object) { return $null }
     $p = $Object.PSObject.Properties[$Name]
     if ($p) { return $p.Value }
@@ -187,10 +191,10 @@ function Get-Member0($Object, [string] $Name) {
 function ConvertTo-PermWatchFinding($Finding) {
     [pscustomobject]@{
         PSTypeName = 'PermWatch.Finding'
-        Kind       = Get-Member0 $Finding 'kind'
-        Principal  = Get-Member0 $Finding 'principal'
-        Message    = Get-Member0 $Finding 'message'
-        Severity   = Get-Member0 $Finding 'severity'
+        Kind       = Get-JsonMember $Finding 'kind'
+        Principal  = Get-JsonMember $Finding 'principal'
+        Message    = Get-JsonMember $Finding 'message'
+        Severity   = Get-JsonMember $Finding 'severity'
     }
 }
 
@@ -198,63 +202,63 @@ function ConvertTo-PermWatchKeyState($Key, [string] $ComputerName) {
     [pscustomobject]@{
         PSTypeName    = 'PermWatch.KeyState'
         ComputerName  = $ComputerName
-        Path          = Get-Member0 $Key 'path'
-        State         = Get-Member0 $Key 'state'
-        Compliant     = (Get-Member0 $Key 'state') -in 'compliant', 'repaired'
-        Sddl          = Get-Member0 $Key 'sddl'
-        PlannedSddl   = Get-Member0 $Key 'planned_sddl'
-        Findings      = @(@(Get-Member0 $Key 'findings') | Where-Object { $null -ne $_ } |
+        Path          = Get-JsonMember $Key 'path'
+        State         = Get-JsonMember $Key 'state'
+        Compliant     = (Get-JsonMember $Key 'state') -in 'compliant', 'repaired'
+        Sddl          = Get-JsonMember $Key 'sddl'
+        PlannedSddl   = Get-JsonMember $Key 'planned_sddl'
+        Findings      = @(@(Get-JsonMember $Key 'findings') | Where-Object { $null -ne $_ } |
                 ForEach-Object { ConvertTo-PermWatchFinding $_ })
-        NotRepairable = @(@(Get-Member0 $Key 'not_repairable') | Where-Object { $null -ne $_ })
-        LastCheck     = ConvertTo-PermWatchTime (Get-Member0 $Key 'last_check')
-        LastRepair    = ConvertTo-PermWatchTime (Get-Member0 $Key 'last_repair')
-        Repairs       = Get-Member0 $Key 'repairs'
+        NotRepairable = @(@(Get-JsonMember $Key 'not_repairable') | Where-Object { $null -ne $_ })
+        LastCheck     = ConvertTo-PermWatchTime (Get-JsonMember $Key 'last_check')
+        LastRepair    = ConvertTo-PermWatchTime (Get-JsonMember $Key 'last_repair')
+        Repairs       = Get-JsonMember $Key 'repairs'
     }
 }
 
 function ConvertTo-PermWatchStatus($Document, [string] $ComputerName) {
-    $keys = @(@(Get-Member0 $Document 'keys') | Where-Object { $null -ne $_ } |
+    $keys = @(@(Get-JsonMember $Document 'keys') | Where-Object { $null -ne $_ } |
             ForEach-Object { ConvertTo-PermWatchKeyState $_ $ComputerName })
     $repairs = @($keys | Where-Object { $_.LastRepair } | ForEach-Object { $_.LastRepair } | Sort-Object)
     $lastRepair = $null
     if ($repairs.Count) { $lastRepair = $repairs[-1] }
-    $config = Get-Member0 $Document 'config'
+    $config = Get-JsonMember $Document 'config'
     [pscustomobject]@{
         PSTypeName   = 'PermWatch.Status'
         ComputerName = $ComputerName
-        Version      = Get-Member0 $Document 'version'
-        Mode         = Get-Member0 $Document 'mode'
-        ConfigPath   = Get-Member0 $config 'path'
+        Version      = Get-JsonMember $Document 'version'
+        Mode         = Get-JsonMember $Document 'mode'
+        ConfigPath   = Get-JsonMember $config 'path'
         Compliant    = -not @($keys | Where-Object { -not $_.Compliant }).Count
         KeyCount     = $keys.Count
         Drift        = @($keys | Where-Object { $_.State -in 'drift', 'flapping' }).Count
         Errors       = @($keys | Where-Object { $_.State -eq 'error' }).Count
         LastRepair   = $lastRepair
         Keys         = $keys
-        Cluster      = Get-Member0 $Document 'cluster'
-        Counters     = Get-Member0 $Document 'counters'
-        Journal      = Get-Member0 $Document 'journal'
+        Cluster      = Get-JsonMember $Document 'cluster'
+        Counters     = Get-JsonMember $Document 'counters'
+        Journal      = Get-JsonMember $Document 'journal'
     }
 }
 
 function ConvertTo-PermWatchClusterNode($Node, [string] $Cluster) {
-    $keys = Get-Member0 $Node 'keys'
+    $keys = Get-JsonMember $Node 'keys'
     [pscustomobject]@{
         PSTypeName          = 'PermWatch.ClusterNodeStatus'
         Cluster             = $Cluster
-        Node                = Get-Member0 $Node 'node'
-        ClusterState        = Get-Member0 $Node 'cluster_state'
-        PermWatch           = Get-Member0 $Node 'permwatch'
-        Running             = [bool](Get-Member0 $Node 'running')
-        Heartbeat           = ConvertTo-PermWatchTime (Get-Member0 $Node 'heartbeat')
-        HeartbeatAgeSeconds = Get-Member0 $Node 'heartbeat_age_s'
-        Version             = Get-Member0 $Node 'version'
-        Mode                = Get-Member0 $Node 'mode'
-        Compliant           = Get-Member0 $keys 'compliant'
-        Drift               = Get-Member0 $keys 'drift'
-        Error               = Get-Member0 $keys 'error'
-        LastRepair          = ConvertTo-PermWatchTime (Get-Member0 $Node 'last_repair')
-        CheckpointsUnknown  = @(@(Get-Member0 $Node 'checkpoints_unknown') | Where-Object { $null -ne $_ })
+        Node                = Get-JsonMember $Node 'node'
+        ClusterState        = Get-JsonMember $Node 'cluster_state'
+        PermWatch           = Get-JsonMember $Node 'permwatch'
+        Running             = [bool](Get-JsonMember $Node 'running')
+        Heartbeat           = ConvertTo-PermWatchTime (Get-JsonMember $Node 'heartbeat')
+        HeartbeatAgeSeconds = Get-JsonMember $Node 'heartbeat_age_s'
+        Version             = Get-JsonMember $Node 'version'
+        Mode                = Get-JsonMember $Node 'mode'
+        Compliant           = Get-JsonMember $keys 'compliant'
+        Drift               = Get-JsonMember $keys 'drift'
+        Error               = Get-JsonMember $keys 'error'
+        LastRepair          = ConvertTo-PermWatchTime (Get-JsonMember $Node 'last_repair')
+        CheckpointsUnknown  = @(@(Get-JsonMember $Node 'checkpoints_unknown') | Where-Object { $null -ne $_ })
     }
 }
 
@@ -262,7 +266,7 @@ function ConvertTo-PermWatchClusterNode($Node, [string] $Cluster) {
 # no key for the group: one row, Key $null), each Ready or not with the
 # reasons, plus the whole answer's Ready.
 function ConvertTo-PermWatchClusterCheck($Document, [string] $ComputerName) {
-    $notReady = @(@(Get-Member0 $Document 'not_ready') | Where-Object { $null -ne $_ })
+    $notReady = @(@(Get-JsonMember $Document 'not_ready') | Where-Object { $null -ne $_ })
     $used = @{}
     $rows = New-Object System.Collections.Generic.List[object]
     $newRow = {
@@ -278,17 +282,17 @@ function ConvertTo-PermWatchClusterCheck($Document, [string] $ComputerName) {
             Resource   = $resource
         }
     }
-    foreach ($group in @(Get-Member0 $Document 'groups') | Where-Object { $null -ne $_ }) {
-        $name = Get-Member0 $group 'group'
-        $keys = @(@(Get-Member0 $group 'keys') | Where-Object { $null -ne $_ })
+    foreach ($group in @(Get-JsonMember $Document 'groups') | Where-Object { $null -ne $_ }) {
+        $name = Get-JsonMember $group 'group'
+        $keys = @(@(Get-JsonMember $group 'keys') | Where-Object { $null -ne $_ })
         if (-not $keys.Count) { $keys = @($null) }
-        foreach ($node in @(Get-Member0 $group 'nodes') | Where-Object { $null -ne $_ }) {
+        foreach ($node in @(Get-JsonMember $group 'nodes') | Where-Object { $null -ne $_ }) {
             foreach ($key in $keys) {
                 $hits = @()
                 for ($i = 0; $i -lt $notReady.Count; $i++) {
                     $n = $notReady[$i]
-                    $nKey = Get-Member0 $n 'key'
-                    if ((Get-Member0 $n 'node') -eq $node -and (Get-Member0 $n 'group') -eq $name -and
+                    $nKey = Get-JsonMember $n 'key'
+                    if ((Get-JsonMember $n 'node') -eq $node -and (Get-JsonMember $n 'group') -eq $name -and
                         ($null -eq $nKey -or $nKey -eq $key)) {
                         $hits += $n
                         $used[$i] = $true
@@ -298,7 +302,7 @@ function ConvertTo-PermWatchClusterCheck($Document, [string] $ComputerName) {
                             @($hits | ForEach-Object { $_.detail }) $null))
             }
         }
-        foreach ($node in @(Get-Member0 $group 'skipped_down') | Where-Object { $null -ne $_ }) {
+        foreach ($node in @(Get-JsonMember $group 'skipped_down') | Where-Object { $null -ne $_ }) {
             $rows.Add((& $newRow $name $node $null $true @('skipped: node down') @() $null))
         }
     }
@@ -306,17 +310,17 @@ function ConvertTo-PermWatchClusterCheck($Document, [string] $ComputerName) {
     for ($i = 0; $i -lt $notReady.Count; $i++) {
         if ($used.ContainsKey($i)) { continue }
         $n = $notReady[$i]
-        $rows.Add((& $newRow (Get-Member0 $n 'group') (Get-Member0 $n 'node') (Get-Member0 $n 'key') $false `
-                    @(Get-Member0 $n 'reason') @(Get-Member0 $n 'detail') (Get-Member0 $n 'resource')))
+        $rows.Add((& $newRow (Get-JsonMember $n 'group') (Get-JsonMember $n 'node') (Get-JsonMember $n 'key') $false `
+                    @(Get-JsonMember $n 'reason') @(Get-JsonMember $n 'detail') (Get-JsonMember $n 'resource')))
     }
     $all = $rows.ToArray()
     [pscustomobject]@{
         PSTypeName   = 'PermWatch.ClusterCheck'
         ComputerName = $ComputerName
-        Cluster      = Get-Member0 $Document 'cluster'
-        Time         = ConvertTo-PermWatchTime (Get-Member0 $Document 'time')
-        Ready        = [bool](Get-Member0 $Document 'ready')
-        Groups       = @(@(Get-Member0 $Document 'groups') | Where-Object { $null -ne $_ } | ForEach-Object { $_.group })
+        Cluster      = Get-JsonMember $Document 'cluster'
+        Time         = ConvertTo-PermWatchTime (Get-JsonMember $Document 'time')
+        Ready        = [bool](Get-JsonMember $Document 'ready')
+        Groups       = @(@(Get-JsonMember $Document 'groups') | Where-Object { $null -ne $_ } | ForEach-Object { $_.group })
         Rows         = $all
         NotReady     = @($all | Where-Object { -not $_.Ready })
     }
@@ -430,8 +434,8 @@ function Get-PermWatchClusterStatus {
         $PSCmdlet.WriteError($r.Error)
         return
     }
-    $cluster = Get-Member0 $r.Document 'cluster'
-    foreach ($node in @(Get-Member0 $r.Document 'nodes') | Where-Object { $null -ne $_ }) {
+    $cluster = Get-JsonMember $r.Document 'cluster'
+    foreach ($node in @(Get-JsonMember $r.Document 'nodes') | Where-Object { $null -ne $_ }) {
         ConvertTo-PermWatchClusterNode $node $cluster
     }
 }
@@ -545,7 +549,7 @@ function Get-PermWatchJournal {
         $Path = Join-Path $env:ProgramData 'PermWatch\journal.jsonl'
         try {
             $config = Get-Content -LiteralPath $ConfigPath -Raw -ErrorAction Stop | ConvertFrom-Json -ErrorAction Stop
-            $named = Get-Member0 $config 'journal'
+            $named = Get-JsonMember $config 'journal'
             if ($named) { $Path = [System.Environment]::ExpandEnvironmentVariables([string]$named) }
         }
         catch {
@@ -576,7 +580,7 @@ function Get-PermWatchJournal {
             try {
                 $j = $line | ConvertFrom-Json -ErrorAction Stop
                 foreach ($field in 'id', 'time', 'key', 'reason', 'before', 'after') {
-                    if ((Get-Member0 $j $field) -isnot [string] -and (Get-Member0 $j $field) -isnot [datetime]) {
+                    if ((Get-JsonMember $j $field) -isnot [string] -and (Get-JsonMember $j $field) -isnot [datetime]) {
                         throw "member '$field' is missing or not a string"
                     }
                 }
@@ -642,7 +646,7 @@ function Invoke-PermWatchRepair {
     if (-not $target) { $target = 'the default config' }
     $plan = Invoke-PermWatchJson -ArgumentList (@('repair', '--dry-run') + $config + '--json') -ExePath $ExePath -Target $target
     $keys = @()
-    if ($plan.Document) { $keys = @(@(Get-Member0 $plan.Document 'keys') | Where-Object { $null -ne $_ } | ForEach-Object { ConvertTo-PermWatchKeyState $_ '' }) }
+    if ($plan.Document) { $keys = @(@(Get-JsonMember $plan.Document 'keys') | Where-Object { $null -ne $_ } | ForEach-Object { ConvertTo-PermWatchKeyState $_ '' }) }
     if ($plan.Error) { $keys; $PSCmdlet.ThrowTerminatingError($plan.Error) }
     $todo = @($keys | Where-Object { $_.PlannedSddl })
     if (-not $todo.Count) {
@@ -656,7 +660,7 @@ function Invoke-PermWatchRepair {
     }
     $r = Invoke-PermWatchJson -ArgumentList (@('repair') + $config + '--json') -ExePath $ExePath -Target $target
     $done = @()
-    if ($r.Document) { $done = @(@(Get-Member0 $r.Document 'keys') | Where-Object { $null -ne $_ } | ForEach-Object { ConvertTo-PermWatchKeyState $_ '' }) }
+    if ($r.Document) { $done = @(@(Get-JsonMember $r.Document 'keys') | Where-Object { $null -ne $_ } | ForEach-Object { ConvertTo-PermWatchKeyState $_ '' }) }
     $done
     foreach ($k in $done | Where-Object { -not $_.Compliant }) {
         $PSCmdlet.WriteError((New-PermWatchError -Message "$($k.Path) was not repaired: state $($k.State); $(@($k.Findings | ForEach-Object { $_.Message }) -join '; ')" `
@@ -943,7 +947,7 @@ function Install-PermWatch {
     try {
         foreach ($node in $nodes) {
             $name = [string]$node.Name
-            $state = [string](Get-Member0 $node 'State')
+            $state = [string](Get-JsonMember $node 'State')
             if ($state -eq 'Down') { $unreachable += "$name (the cluster reports it down)"; continue }
             try {
                 $sessions[$name] = New-PSSession -ComputerName $name -ErrorAction Stop

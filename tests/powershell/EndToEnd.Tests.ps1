@@ -51,6 +51,14 @@ Describe 'Get-PermWatchStatus against a running console watchdog' {
     }
 }
 
+Describe 'Errors under -ErrorAction Stop' {
+    It 'stop with the module''s own record, not with permwatch''s stderr line' {
+        $e = { Get-PermWatchStatus -ConfigPath $script:OneShot -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeLike 'PermWatch.ServiceNotReachable*'
+        $e.TargetObject | Should -Not -BeNullOrEmpty
+    }
+}
+
 Describe 'Invoke-PermWatchRepair and Restore-PermWatchKey: ShouldProcess on the real exe' {
     BeforeAll {
         Remove-Item -LiteralPath $script:OneShotJournal -ErrorAction SilentlyContinue
