@@ -1,12 +1,12 @@
 #include "core/cli.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "core/ascii.hpp"
 #include "core/config.hpp"
+#include "core/file_text.hpp"
 #include "core/key_report.hpp"
 #include "core/snapshot.hpp"
 #include "core/trusted_config.hpp"
@@ -52,13 +52,8 @@ int fail(std::ostream& err, const std::string& message) {
     return 2;
 }
 
-std::optional<std::string> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return std::nullopt;
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+// By its UTF-8 name, never the ANSI code page (core/file_text.hpp).
+std::optional<std::string> read_file(const std::string& path) { return read_file_text(path); }
 
 }  // namespace
 

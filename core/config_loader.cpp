@@ -1,12 +1,10 @@
 // The config loader (CONTRACT.md "Configuration"): the document and its
 // settings here, the "keys" section in config_keys.cpp. Every problem is
 // reported with its JSON pointer; a config with any problem is rejected whole.
-#include <fstream>
-#include <sstream>
-
 #include "core/config.hpp"
 #include "core/config_keys.hpp"
 #include "core/config_reader.hpp"
+#include "core/file_text.hpp"
 #include "core/json_reading.hpp"
 
 namespace permwatch {
@@ -169,11 +167,9 @@ ConfigResult load_config(std::string_view json_text) {
 }
 
 ConfigResult load_config_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {std::nullopt, {{"", "cannot be read"}}};
-    std::ostringstream text;
-    text << in.rdbuf();
-    return load_config(text.str());
+    const std::optional<std::string> text = read_file_text(path);
+    if (!text) return {std::nullopt, {{"", "cannot be read"}}};
+    return load_config(*text);
 }
 
 }  // namespace permwatch

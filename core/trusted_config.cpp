@@ -8,14 +8,23 @@ namespace permwatch {
 
 ConfigLoad load_trusted_config(const std::string& path, FileSecurityPort* files) {
     ConfigLoad out;
-    // Judged before it is read: what an untrusted account wrote is never parsed.
+    ConfigResult result;
     if (files) {
-        if (auto refused = refuse_untrusted(FileRole::config, path, *files)) {
-            out.refused = std::move(refused);
+        // Judged and read through one handle; what an untrusted account
+        // wrote, or could still write, is never parsed.
+        TrustedRead read = read_trusted(FileRole::config, path, *files);
+        if (read.refused) {
+            out.refused = std::move(read.refused);
             return out;
         }
+        if (!read.bytes) {
+            out.problems.push_back({"", "cannot be read"});
+            return out;
+        }
+        result = load_config(*read.bytes);
+    } else {
+        result = load_config_file(path);
     }
-    ConfigResult result = load_config_file(path);
     out.problems = std::move(result.problems);
     if (!result.config) return out;
     if (files) {

@@ -1,8 +1,11 @@
 // Loading the config the way every command that acts on it must
-// (CONTRACT.md "Additions (turn 3)"): refuse it, before reading it, when an
-// untrusted account can change it or its folder; then validate it; then
-// refuse it when the journal it names can be changed by one. Problems stay
-// data here; the command line prints them, the service raises events.
+// (CONTRACT.md "Additions in 0.2", data folder): open it once, refuse it when
+// that handle shows a file or folder an untrusted account can change, a link
+// or a path other than the one given, or a writer holding it open; parse
+// only the bytes read through that same handle; then refuse it when the
+// journal it names can be changed by one (the journal's own handle is judged
+// again where it is opened: service/file_journal.cpp). Problems stay data
+// here; the command line prints them, the service raises events.
 #pragma once
 
 #include <iosfwd>

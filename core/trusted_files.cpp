@@ -72,4 +72,70 @@ std::optional<std::string> refuse_untrusted(FileRole role, const std::string& pa
     return std::nullopt;
 }
 
+namespace {
+
+// "\\?\C:\x" -> "C:\x", "\\?\UNC\s\x" -> "\\s\x", '/' -> '\\'.
+std::string plain_path(std::string p) {
+    for (char& c : p)
+        if (c == '/') c = '\\';
+    if (p.rfind("\\\\?\\UNC\\", 0) == 0) return "\\" + p.substr(7);
+    if (p.rfind("\\\\?\\", 0) == 0 || p.rfind("\\\\.\\", 0) == 0) return p.substr(4);
+    return p;
+}
+
+}  // namespace
+
+bool same_file_path(const std::string& a, const std::string& b) {
+    return iequals(plain_path(a), plain_path(b));
+}
+
+std::optional<std::string> refuse_opened(FileRole role, const std::string& path,
+                                         const OpenedFile& opened, FileSecurityPort& files) {
+    const std::string what = role == FileRole::config ? "config" : "journal";
+    const std::string head = "refusing " + what + " " + path + ": ";
+    const std::string tail =
+        "; only SYSTEM, Administrators, TrustedInstaller and PermWatch's own account may "
+        "own or change it";
+    switch (opened.status) {
+        case OpenedFile::Status::ok:
+            break;
+        case OpenedFile::Status::missing:
+            return std::nullopt;
+        case OpenedFile::Status::in_use:
+            // Whoever holds a write handle from before could write after the
+            // check: a file is read only while no one else may write it.
+            return head + "another process holds it open for writing or deleting";
+        case OpenedFile::Status::error:
+            return head + "cannot open it to judge it: " + opened.error;
+    }
+    if (opened.reparse_point) return head + "it or its folder is a link (a reparse point)";
+    if (!same_file_path(opened.asked_path, opened.final_path)) {
+        return head + "it opens as " + plain_path(opened.final_path) +
+               " (a link or junction on the way); PermWatch reads only the path it was given";
+    }
+    const std::vector<Sid> trusted = trusted_file_accounts(files.self());
+    const std::string folder = folder_of(path);
+    if (auto bad = judge("its folder", folder, opened.folder, FileKind::folder, trusted, files))
+        return head + *bad + tail;
+    const FileSecurityRead file{FileSecurityRead::Status::ok, opened.sd, {}};
+    if (auto bad = judge("the file", path, file, FileKind::file, trusted, files))
+        return head + *bad + tail;
+    return std::nullopt;
+}
+
+TrustedRead read_trusted(FileRole role, const std::string& path, FileSecurityPort& files) {
+    OpenedFile opened = files.open_and_read(path);
+    TrustedRead out;
+    if (auto refused = refuse_opened(role, path, opened, files)) {
+        out.refused = std::move(refused);
+        return out;
+    }
+    if (opened.status == OpenedFile::Status::missing) {
+        out.error = opened.error.empty() ? "does not exist" : opened.error;
+        return out;
+    }
+    out.bytes = std::move(opened.bytes);
+    return out;
+}
+
 }  // namespace permwatch

@@ -36,6 +36,43 @@ public:
             return {FileSecurityRead::Status::error, {}, "Access is denied. (5)"};
         return {FileSecurityRead::Status::ok, parse_sddl(it->second), {}};
     }
+    // What open_and_read's one handle reports, as service/opened_file.cpp
+    // reads it from Windows: per path, a write handle someone else holds,
+    // a reparse point, a final path elsewhere, bytes other than the disk's.
+    std::map<std::string, std::string> final_paths;
+    std::map<std::string, std::string> handle_bytes;
+    std::vector<std::string> held_open, links, opened;
+
+    OpenedFile open_and_read(const std::string& path) override {
+        opened.push_back(path);
+        OpenedFile out;
+        const auto has = [&](const std::vector<std::string>& v) {
+            return std::find(v.begin(), v.end(), path) != v.end();
+        };
+        if (has(held_open)) {
+            out.status = OpenedFile::Status::in_use;
+            return out;
+        }
+        out.folder = read(folder_of(path));
+        const auto it = sddl.find(path);
+        if (out.folder.status == FileSecurityRead::Status::missing || it == sddl.end()) {
+            out.status = OpenedFile::Status::missing;
+            return out;
+        }
+        out.sd = parse_sddl(it->second);
+        out.reparse_point = has(links);
+        out.asked_path = path;
+        out.final_path = final_paths.count(path) ? final_paths[path] : "\\\\?\\" + path;
+        if (handle_bytes.count(path)) {
+            out.bytes = handle_bytes[path];
+        } else {
+            std::ifstream in(path, std::ios::binary);
+            std::stringstream text;
+            text << in.rdbuf();
+            out.bytes = text.str();
+        }
+        return out;
+    }
     std::string account_name(const Sid& sid) override {
         return sid == Sid(5, {32, 545}) ? "BUILTIN\\Users" : "";
     }
@@ -163,6 +200,70 @@ TEST_F(TrustedConfig, AnUnreadableDescriptorIsRefused) {
 TEST_F(TrustedConfig, WithoutFileSecurityOnlyValidationRuns) {
     files.sddl[dir] = kUsersWrite;
     EXPECT_TRUE(load_trusted_config(config, nullptr).config);
+}
+
+// The kept-open attack: a user who made the folder first opened
+// permwatch.json for writing and holds that handle across any reset of the
+// DACL. The config is opened sharing only reading, so that open fails while
+// the handle is held, and the config is refused, not read. (Wine plays this
+// with real files: FileSecurity.AConfigHeldOpenForWritingIsRefused.)
+TEST_F(TrustedConfig, AConfigAnotherProcessHoldsOpenForWritingIsRefused) {
+    files.held_open.push_back(config);
+    const ConfigLoad load = load_trusted_config(config, &files);
+    EXPECT_FALSE(load.config);
+    ASSERT_TRUE(load.refused);
+    EXPECT_EQ(*load.refused, "refusing config " + config +
+                                 ": another process holds it open for writing or "
+                                 "deleting");
+}
+
+// A junction or link on the way (Windows' junctions are not made by Wine 8:
+// docs/testing.md (x2)): the handle's final path is elsewhere, so what was
+// judged is not the file that was asked for. Natively, on the facts the
+// service reads from the handle.
+TEST_F(TrustedConfig, AConfigWhoseHandleEndsElsewhereIsRefused) {
+    files.final_paths[config] = "\\\\?\\C:\\Users\\mallory\\permwatch.json";
+    const ConfigLoad load = load_trusted_config(config, &files);
+    EXPECT_FALSE(load.config);
+    ASSERT_TRUE(load.refused);
+    EXPECT_EQ(*load.refused,
+              "refusing config " + config +
+                  ": it opens as C:\\Users\\mallory\\permwatch.json (a link or "
+                  "junction on the way); PermWatch reads only the path it was given");
+}
+
+TEST_F(TrustedConfig, AConfigThatIsAReparsePointIsRefused) {
+    files.links.push_back(config);
+    const ConfigLoad load = load_trusted_config(config, &files);
+    ASSERT_TRUE(load.refused);
+    EXPECT_NE(load.refused->find("is a link (a reparse point)"), std::string::npos)
+        << *load.refused;
+}
+
+// What is parsed is what the judged handle read, not a second read by name:
+// the bytes the port returns (one key) differ from the file on disk (the
+// shipped example, whatever it holds), and the one-key document is loaded.
+TEST_F(TrustedConfig, TheConfigIsParsedFromTheJudgedHandlesBytes) {
+    files.handle_bytes[config] =
+        R"({"version":1,"keys":[{"path":"HKLM\\SOFTWARE\\ReadThroughTheHandle",)"
+        R"("require":[{"principal":"SY","rights":["KEY_READ"]}]}]})";
+    const ConfigLoad load = load_trusted_config(config, &files);
+    ASSERT_TRUE(load.config) << (load.refused ? *load.refused : "problems");
+    ASSERT_EQ(load.config->keys.size(), 1u);
+    EXPECT_EQ(load.config->keys[0].path, "HKLM\\SOFTWARE\\ReadThroughTheHandle");
+    EXPECT_EQ(files.opened, (std::vector<std::string>{config}));
+}
+
+TEST(SameFilePath, PrefixesSlashesAndAsciiCaseDoNotMatterOtherCharactersDo) {
+    EXPECT_TRUE(same_file_path("C:\\ProgramData\\PermWatch\\permwatch.json",
+                               "\\\\?\\C:\\programdata\\PERMWATCH\\permwatch.json"));
+    EXPECT_TRUE(same_file_path("C:/a/b.json", "\\\\?\\C:\\a\\b.json"));
+    EXPECT_TRUE(same_file_path("\\\\srv\\share\\b.json", "\\\\?\\UNC\\srv\\share\\b.json"));
+    EXPECT_TRUE(same_file_path("C:\\\xC3\x9C\\x", "\\\\?\\C:\\\xC3\x9C\\x"));
+    EXPECT_FALSE(same_file_path("C:\\a\\b.json", "\\\\?\\D:\\a\\b.json"));
+    EXPECT_FALSE(same_file_path("C:\\a\\b.json", "\\\\?\\C:\\a\\b.json.evil"));
+    // Ü against ü: Windows may call them the same; refusing is the safe side.
+    EXPECT_FALSE(same_file_path("C:\\\xC3\x9C\\x", "C:\\\xC3\xBC\\x"));
 }
 
 TEST_F(TrustedConfig, ValidateRefusesWithOneLineAndExit2) {
