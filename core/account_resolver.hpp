@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/sid.hpp"
 
@@ -23,6 +24,13 @@ public:
     virtual AccountLookup account_sid(std::string_view account_name) = 0;
     // The logon account the SCM has for this service, as a SID.
     virtual AccountLookup service_account_sid(std::string_view service_name) = 0;
+    // The groups a logon of this account carries, local and global, where
+    // they can be learned (a user account); empty when they cannot. A deny
+    // for one of them takes rights from the account.
+    virtual std::vector<Sid> account_groups(const Sid& account) {
+        (void)account;
+        return {};
+    }
 };
 
 }  // namespace permwatch

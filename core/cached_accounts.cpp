@@ -24,6 +24,17 @@ AccountLookup CachedAccounts::service_account_sid(std::string_view service_name)
     return lookup(services_, service_name, &AccountResolver::service_account_sid);
 }
 
+std::vector<Sid> CachedAccounts::account_groups(const Sid& account) {
+    {
+        std::lock_guard lock(mutex_);
+        if (const auto it = groups_.find(account); it != groups_.end()) return it->second;
+    }
+    std::vector<Sid> answer = source_.account_groups(account);
+    std::lock_guard lock(mutex_);
+    groups_.insert_or_assign(account, answer);
+    return answer;
+}
+
 void CachedAccounts::refresh() {
     for (auto [cache, ask] : {std::pair{&accounts_, &AccountResolver::account_sid},
                               std::pair{&services_, &AccountResolver::service_account_sid}}) {
@@ -37,6 +48,16 @@ void CachedAccounts::refresh() {
             std::lock_guard lock(mutex_);
             cache->insert_or_assign(name, std::move(answer));
         }
+    }
+    std::vector<Sid> accounts;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [account, groups] : groups_) accounts.push_back(account);
+    }
+    for (const Sid& account : accounts) {
+        std::vector<Sid> answer = source_.account_groups(account);  // no lock held
+        std::lock_guard lock(mutex_);
+        groups_.insert_or_assign(account, std::move(answer));
     }
 }
 

@@ -21,6 +21,7 @@ public:
 
     AccountLookup account_sid(std::string_view account_name) override;
     AccountLookup service_account_sid(std::string_view service_name) override;
+    std::vector<Sid> account_groups(const Sid& account) override;
 
     // Asks the source again about every name asked so far and swaps in the
     // answers; lookups meanwhile are answered from the old ones. A failed
@@ -37,6 +38,7 @@ private:
     mutable std::mutex mutex_;  // guards the two maps, never held while asking
     Cache accounts_;
     Cache services_;
+    std::map<Sid, std::vector<Sid>> groups_;
 };
 
 }  // namespace permwatch

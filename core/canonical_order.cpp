@@ -11,9 +11,11 @@ namespace permwatch {
 
 namespace {
 
+// Every kind of deny goes first, as in Windows' ACL editor; ACEs that grant
+// and deny nothing (audit, label) count with the allows.
 int group_of(const Ace& ace) {
     if (ace.is_inherited()) return 2;
-    return ace.type == AceType::deny ? 0 : 1;
+    return is_deny(ace.type) ? 0 : 1;
 }
 
 }  // namespace

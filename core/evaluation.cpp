@@ -1,6 +1,9 @@
 #include "core/evaluation.hpp"
 
+#include <algorithm>
+
 #include "core/canonical_order.hpp"
+#include "core/service_sid.hpp"
 
 namespace permwatch {
 
@@ -52,6 +55,9 @@ std::vector<ResolvedRequirement> resolve_requirements(const KeyPolicy& key,
         }
         r.sid = lookup.sid;
         if (!r.sid) r.unresolved_reason = lookup.error.empty() ? "not found" : lookup.error;
+        if (r.sid) r.groups = accounts.account_groups(*r.sid);
+        if (req.principal.kind == Principal::Kind::service_account_of)
+            r.service_sid = service_sid_of(req.principal.name);
         resolved.push_back(std::move(r));
     }
     return resolved;
@@ -59,14 +65,25 @@ std::vector<ResolvedRequirement> resolve_requirements(const KeyPolicy& key,
 
 namespace {
 
-const Sid& authenticated_users_sid() {
-    static const Sid sid(5, {11});
-    return sid;
-}
-
 const Sid& service_group_sid() {
     static const Sid sid(5, {6});
     return sid;
+}
+
+struct NamedSid {
+    Sid sid;
+    const char* words;
+};
+
+// In every logon token but Everyone's and Anonymous's.
+const std::vector<NamedSid>& logon_sids() {
+    static const std::vector<NamedSid> sids = {
+        {Sid(5, {11}), "Authenticated Users (S-1-5-11)"},
+        {Sid(5, {32, 545}), "Users (S-1-5-32-545)"},
+        {Sid(2, {0}), "LOCAL (S-1-2-0)"},
+        {Sid(5, {15}), "This Organization (S-1-5-15)"},
+    };
+    return sids;
 }
 
 bool is_service_account(const ResolvedRequirement& r) {
@@ -77,24 +94,70 @@ bool is_service_account(const ResolvedRequirement& r) {
     return (first == 19 || first == 20) ? sid.sub_authorities().size() == 1 : first == 80;
 }
 
+bool is_per_service_sid(const Sid& sid) {
+    return sid.authority() == 5 && sid.sub_authorities().size() == 6 &&
+           sid.sub_authorities()[0] == 80;
+}
+
+bool is_service_sid_of(const Sid& deny_sid, const ResolvedRequirement& r) {
+    if (!is_per_service_sid(deny_sid)) return false;
+    if (r.service_sid) return deny_sid == *r.service_sid;
+    // A service whose name cannot be hashed here: any service's SID may be its own.
+    return r.requirement.principal.kind == Principal::Kind::service_account_of;
+}
+
+bool is_group_of(const Sid& deny_sid, const ResolvedRequirement& r) {
+    return std::find(r.groups.begin(), r.groups.end(), deny_sid) != r.groups.end();
+}
+
 }  // namespace
 
 bool deny_applies(const Sid& deny_sid, const ResolvedRequirement& r) {
     if (!r.sid) return false;
     if (deny_sid == *r.sid || deny_sid == everyone_sid()) return true;
-    if (deny_sid == authenticated_users_sid()) {
-        // Everyone and Anonymous hold tokens without S-1-5-11.
-        return *r.sid != everyone_sid() && *r.sid != Sid(5, {7});
-    }
-    if (deny_sid == service_group_sid()) return is_service_account(r);
-    return false;
+    // Everyone and Anonymous hold tokens without the logon groups.
+    if (*r.sid == everyone_sid() || *r.sid == Sid(5, {7})) return false;
+    for (const NamedSid& n : logon_sids())
+        if (deny_sid == n.sid) return true;
+    if (is_group_of(deny_sid, r)) return true;
+    if (!is_service_account(r)) return false;
+    return deny_sid == service_group_sid() || deny_sid == all_services_sid() ||
+           is_service_sid_of(deny_sid, r);
 }
 
 std::string deny_sid_words(const Sid& deny_sid) {
     if (deny_sid == everyone_sid()) return "Everyone";
-    if (deny_sid == authenticated_users_sid()) return "Authenticated Users (S-1-5-11)";
+    for (const NamedSid& n : logon_sids())
+        if (deny_sid == n.sid) return n.words;
     if (deny_sid == service_group_sid()) return "SERVICE (S-1-5-6)";
+    if (deny_sid == all_services_sid()) return "ALL SERVICES (S-1-5-80-0)";
     return deny_sid.str();
+}
+
+std::string deny_sid_words(const Sid& deny_sid, const ResolvedRequirement& r) {
+    std::string words = deny_sid_words(deny_sid);
+    if (words != deny_sid.str() || (r.sid && deny_sid == *r.sid)) return words;
+    if (is_service_sid_of(deny_sid, r)) return "the service's own SID (" + words + ")";
+    if (is_group_of(deny_sid, r)) return words + " (a group of the account)";
+    return words;
+}
+
+std::string deny_kind_words(AceType type) {
+    switch (type) {
+        case AceType::deny_callback:
+        case AceType::deny_callback_object:
+            return "conditional deny";
+        case AceType::deny_object:
+            // A registry access check passes no object type list. Windows
+            // then applies an object deny without an object type like a
+            // plain one, and, by its documentation, skips one with an object
+            // type. PermWatch counts both: the GUID is attacker-chosen bytes
+            // to it, and a deny missed costs a failover where one counted
+            // costs a finding.
+            return "object deny";
+        default:
+            return "deny";
+    }
 }
 
 namespace {
@@ -143,7 +206,7 @@ struct Granted {
 Granted granted_to(const Acl& acl, const Sid& sid, std::uint8_t required_inherit) {
     Granted g;
     for (const Ace& ace : acl.aces) {
-        if (ace.type != AceType::allow || ace.sid != sid) continue;
+        if (!grants_for_sure(ace.type) || ace.sid != sid) continue;
         const Reach r = ace_reach(ace, required_inherit);
         const AccessMask m = map_generic_to_key_rights(ace.mask);
         if (r.key) g.key |= m;
@@ -206,15 +269,17 @@ std::vector<Finding> evaluate(const SecurityDescriptor& sd,
                      "and without NP)"});
         }
         for (const Ace& ace : acl.aces) {
-            if (ace.type != AceType::deny) continue;
+            // Every kind of deny: a callback deny applies whenever its
+            // condition holds, which PermWatch cannot tell.
+            if (!is_deny(ace.type)) continue;
             if (!deny_applies(ace.sid, r)) continue;
             const AccessMask blocked = map_generic_to_key_rights(ace.mask) & required;
             if (blocked != 0 && deny_reaches(ace, r.requirement.inherit)) {
                 if (who.empty()) who = principal_words(r);
-                const std::string whom = deny_sid_words(ace.sid);
+                const std::string whom = deny_sid_words(ace.sid, r);
                 findings.push_back({FindingKind::blocked_by_deny, Severity::error, r.sid->str(),
-                                    std::string(ace.is_inherited() ? "an inherited" : "a") +
-                                        " deny ACE for " + whom + " takes " +
+                                    std::string(ace.is_inherited() ? "an inherited " : "a ") +
+                                        deny_kind_words(ace.type) + " ACE for " + whom + " takes " +
                                         describe_rights(blocked) + " away from " + who});
             }
         }

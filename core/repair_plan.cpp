@@ -20,20 +20,22 @@ bool trim_denies(Acl& acl, std::vector<bool>& emptied, const ResolvedRequirement
     emptied.resize(acl.aces.size(), false);
     for (std::size_t i = 0; i < acl.aces.size(); ++i) {
         Ace& ace = acl.aces[i];
-        if (ace.type != AceType::deny) continue;
+        if (!is_deny(ace.type)) continue;
         if (!deny_applies(ace.sid, r)) continue;
         if (!deny_reaches(ace, inherit)) continue;
         const AccessMask mapped = map_generic_to_key_rights(ace.mask);
         if ((mapped & required) == 0) continue;
-        if (ace.sid == sid && !ace.is_inherited()) {
+        // Only a plain deny is trimmed: an object or conditional deny was
+        // written for a reason PermWatch cannot read, so it is left as it is.
+        if (ace.type == AceType::deny && ace.sid == sid && !ace.is_inherited()) {
             ace.mask = mapped & ~required;
             if (ace.mask == 0) emptied[i] = true;
             continue;
         }
         ok = false;
-        blockers.push_back(std::string(ace.is_inherited() ? "an inherited" : "a") +
-                           " deny ACE for " + deny_sid_words(ace.sid) + " blocks " +
-                           describe_rights(mapped & required) + " for " + who +
+        blockers.push_back(std::string(ace.is_inherited() ? "an inherited " : "a ") +
+                           deny_kind_words(ace.type) + " ACE for " + deny_sid_words(ace.sid, r) +
+                           " blocks " + describe_rights(mapped & required) + " for " + who +
                            "; PermWatch does not change it");
     }
     return ok;

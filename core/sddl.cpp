@@ -19,20 +19,29 @@
 //  - "WD" and "RC" are both a right and a SID; which one depends only on the
 //    field. "D:" is an empty DACL (nobody gets access), "D:NO_ACCESS_CONTROL"
 //    is a null DACL (everybody gets everything).
-// PermWatch refuses, with one clear error: SACLs, ACE types other than A and
-// D, object GUIDs, audit flags, negative or signed masks, a number mixed with
-// letter codes, lower case, whitespace, domain-relative aliases (DA, LA...).
+// Every ACE type a DACL can hold is read (A, D, OA, OD, XA, XD, ZA, and
+// audit, label and the like, which grant nothing): a key's DACL must be shown
+// and judged whole. A callback ACE's condition is kept as text, never
+// interpreted (a conditional allow never counts as granting, a conditional
+// deny always counts as denying), so no reading of it can be wrong; "(#hex)"
+// in its place is application data as read from a key, which Windows itself
+// would not accept as text.
+// PermWatch refuses, with one clear error: SACLs, negative or signed masks, a
+// number mixed with letter codes, lower case, whitespace, domain-relative
+// aliases (DA, LA...), a ':' inside a condition (it would end the section).
 //
 // Writing follows Windows' ConvertSecurityDescriptorToStringSecurityDescriptor
 // (Wine's print_* functions): O:, G:, D: in that order; DACL flags P, AR, AI;
-// ACE flags OI CI NP IO ID; rights as the first full-right constant equal to
-// the mask (so 0x20019 is KR, not KX), else the bit codes in bit order when
-// every set bit has one, else "0x%x"; SIDs as an alias when there is one.
+// ACE flags OI CI NP IO ID CR SA FA; object GUIDs in lower case; rights as the first full-right
+// constant equal to the mask (so 0x20019 is KR, not KX), else the bit codes in bit order when every
+// set bit has one, else "0x%x"; SIDs as an alias when there is one.
 #include "core/sddl.hpp"
 
 #include <array>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 namespace permwatch {
 
@@ -73,18 +82,100 @@ struct FlagCode {
     std::uint8_t bit;
 };
 
-// Windows' output order (Wine's print_ace).
-constexpr std::array<FlagCode, 5> ace_flag_codes{{
+// Windows' output order (Wine's print_ace). SA and FA mean something only in
+// audit ACEs, but a DACL may hold those too; CR is CRITICAL_ACE_FLAG (0x20).
+constexpr std::array<FlagCode, 8> ace_flag_codes{{
     {"OI", ace_flags::object_inherit},
     {"CI", ace_flags::container_inherit},
     {"NP", ace_flags::no_propagate},
     {"IO", ace_flags::inherit_only},
     {"ID", ace_flags::inherited},
+    {"CR", 0x20},
+    {"SA", ace_flags::successful_access},
+    {"FA", ace_flags::failed_access},
 }};
 
-constexpr std::uint8_t known_ace_flags = ace_flags::object_inherit | ace_flags::container_inherit |
-                                         ace_flags::no_propagate | ace_flags::inherit_only |
-                                         ace_flags::inherited;
+struct TypeCode {
+    std::string_view code;
+    std::uint8_t windows_type;
+    AceType type;
+};
+
+// Windows' codes (sddl.h); ZD, XL, ZU and ZL are PermWatch's own for the
+// four types Windows has no code for (it cannot write them as SDDL at all),
+// so that every DACL a key can hold can be shown.
+constexpr std::array<TypeCode, 19> ace_type_codes{{
+    {"A", 0x00, AceType::allow},
+    {"D", 0x01, AceType::deny},
+    {"AU", 0x02, AceType::other},
+    {"AL", 0x03, AceType::other},
+    {"OA", 0x05, AceType::allow_object},
+    {"OD", 0x06, AceType::deny_object},
+    {"OU", 0x07, AceType::other},
+    {"OL", 0x08, AceType::other},
+    {"XA", 0x09, AceType::allow_callback},
+    {"XD", 0x0A, AceType::deny_callback},
+    {"ZA", 0x0B, AceType::allow_callback_object},
+    {"ZD", 0x0C, AceType::deny_callback_object},
+    {"XU", 0x0D, AceType::other},
+    {"XL", 0x0E, AceType::other},
+    {"ZU", 0x0F, AceType::other},
+    {"ZL", 0x10, AceType::other},
+    {"ML", 0x11, AceType::other},
+    {"RA", 0x12, AceType::other},
+    {"SP", 0x13, AceType::other},
+}};
+
+const TypeCode* type_code_of(std::uint8_t windows_type) {
+    for (const TypeCode& t : ace_type_codes)
+        if (t.windows_type == windows_type) return &t;
+    return nullptr;
+}
+
+constexpr std::string_view hex_digits = "0123456789abcdef";
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// GUID text as Windows writes it: lower-case 8-4-4-4-12 hex digits, the
+// first three groups the little-endian Data1..Data3.
+std::string guid_text(const Guid& g) {
+    // Byte order of the text's 16 hex pairs in the binary layout.
+    constexpr std::array<int, 16> order{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+    std::string out;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+        const std::uint8_t b = g[static_cast<std::size_t>(order[i])];
+        out += hex_digits[b >> 4];
+        out += hex_digits[b & 0xF];
+    }
+    return out;
+}
+
+std::optional<Guid> parse_guid(std::string_view t) {
+    constexpr std::array<int, 16> order{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+    if (t.size() != 36 || t[8] != '-' || t[13] != '-' || t[18] != '-' || t[23] != '-')
+        return std::nullopt;
+    Guid g{};
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < 16; ++i) {
+        if (t[pos] == '-') ++pos;
+        const int hi = hex_value(t[pos]), lo = hex_value(t[pos + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        g[static_cast<std::size_t>(order[i])] = static_cast<std::uint8_t>(hi << 4 | lo);
+        pos += 2;
+    }
+    return g;
+}
+
+// Application data shown in a condition's place as "#" and hex bytes: a
+// condition read from a key is compiled, and PermWatch does not decompile
+// it. Windows would refuse the text; PermWatch reads it back as the bytes.
+constexpr char application_data_mark = '#';
 
 constexpr std::string_view null_dacl = "NO_ACCESS_CONTROL";
 
@@ -231,21 +322,24 @@ private:
                text_[type_end] != '(')
             ++type_end;
         std::string_view type = text_.substr(i, type_end - i);
-        AceType ace_type = AceType::allow;
-        if (type == "A") {
-            ace_type = AceType::allow;
-        } else if (type == "D") {
-            ace_type = AceType::deny;
-        } else if (type.empty()) {
-            fail(i, "expected an ACE type (A or D)");
-        } else {
-            fail(i, "ACE type " + quote(type) +
-                        " is not supported; PermWatch handles A (allow) and D (deny) only");
-        }
+        const TypeCode* type_code = nullptr;
+        for (const TypeCode& t : ace_type_codes)
+            if (t.code == type) type_code = &t;
+        if (type.empty()) fail(i, "expected an ACE type (A, D, OA, OD, XA, XD, ZA...)");
+        if (!type_code) fail(i, "ACE type " + quote(type) + " is not supported");
+        const bool object = is_object_layout(type_code->windows_type);
+        const bool has_data = carries_application_data(type_code->windows_type);
+        std::size_t condition_end = 0;  // after the condition's ')', when there is one
         for (; i < end; ++i) {
             const char c = text_[i];
             if (c == '(') fail(i, "expected ')' to close the ACE before another '('");
             if (c == ';') {
+                if (k == 6 && has_data) {
+                    cut[6] = i;
+                    condition_end = condition(i + 1, end);
+                    i = condition_end;
+                    break;
+                }
                 if (k == 6)
                     fail(i,
                          "expected ')' after the SID; an ACE has 6 fields "
@@ -255,31 +349,81 @@ private:
                 break;
             }
         }
-        if (i >= end)
-            fail(end,
+        if (i >= end || text_[i] != ')')
+            fail(std::min(i, end),
                  "expected ')' to close the ACE that starts at offset " + std::to_string(open));
         if (k != 6)
             fail(i,
                  "expected 6 fields separated by ';' "
                  "(type;flags;rights;object;inherited object;SID), found " +
                      std::to_string(k));
-        cut[6] = i;
+        if (condition_end == 0) cut[6] = i;
 
         Ace ace;
-        ace.type = ace_type;
+        ace.type = type_code->type;
+        if (ace.type == AceType::other) ace.raw_type = type_code->windows_type;
         ace.flags = flags(cut[1] + 1, cut[2]);
         ace.mask = rights(cut[2] + 1, cut[3]);
-        if (cut[4] != cut[3] + 1)
-            fail(cut[3] + 1,
-                 "object ACE GUIDs are not supported; the object type field must be "
-                 "empty");
-        if (cut[5] != cut[4] + 1)
-            fail(cut[4] + 1,
-                 "object ACE GUIDs are not supported; the inherited object type "
-                 "field must be empty");
+        ace.object_type = guid_field(cut[3] + 1, cut[4], object, "object type");
+        ace.inherited_object_type = guid_field(cut[4] + 1, cut[5], object, "inherited object type");
         ace.sid = sid_field(cut[5] + 1, cut[6], "the ACE's trustee");
+        if (condition_end != 0) {
+            // Inside the condition's parentheses.
+            const std::string_view inner =
+                text_.substr(cut[6] + 2, condition_end - 1 - (cut[6] + 2));
+            if (!inner.empty() && inner[0] == application_data_mark) {
+                ace.application_data = application_data(cut[6] + 3, inner.substr(1));
+            } else {
+                ace.condition = std::string(inner);
+            }
+        }
         acl.aces.push_back(std::move(ace));
-        return cut[6] + 1;
+        return i + 1;
+    }
+
+    std::optional<Guid> guid_field(std::size_t begin, std::size_t end, bool object,
+                                   const char* what) const {
+        if (begin == end) return std::nullopt;
+        if (!object)
+            fail(begin, std::string("only object ACEs (OA, OD, ZA...) have an ") + what +
+                            " GUID; this field must be empty");
+        if (auto g = parse_guid(text_.substr(begin, end - begin))) return g;
+        fail(begin, std::string("expected a GUID (8-4-4-4-12 hex digits) as the ") + what);
+    }
+
+    // A callback ACE's condition: '(' to its matching ')', strings in double
+    // quotes skipped. Returns the offset after the ')'; the ACE's own ')'
+    // must follow.
+    std::size_t condition(std::size_t begin, std::size_t end) const {
+        if (begin >= end || text_[begin] != '(')
+            fail(begin, "expected '(' to start the ACE's condition");
+        int depth = 0;
+        bool quoted = false;
+        for (std::size_t i = begin; i < end; ++i) {
+            const char c = text_[i];
+            if (quoted) {
+                if (c == '"') quoted = false;
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == '(') {
+                ++depth;
+            } else if (c == ')' && --depth == 0) {
+                return i + 1;
+            }
+        }
+        fail(end,
+             "expected ')' to close the condition that starts at offset " + std::to_string(begin));
+    }
+
+    std::vector<std::uint8_t> application_data(std::size_t offset, std::string_view hex) const {
+        std::vector<std::uint8_t> out;
+        if (hex.size() % 2 != 0) fail(offset, "expected hex byte pairs after '#'");
+        for (std::size_t i = 0; i < hex.size(); i += 2) {
+            const int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+            if (hi < 0 || lo < 0) fail(offset + i, "expected hex byte pairs after '#'");
+            out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+        }
+        return out;
     }
 
     std::uint8_t flags(std::size_t begin, std::size_t end) const {
@@ -287,9 +431,6 @@ private:
         for (std::size_t i = begin; i < end; i += 2) {
             if (i + 1 >= end) fail(i, "expected a two-letter ACE flag (CI, OI, IO, NP, ID)");
             std::string_view code = text_.substr(i, 2);
-            if (code == "SA" || code == "FA")
-                fail(i, "the audit flag " + std::string(code) +
-                            " is not supported; it belongs to SACL audit ACEs");
             bool found = false;
             for (const FlagCode& f : ace_flag_codes) {
                 if (f.code == code) {
@@ -298,7 +439,8 @@ private:
                 }
             }
             if (!found)
-                fail(i, "unknown ACE flag " + quote(code) + "; expected CI, OI, IO, NP or ID");
+                fail(i, "unknown ACE flag " + quote(code) +
+                            "; expected CI, OI, IO, NP, ID, CR, SA or FA");
         }
         return out;
     }
@@ -416,19 +558,35 @@ std::string format_sddl(const SecurityDescriptor& sd) {
             out += null_dacl;
         }
         for (const Ace& ace : acl.aces) {
-            if ((ace.flags & ~known_ace_flags) != 0)
-                throw std::invalid_argument(
-                    "format_sddl: ACE flag bits other than OI CI NP IO "
-                    "ID cannot be written in a DACL");
+            const TypeCode* code = type_code_of(windows_ace_type(ace));
+            if (!code)
+                throw std::invalid_argument("format_sddl: ACE type " +
+                                            std::to_string(windows_ace_type(ace)) +
+                                            " has no SDDL code");
             out += '(';
-            out += ace.type == AceType::allow ? 'A' : 'D';
+            out += code->code;
             out += ';';
             for (const FlagCode& f : ace_flag_codes)
                 if (ace.flags & f.bit) out += f.code;
             out += ';';
             out += rights_text(ace.mask);
-            out += ";;;";
+            out += ';';
+            if (ace.object_type) out += guid_text(*ace.object_type);
+            out += ';';
+            if (ace.inherited_object_type) out += guid_text(*ace.inherited_object_type);
+            out += ';';
             out += sid_text(ace.sid);
+            if (!ace.condition.empty()) {
+                out += ";(" + ace.condition + ")";
+            } else if (!ace.application_data.empty()) {
+                out += ";(";
+                out += application_data_mark;
+                for (std::uint8_t b : ace.application_data) {
+                    out += hex_digits[b >> 4];
+                    out += hex_digits[b & 0xF];
+                }
+                out += ')';
+            }
             out += ')';
         }
     }

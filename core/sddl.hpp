@@ -1,6 +1,6 @@
 // SDDL parse and format for registry key descriptors (owner, group, DACL).
-// PermWatch may refuse what Windows accepts (SACLs, object ACEs, conditional
-// ACEs), with one clear error, but never reads a string differently.
+// PermWatch may refuse what Windows accepts (SACLs, some condition texts),
+// with one clear error, but never reads a string differently.
 #pragma once
 
 #include <cstddef>
@@ -28,8 +28,8 @@ SecurityDescriptor parse_sddl(std::string_view text);
 // Formats as Windows does: aliases for well-known SIDs, the full-right codes
 // (KA, KR, ...) when the mask is exactly one, else letter codes when every bit
 // has one, else hex. parse_sddl(format_sddl(sd)) == sd for every sd that a
-// DACL can hold; throws std::invalid_argument for the two that it cannot (a
-// null DACL with ACEs, an ACE flag bit other than OI CI NP IO ID).
+// DACL can hold; throws std::invalid_argument for what it cannot (a null
+// DACL with ACEs, an ACE type without a code).
 std::string format_sddl(const SecurityDescriptor& sd);
 
 }  // namespace permwatch

@@ -84,13 +84,13 @@ TEST(Engine, DriftAtStartIsRepairedJournalFirst) {
 // have that window.
 TEST(Engine, AChangeMadeBetweenTheReadAndTheWriteIsKeptAndJournaled) {
     Rig rig;
-    const std::string with_deny = "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+    const std::string with_deny = "O:BAG:SYD:(D;CI;KW;;;NU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
     rig.registry.before_update = [&](const std::string& path) {
         rig.registry.set(path, with_deny);
     };
     rig.engine.sweep();
     const std::string expected =
-        "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;" + svc + ")";
+        "O:BAG:SYD:(D;CI;KW;;;NU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;" + svc + ")";
     EXPECT_EQ(rig.registry.sddl(key), expected);
     ASSERT_EQ(rig.journal.entries.size(), 1u);
     EXPECT_EQ(rig.journal.entries[0].before, with_deny);
@@ -105,7 +105,7 @@ TEST(Engine, AChangeMadeBetweenTheReadAndTheWriteIsKeptAndJournaled) {
 // made from what that open read, and nothing is planned twice.
 TEST(Engine, AnEnforcingCheckPlansFromTheReadThroughTheWriteHandle) {
     Rig rig;
-    const std::string with_deny = "O:BAG:SYD:(D;CI;KW;;;BU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
+    const std::string with_deny = "O:BAG:SYD:(D;CI;KW;;;NU)(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
     rig.registry.before_update = [&](const std::string& path) {
         rig.registry.set(path, with_deny);
     };

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/evaluation.hpp"
+#include "core/service_sid.hpp"
 #include "test_support.hpp"
 
 namespace permwatch {
@@ -114,7 +115,14 @@ ResolvedRequirement service_account(const std::string& sid, AccessMask rights) {
     return r;
 }
 
-// Issue 11 item 13: a deny for a group every token of the principal carries.
+// The same, with the service's own SID computed from its name.
+ResolvedRequirement service_account_with_sid(const std::string& sid, AccessMask rights) {
+    ResolvedRequirement r = service_account(sid, rights);
+    r.service_sid = service_sid_of(r.requirement.principal.name);
+    return r;
+}
+
+// A deny for a group every token of the principal carries.
 TEST(Evaluation, DenyForAuthenticatedUsersBlocksEveryLogon) {
     for (const ResolvedRequirement& r :
          {requirement(svc, rights::key_all_access), requirement("S-1-5-18", rights::key_all_access),
@@ -171,14 +179,109 @@ TEST(Evaluation, DenyForTheServiceGroupBlocksOnlyAServiceAccount) {
             .empty());
 }
 
-TEST(Evaluation, DenyForOtherGroupsIsNotExpanded) {
-    // Interactive, Users, Network: membership is not known offline.
-    for (const char* group : {"IU", "BU", "NU", "S-1-5-32-545"}) {
+TEST(Evaluation, DenyForGroupsNotInAServiceLogonIsNotCounted) {
+    // Interactive and Network are not in a service's logon token.
+    for (const char* group : {"IU", "NU", "S-1-5-32-544"}) {
         EXPECT_TRUE(eval(std::string("D:(D;;KW;;;") + group + ")(A;CI;KA;;;" + svc + ")",
                          {service_account(svc, rights::key_all_access)})
                         .empty())
             << group;
     }
+}
+
+// Every SID a service logon token carries: a deny for any of them takes the
+// rights away. Users, LOCAL, This Organization and ALL SERVICES were not
+// counted before, nor the service's own SID or the account's groups.
+TEST(Evaluation, DenyForAnySidOfAServiceLogonTokenCounts) {
+    const struct {
+        const char* sid;
+        const char* words;
+    } cases[] = {
+        {"BU", "Users (S-1-5-32-545)"},
+        {"S-1-5-32-545", "Users (S-1-5-32-545)"},
+        {"S-1-2-0", "LOCAL (S-1-2-0)"},
+        {"S-1-5-15", "This Organization (S-1-5-15)"},
+        {"S-1-5-80-0", "ALL SERVICES (S-1-5-80-0)"},
+        {"WD", "Everyone"},
+        {"AU", "Authenticated Users (S-1-5-11)"},
+        {"SU", "SERVICE (S-1-5-6)"},
+    };
+    for (const auto& c : cases) {
+        auto f = eval(std::string("D:(D;;KW;;;") + c.sid + ")(A;CI;KA;;;" + svc + ")",
+                      {service_account(svc, rights::key_all_access)});
+        ASSERT_EQ(kinds(f), std::vector<FK>{FK::blocked_by_deny}) << c.sid;
+        EXPECT_NE(f[0].message.find(c.words), std::string::npos) << f[0].message;
+    }
+    // Users, LOCAL and This Organization: any logon, a user's too.
+    for (const char* sid : {"BU", "S-1-2-0", "S-1-5-15"}) {
+        EXPECT_EQ(kinds(eval(std::string("D:(D;;KW;;;") + sid + ")(A;CI;KA;;;" + svc + ")",
+                             {requirement(svc, rights::key_all_access)})),
+                  std::vector<FK>{FK::blocked_by_deny})
+            << sid;
+        // Not Everyone's or Anonymous's.
+        EXPECT_TRUE(eval(std::string("D:(D;;KW;;;") + sid + ")(A;CI;KA;;;S-1-5-7)",
+                         {requirement("S-1-5-7", rights::key_all_access)})
+                        .empty())
+            << sid;
+    }
+}
+
+TEST(Evaluation, DenyForTheServicesOwnSidCountsAnotherServicesDoesNot) {
+    // MSExchangeSA's service SID, as `sc showsid MSExchangeSA` computes it.
+    const std::string own = service_sid_of("MSExchangeSA")->str();
+    auto f = eval("D:(D;;KW;;;" + own + ")(A;CI;KA;;;" + svc + ")",
+                  {service_account_with_sid(svc, rights::key_all_access)});
+    ASSERT_EQ(kinds(f), std::vector<FK>{FK::blocked_by_deny});
+    EXPECT_NE(f[0].message.find("the service's own SID (" + own + ")"), std::string::npos)
+        << f[0].message;
+    // TrustedInstaller's SID is not MSExchangeSA's.
+    EXPECT_TRUE(eval("D:(D;;KW;;;S-1-5-80-956008885-3418522649-1831038044-1853292631-"
+                     "2271478464)(A;CI;KA;;;" +
+                         svc + ")",
+                     {service_account_with_sid(svc, rights::key_all_access)})
+                    .empty());
+}
+
+TEST(Evaluation, DenyForAGroupOfTheAccountCounts) {
+    ResolvedRequirement r = requirement(svc, rights::key_all_access);
+    r.groups = {*Sid::parse("S-1-5-32-544"), *Sid::parse("S-1-5-21-1-2-3-513")};
+    for (const char* group : {"BA", "S-1-5-21-1-2-3-513"}) {
+        auto f = eval(std::string("D:(D;;KW;;;") + group + ")(A;CI;KA;;;" + svc + ")", {r});
+        ASSERT_EQ(kinds(f), std::vector<FK>{FK::blocked_by_deny}) << group;
+        EXPECT_NE(f[0].message.find("(a group of the account)"), std::string::npos) << f[0].message;
+    }
+    // A group the account is not in.
+    EXPECT_TRUE(eval("D:(D;;KW;;;S-1-5-21-1-2-3-512)(A;CI;KA;;;" + svc + ")", {r}).empty());
+}
+
+// Object and callback ACEs: read, judged, never the reason a key stays
+// unreadable (issue: they made the read throw).
+TEST(Evaluation, EveryKindOfDenyCountsAndOnlyAPlainAllowGrants) {
+    const std::string guid = "bf967aba-0de6-11d0-a285-00aa003049e2";
+    for (const std::string& deny :
+         {"(OD;;KW;;;" + svc + ")", "(OD;;KW;" + guid + ";;" + svc + ")",
+          "(XD;;KW;;;" + svc + ";(Member_of {SID(BA)}))", "(XD;;KW;;;" + svc + ";(#61727478))",
+          "(ZD;;KW;" + guid + ";;" + svc + ";(#61727478))"}) {
+        auto f = eval("D:" + deny + "(A;CI;KA;;;" + svc + ")",
+                      {requirement(svc, rights::key_all_access)});
+        ASSERT_EQ(kinds(f), std::vector<FK>{FK::blocked_by_deny}) << deny;
+        EXPECT_NE(f[0].message.find(deny[1] == 'O' ? "object deny" : "conditional deny"),
+                  std::string::npos)
+            << f[0].message;
+    }
+    // A conditional allow holds only while its condition does; an object
+    // allow only for its object type: neither is counted as granting.
+    for (const std::string& allow :
+         {"(XA;CI;KA;;;" + svc + ";(Member_of {SID(BA)}))", "(OA;CI;KA;" + guid + ";;" + svc + ")",
+          "(ZA;CI;KA;" + guid + ";;" + svc + ";(#61727478))"}) {
+        EXPECT_EQ(kinds(eval("D:" + allow, {requirement(svc, rights::key_all_access)})),
+                  std::vector<FK>{FK::missing_rights})
+            << allow;
+    }
+    // An audit or label ACE in a DACL grants and denies nothing.
+    EXPECT_TRUE(eval("D:(A;CI;KA;;;" + svc + ")(AU;SA;KA;;;" + svc + ")(ML;;0x1;;;LW)",
+                     {requirement(svc, rights::key_all_access)})
+                    .empty());
 }
 
 TEST(Evaluation, GroupMembershipIsNotExpanded) {
