@@ -142,6 +142,12 @@ std::string deny_sid_words(const Sid& deny_sid, const ResolvedRequirement& r) {
     return words;
 }
 
+std::string deny_ace_words(const Ace& ace) {
+    const std::string kind = deny_kind_words(ace.type);
+    if (ace.is_inherited()) return "an inherited " + kind + " ACE";
+    return (kind[0] == 'o' ? "an " : "a ") + kind + " ACE";
+}
+
 std::string deny_kind_words(AceType type) {
     switch (type) {
         case AceType::deny_callback:
@@ -278,8 +284,7 @@ std::vector<Finding> evaluate(const SecurityDescriptor& sd,
                 if (who.empty()) who = principal_words(r);
                 const std::string whom = deny_sid_words(ace.sid, r);
                 findings.push_back({FindingKind::blocked_by_deny, Severity::error, r.sid->str(),
-                                    std::string(ace.is_inherited() ? "an inherited " : "a ") +
-                                        deny_kind_words(ace.type) + " ACE for " + whom + " takes " +
+                                    deny_ace_words(ace) + " for " + whom + " takes " +
                                         describe_rights(blocked) + " away from " + who});
             }
         }

@@ -57,6 +57,8 @@ std::string deny_sid_words(const Sid& deny_sid, const ResolvedRequirement& requi
 
 // "deny", "object deny" or "conditional deny", for a finding.
 std::string deny_kind_words(AceType type);
+// "a deny ACE", "an inherited object deny ACE", ...
+std::string deny_ace_words(const Ace& ace);
 
 std::vector<Finding> evaluate(const SecurityDescriptor& sd,
                               const std::vector<ResolvedRequirement>& requirements);

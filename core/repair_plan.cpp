@@ -33,9 +33,8 @@ bool trim_denies(Acl& acl, std::vector<bool>& emptied, const ResolvedRequirement
             continue;
         }
         ok = false;
-        blockers.push_back(std::string(ace.is_inherited() ? "an inherited " : "a ") +
-                           deny_kind_words(ace.type) + " ACE for " + deny_sid_words(ace.sid, r) +
-                           " blocks " + describe_rights(mapped & required) + " for " + who +
+        blockers.push_back(deny_ace_words(ace) + " for " + deny_sid_words(ace.sid, r) + " blocks " +
+                           describe_rights(mapped & required) + " for " + who +
                            "; PermWatch does not change it");
     }
     return ok;

@@ -40,9 +40,9 @@ SnapshotResult load_snapshot(std::string_view json_text) {
     }
     Snapshot snap;
     for (const auto& [name, value] : doc.items()) {
-        if (name != "version" && name != "keys" && name != "accounts") {
+        if (name != "version" && name != "keys" && name != "accounts" && name != "groups") {
             problems.push_back({"/" + json_pointer_token(name),
-                                "unknown field; expected version, keys or accounts"});
+                                "unknown field; expected version, keys, accounts or groups"});
         }
     }
     if (!doc.contains("version")) {
@@ -92,6 +92,39 @@ SnapshotResult load_snapshot(std::string_view json_text) {
             }
         }
     }
+    if (doc.contains("groups")) {
+        if (!doc["groups"].is_object()) {
+            problems.push_back(
+                {"/groups", "expected an object of account SID -> group SIDs, found " +
+                                type_name(doc["groups"])});
+        } else {
+            for (const auto& [account, list] : doc["groups"].items()) {
+                const std::string pointer = "/groups/" + json_pointer_token(account);
+                const auto sid = Sid::parse(account);
+                if (!sid) {
+                    problems.push_back(
+                        {pointer, "expected an account SID such as S-1-5-21-1-2-3-1105"});
+                    continue;
+                }
+                if (!list.is_array()) {
+                    problems.push_back({pointer, "expected an array of group SIDs"});
+                    continue;
+                }
+                std::vector<Sid> sids;
+                for (std::size_t i = 0; i < list.size(); ++i) {
+                    auto group =
+                        list[i].is_string() ? Sid::parse(list[i].get<std::string>()) : std::nullopt;
+                    if (!group) {
+                        problems.push_back({pointer + "/" + std::to_string(i),
+                                            "expected a group SID such as S-1-5-32-544"});
+                        continue;
+                    }
+                    sids.push_back(*group);
+                }
+                snap.groups.emplace(*sid, std::move(sids));
+            }
+        }
+    }
     if (problems.empty()) result.snapshot = std::move(snap);
     return result;
 }
@@ -123,6 +156,11 @@ AccountLookup SnapshotAccounts::account_sid(std::string_view account_name) {
 
 AccountLookup SnapshotAccounts::service_account_sid(std::string_view service_name) {
     return lookup(snapshot_, service_name, "service");
+}
+
+std::vector<Sid> SnapshotAccounts::account_groups(const Sid& account) {
+    const auto it = snapshot_.groups.find(account);
+    return it == snapshot_.groups.end() ? std::vector<Sid>{} : it->second;
 }
 
 }  // namespace permwatch

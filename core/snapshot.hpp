@@ -20,6 +20,9 @@ struct Snapshot {
     std::vector<std::pair<std::string, SecurityDescriptor>> keys;
     // Service name or account name -> SID.
     std::map<std::string, Sid> accounts;
+    // Account SID -> the groups its logon carries (optional "groups"), for
+    // denies to a group of the account; absent: none known.
+    std::map<Sid, std::vector<Sid>> groups;
 
     const SecurityDescriptor* find(std::string_view key_path) const;
 };
@@ -40,6 +43,7 @@ public:
     explicit SnapshotAccounts(const Snapshot& snapshot) : snapshot_(snapshot) {}
     AccountLookup account_sid(std::string_view account_name) override;
     AccountLookup service_account_sid(std::string_view service_name) override;
+    std::vector<Sid> account_groups(const Sid& account) override;
 
 private:
     const Snapshot& snapshot_;
