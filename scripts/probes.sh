@@ -10,7 +10,8 @@ B=build/windows-cross
 cmake --build $B -j2 --target probe_start probe_registry_security probe_notify probe_accounts probe_persist \
   probe_file_security probe_dll_search fake_clusapi fake_clusapi_v1 \
   probe_pipe_identity probe_registry_link probe_cross_prefix_lock probe_regsync \
-  probe_call_costs probe_held_handle probe_file_handle
+  probe_call_costs probe_held_handle probe_file_handle \
+  probe_ace_types probe_account_groups probe_text_conversion
 P=$B/tests/probes
 export PERMWATCH_WINEPREFIX="$ROOT/$B/wineprefix"
 # shellcheck source=scripts/wine-env.sh
@@ -32,6 +33,9 @@ rig_start
 wine $P/probe_registry_security.exe
 wine $P/probe_notify.exe
 wine $P/probe_accounts.exe
+wine $P/probe_account_groups.exe
+wine $P/probe_ace_types.exe
+wine $P/probe_text_conversion.exe
 wine $P/probe_pipe_identity.exe
 wine $P/probe_registry_link.exe
 wine $P/probe_regsync.exe
