@@ -33,6 +33,10 @@ std::string image_of_command_line(std::string_view line) {
     return std::string(line.substr(0, space));
 }
 
+bool runs_with_administrator_power(const ProcessAccount& account) {
+    return account.user == local_system_sid() || (account.elevated && account.administrators);
+}
+
 std::optional<std::string> untrusted_pipe_server(std::string_view pipe_path,
                                                  const PipeServerFacts& f) {
     bool trusted = false;
@@ -41,6 +45,22 @@ std::optional<std::string> untrusted_pipe_server(std::string_view pipe_path,
     } else if (f.server_image) {
         trusted = same_image(*f.server_image, f.own_image) ||
                   (f.service_image && same_image(*f.server_image, *f.service_image));
+        // PermWatch's own code, but run by whom?
+        if (trusted && !(f.server_account && runs_with_administrator_power(*f.server_account))) {
+            std::string who;
+            if (!f.server_account) {
+                who = "account unknown: " + f.server_account_error;
+            } else {
+                const ProcessAccount& a = *f.server_account;
+                who = "account " + a.user_name;
+                if (a.user_name != a.user.str()) who += " (" + a.user.str() + ")";
+                who +=
+                    a.administrators ? ", an administrator not elevated" : ", not an administrator";
+            }
+            return std::string(pipe_path) + " is served by pid " + std::to_string(f.server_pid) +
+                   " (image " + *f.server_image + ", " + who +
+                   "), not by the PermWatch service, SYSTEM or an elevated administrator";
+        }
     }
     if (trusted) return std::nullopt;
     std::string line = std::string(pipe_path) + " is not PermWatch (pid " +

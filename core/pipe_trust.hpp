@@ -19,6 +19,15 @@
 //     administrator at install. A name like "permwatch.exe" elsewhere proves
 //     nothing: anyone can name a file so, so the whole path must match.
 //   - A server whose image cannot be read is not trusted.
+//   - And in console mode the server must also run as SYSTEM or as an elevated
+//     administrator (its token's user is SYSTEM, or the token is elevated and
+//     has Administrators enabled). The genuine exe proves only the code, not
+//     what it watches: a user who runs `permwatch run --console` while the
+//     service is stopped serves a config and a registry view of its own
+//     choosing, with its own rights (it can repair nothing), and an
+//     administrator's `status` would read "running, compliant". Such a
+//     server is named (pid, image, account) and not believed. A server whose
+//     token cannot be read is not believed either.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +35,19 @@
 #include <string>
 #include <string_view>
 
+#include "core/sid.hpp"
+
 namespace permwatch {
+
+// Who a process runs as, from its primary token.
+struct ProcessAccount {
+    Sid user;               // TokenUser
+    std::string user_name;  // "DOMAIN\name", or the SID when it has no name
+    bool elevated = false;  // TokenElevation
+    // Administrators is in TokenGroups and enabled (not deny-only, as in a
+    // filtered token of an administrator who did not elevate).
+    bool administrators = false;
+};
 
 struct PipeServerFacts {
     std::uint32_t server_pid = 0;
@@ -39,7 +60,14 @@ struct PipeServerFacts {
     std::string own_image;
     // The installed service's image (from its command line), if installed.
     std::optional<std::string> service_image;
+    // Whom the server process runs as, or nullopt with why it is unknown.
+    // Needed in console mode only.
+    std::optional<ProcessAccount> server_account;
+    std::string server_account_error;
 };
+
+// SYSTEM, or an elevated token with Administrators enabled.
+bool runs_with_administrator_power(const ProcessAccount& account);
 
 // nullopt when the server is PermWatch; else the one line to print, e.g.
 // "\\.\pipe\permwatch is not PermWatch (pid 1234, image C:\x\evil.exe)".

@@ -107,6 +107,8 @@ PipeServerFacts console_facts(std::string server_image) {
     f.server_pid = 4242;
     f.server_image = std::move(server_image);
     f.own_image = "C:\\Tools\\PermWatch\\permwatch.exe";
+    // An administrator's elevated console (the account rule: its own tests).
+    f.server_account = ProcessAccount{*Sid::parse("S-1-5-21-1-2-3-500"), "HOST\\admin", true, true};
     return f;
 }
 
@@ -148,6 +150,51 @@ TEST(PipeTrust, AnUnreadableImageIsNotTrusted) {
     f.own_image.clear();
     f.server_image = "";
     EXPECT_TRUE(untrusted_pipe_server("p", f)) << "two empty paths are not the same file";
+}
+
+// The genuine exe run as `run --console` by someone without an
+// administrator's power serves a registry view and config of its own: it is
+// named and not believed. Under Wine every process is the same elevated
+// administrator (docs/testing.md (h2)), so these accounts are played here.
+TEST(PipeTrust, AConsoleServerMustRunAsSystemOrAnElevatedAdministrator) {
+    PipeServerFacts f = console_facts("C:\\Tools\\PermWatch\\permwatch.exe");
+    EXPECT_EQ(untrusted_pipe_server("p", f), std::nullopt);
+    f.server_account = ProcessAccount{local_system_sid(), "NT AUTHORITY\\SYSTEM", false, false};
+    EXPECT_EQ(untrusted_pipe_server("p", f), std::nullopt) << "SYSTEM needs no elevation";
+    f.server_account =
+        ProcessAccount{*Sid::parse("S-1-5-21-1-2-3-1001"), "HOST\\eve", false, false};
+    auto why = untrusted_pipe_server("\\\\.\\pipe\\permwatch", f);
+    ASSERT_TRUE(why);
+    EXPECT_EQ(*why,
+              "\\\\.\\pipe\\permwatch is served by pid 4242 (image "
+              "C:\\Tools\\PermWatch\\permwatch.exe, account HOST\\eve (S-1-5-21-1-2-3-1001), "
+              "not an administrator), not by the PermWatch service, SYSTEM or an elevated "
+              "administrator");
+    // An administrator who did not elevate: Administrators is deny-only.
+    f.server_account =
+        ProcessAccount{*Sid::parse("S-1-5-21-1-2-3-500"), "HOST\\admin", false, true};
+    why = untrusted_pipe_server("p", f);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("an administrator not elevated"), std::string::npos) << *why;
+    // Elevated but not in Administrators (another elevated group): not enough.
+    f.server_account =
+        ProcessAccount{*Sid::parse("S-1-5-21-1-2-3-1002"), "S-1-5-21-1-2-3-1002", true, false};
+    why = untrusted_pipe_server("p", f);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("account S-1-5-21-1-2-3-1002, not an administrator"), std::string::npos)
+        << *why;
+    f.server_account.reset();
+    f.server_account_error = "error 5 (Access is denied.)";
+    why = untrusted_pipe_server("p", f);
+    ASSERT_TRUE(why);
+    EXPECT_NE(why->find("account unknown: error 5 (Access is denied.)"), std::string::npos) << *why;
+}
+
+TEST(PipeTrust, TheRunningServiceIsBelievedWhateverItsAccount) {
+    PipeServerFacts f = console_facts("C:\\Tools\\PermWatch\\permwatch.exe");
+    f.service_pid = 4242;
+    f.server_account.reset();  // the client does not even look
+    EXPECT_EQ(untrusted_pipe_server("p", f), std::nullopt);
 }
 
 TEST(PipeTrust, ImageOfAServiceCommandLine) {
