@@ -25,10 +25,11 @@ AccessMask map_generic(AccessMask mask) {
     return out;  // GENERIC_READ and GENERIC_EXECUTE map to nothing dangerous
 }
 
-// Does this ACE bear on the object (or, for a folder, on files made in it)?
-bool applies(const Ace& ace, FileKind kind) {
+// Does this ACE bear on the object (or, for a folder, when `new_files`
+// counts, on files made in it)?
+bool applies(const Ace& ace, FileKind kind, bool new_files = true) {
     if (!(ace.flags & ace_flags::inherit_only)) return true;
-    return kind == FileKind::folder && (ace.flags & ace_flags::object_inherit);
+    return new_files && kind == FileKind::folder && (ace.flags & ace_flags::object_inherit);
 }
 
 std::string describe(AccessMask bits, FileKind kind) {
@@ -71,15 +72,18 @@ std::vector<Sid> trusted_file_accounts(const std::optional<Sid>& self) {
     return out;
 }
 
-std::vector<UntrustedAccount> untrusted_accounts(const SecurityDescriptor& sd, FileKind kind,
-                                                 const std::vector<Sid>& trusted) {
+namespace {
+
+// Who other than `trusted` owns the object or has any of `dangerous` on it.
+std::vector<UntrustedAccount> untrusted_for(const SecurityDescriptor& sd, FileKind kind,
+                                            AccessMask dangerous, bool new_files,
+                                            const std::vector<Sid>& trusted) {
     std::vector<UntrustedAccount> out;
     if (!sd.owner) {
         out.push_back({std::nullopt, "has no owner"});
     } else if (!contains(trusted, *sd.owner)) {
         out.push_back({sd.owner, "owns it"});
     }
-    const AccessMask dangerous = dangerous_bits(kind);
     if (!sd.dacl || sd.dacl->is_null) {
         out.push_back({everyone_sid(), "has no DACL (NULL DACL): everyone may change it"});
         return out;
@@ -88,14 +92,14 @@ std::vector<UntrustedAccount> untrusted_accounts(const SecurityDescriptor& sd, F
     std::vector<std::pair<Sid, AccessMask>> granted;  // per SID, in order of first grant
     for (std::size_t i = 0; i < aces.size(); ++i) {
         const Ace& ace = aces[i];
-        if (ace.type != AceType::allow || !applies(ace, kind)) continue;
+        if (ace.type != AceType::allow || !applies(ace, kind, new_files)) continue;
         if (ace.sid == creator_owner || ace.sid == creator_group || ace.sid == owner_rights)
             continue;
         if (contains(trusted, ace.sid)) continue;
         AccessMask bits = map_generic(ace.mask) & dangerous;
         for (std::size_t j = 0; j < i && bits; ++j) {
             const Ace& deny = aces[j];
-            if (deny.type == AceType::deny && applies(deny, kind) &&
+            if (deny.type == AceType::deny && applies(deny, kind, new_files) &&
                 (deny.sid == ace.sid || deny.sid == everyone_sid())) {
                 bits &= ~map_generic(deny.mask);
             }
@@ -111,6 +115,37 @@ std::vector<UntrustedAccount> untrusted_accounts(const SecurityDescriptor& sd, F
     }
     for (const auto& [sid, bits] : granted) out.push_back({sid, describe(bits, kind)});
     return out;
+}
+
+}  // namespace
+
+std::vector<UntrustedAccount> untrusted_accounts(const SecurityDescriptor& sd, FileKind kind,
+                                                 const std::vector<Sid>& trusted) {
+    return untrusted_for(sd, kind, dangerous_bits(kind), true, trusted);
+}
+
+std::vector<Sid> trusted_executable_accounts(const std::optional<Sid>& installer) {
+    std::vector<Sid> out = {local_system_sid(), Sid(5, {32, 544}), trusted_installer_sid()};
+    if (installer && !contains(out, *installer)) out.push_back(*installer);
+    return out;
+}
+
+std::vector<UntrustedAccount> untrusted_executable_accounts(const SecurityDescriptor& sd,
+                                                            ExecutablePart part,
+                                                            const std::vector<Sid>& trusted) {
+    const AccessMask on_itself = rights::delete_ | rights::write_dac | rights::write_owner;
+    switch (part) {
+        case ExecutablePart::file:
+            return untrusted_for(sd, FileKind::file, dangerous_bits(FileKind::file), false,
+                                 trusted);
+        case ExecutablePart::own_folder:
+            return untrusted_for(sd, FileKind::folder, dangerous_bits(FileKind::folder), false,
+                                 trusted);
+        case ExecutablePart::upper_folder:
+            return untrusted_for(sd, FileKind::folder, on_itself | file_rights::delete_child, false,
+                                 trusted);
+    }
+    return {};
 }
 
 }  // namespace permwatch

@@ -58,4 +58,33 @@ std::vector<Sid> trusted_file_accounts(const std::optional<Sid>& self);
 std::vector<UntrustedAccount> untrusted_accounts(const SecurityDescriptor& sd, FileKind kind,
                                                  const std::vector<Sid>& trusted);
 
+// --- The executable `install` registers -----------------------------------
+//
+// The SCM runs it as LocalSystem: whoever can replace it, or plant a DLL
+// beside it, or rename a folder on its path and put another in its place,
+// runs code as SYSTEM. Where a descriptor sits on that path decides which
+// rights count:
+//   - file: write, append, delete, change its DACL, take ownership;
+//   - own_folder (the folder it is in): add files (a DLL beside the exe is
+//     loaded before System32's), add subfolders, delete files in it, and the
+//     same on the folder itself;
+//   - upper_folder (every folder above, up to the root): delete files in it,
+//     delete, change its DACL, take ownership. Not "add files" or "add
+//     subfolders": a name already on the path cannot be replaced by adding
+//     one, and Windows gives Authenticated Users "create folders" on C:\,
+//     so counting it would refuse every path.
+// Inherit-only ACEs count for none of them (they give rights on objects
+// made later, which are not on the path). And for each, an owner other than
+// a trusted account.
+enum class ExecutablePart { file, own_folder, upper_folder };
+
+// SYSTEM, Administrators, TrustedInstaller, and `installer`: the account
+// running `install` (an administrator: `install` needs one). Not NT
+// SERVICE\PermWatch nor `install --account`'s account.
+std::vector<Sid> trusted_executable_accounts(const std::optional<Sid>& installer);
+
+std::vector<UntrustedAccount> untrusted_executable_accounts(const SecurityDescriptor& sd,
+                                                            ExecutablePart part,
+                                                            const std::vector<Sid>& trusted);
+
 }  // namespace permwatch

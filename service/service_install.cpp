@@ -11,7 +11,9 @@
 #include <thread>
 #include <type_traits>
 
+#include "core/trusted_executable.hpp"
 #include "service/data_folder.hpp"
+#include "service/file_security.hpp"
 #include "service/key_handle.hpp"
 #include "service/service_main.hpp"
 #include "service/unique_handle.hpp"
@@ -198,6 +200,22 @@ bool stop_and_wait(SC_HANDLE service, std::ostream& out) {
 
 namespace {
 
+// The exe's file and every folder up to the root, read with
+// GetNamedSecurityInfo (Win32FileSecurity).
+std::optional<std::string> refuse_replaceable(const std::wstring& exe) {
+    Win32FileSecurity files;
+    ExecutableFacts facts;
+    facts.read = [&files](const std::string& path) { return files.read(path); };
+    facts.account_name = [&files](const Sid& sid) { return files.account_name(sid); };
+    facts.installer = files.self();
+    try {
+        return refuse_replaceable_executable(narrow(exe), facts);
+    } catch (const std::exception& e) {
+        // A path that is not valid text (the UTF-16 conversion refused it).
+        return std::string("refusing to register permwatch.exe: its path: ") + e.what();
+    }
+}
+
 // `install`'s first step, and the MSI's: %ProgramData%\PermWatch with its
 // safe owner and DACL, made or put right.
 std::optional<int> secure_folder(std::ostream& out, std::ostream& err) {
@@ -251,6 +269,13 @@ int install_service(const CliOptions& options, std::ostream& out, std::ostream& 
     if (!scm) {
         return fail(err, "opening the service control manager (install needs an administrator)",
                     GetLastError());
+    }
+    // The SCM will run this file as LocalSystem: refuse one that a
+    // non-administrator could replace, or plant a DLL beside, or swap a
+    // folder of its path for another (core/trusted_executable.hpp).
+    if (auto refused = refuse_replaceable(exe)) {
+        err << "permwatch: " << *refused << "\n";
+        return 2;
     }
     // The data folder first, and also when the service is installed already:
     // running install again puts the folder's owner and DACL right.
