@@ -1,8 +1,5 @@
 #include "service/file_journal.hpp"
 
-// sddl.h needs windows.h first
-#include <sddl.h>
-
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -14,50 +11,6 @@
 namespace permwatch::win {
 
 namespace {
-
-// The journal's named objects (the id mutex, the rotation count): Global\ so
-// that a user in another session cannot make one first (that takes
-// SeCreateGlobalPrivilege), and a DACL for SYSTEM and Administrators only so
-// that no one else can open one, to hold the mutex and stall PermWatch's
-// repairs or to change the count.
-std::wstring journal_object_name(const wchar_t* kind, const std::string& journal_path) {
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a of the folded path
-    for (char c : journal_path) {
-        h ^= static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-        h *= 1099511628211ull;
-    }
-    wchar_t name[96];
-    swprintf(name, 96, L"Global\\%ls-%016llx", kind, static_cast<unsigned long long>(h));
-    return name;
-}
-
-UniqueLocal admin_only_descriptor() {
-    PSECURITY_DESCRIPTOR sd = nullptr;
-    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;GA;;;SY)(A;;GA;;;BA)",
-                                                              SDDL_REVISION_1, &sd, nullptr)) {
-        return {};
-    }
-    return UniqueLocal(sd);
-}
-
-UniqueKernelHandle create_id_mutex(const std::string& journal_path) {
-    const UniqueLocal sd = admin_only_descriptor();
-    if (!sd) return {};
-    SECURITY_ATTRIBUTES sa{sizeof sa, sd.get(), FALSE};
-    return UniqueKernelHandle(
-        CreateMutexW(&sa, FALSE, journal_object_name(L"PermWatchJournal", journal_path).c_str()));
-}
-
-// A zeroed page shared by every writer of the journal (a new section is
-// zero-filled; one that exists already is opened).
-UniqueKernelHandle create_rotation_section(const std::string& journal_path) {
-    const UniqueLocal sd = admin_only_descriptor();
-    if (!sd) return {};
-    SECURITY_ATTRIBUTES sa{sizeof sa, sd.get(), FALSE};
-    return UniqueKernelHandle(CreateFileMappingW(
-        INVALID_HANDLE_VALUE, &sa, PAGE_READWRITE, 0, sizeof(std::uint64_t),
-        journal_object_name(L"PermWatchJournalRotations", journal_path).c_str()));
-}
 
 // The id after `id`; a forged id at the top of the range is not wrapped to 1.
 std::uint64_t id_number(const std::string& id) { return std::strtoull(id.c_str(), nullptr, 10); }
@@ -116,6 +69,13 @@ std::optional<FileIdentity> identity_of(HANDLE file) {
     return id;
 }
 
+// Before the lock file is made beside the journal.
+void make_parent_folders(const std::string& path) {
+    const std::filesystem::path p(widen(path));
+    std::error_code ec;
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+}
+
 bool file_exists(const std::string& path) {
     return GetFileAttributesW(widen(path).c_str()) != INVALID_FILE_ATTRIBUTES;
 }
@@ -143,38 +103,26 @@ JournalContents read_journal_file(const std::string& path) {
 
 FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed,
                          std::int64_t max_bytes)
-    : path_(path), on_flush_failed_(std::move(on_flush_failed)), max_bytes_(max_bytes) {
+    : path_(path),
+      on_flush_failed_(std::move(on_flush_failed)),
+      max_bytes_(max_bytes),
+      writer_lock_((make_parent_folders(path), path)) {
     const std::filesystem::path p(widen(path));
-    std::error_code ec;
-    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
     const std::string bytes = read_file_bytes(path);
     starts_mid_line_ = !bytes.empty() && bytes.back() != '\n';
     JournalContents existing = parse_journal(bytes);
     warnings_ = std::move(existing.warnings);
-    // The last id is learnt under the mutex at the first append (catch_up),
+    // The last id is learnt under the lock at the first append (catch_up),
     // from this file or, when it has none yet, from the newest rotated one.
     // FILE_APPEND_DATA only: every write lands at the end, even if another
     // PermWatch process (a one-shot `repair`) appends at the same time.
     append_.reset(CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll,
                               nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr));
     if (!append_) throw Win32Error("opening the journal " + path, GetLastError());
-    id_mutex_ = create_id_mutex(path);
-    if (!id_mutex_) throw Win32Error("creating the journal's id mutex for " + path, GetLastError());
     // FlushFileBuffers needs GENERIC_WRITE; this handle never writes.
     flush_.reset(CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr, OPEN_EXISTING,
                              FILE_ATTRIBUTE_NORMAL, nullptr));
     if (!flush_) throw Win32Error("opening the journal " + path + " for flushing", GetLastError());
-    rotation_section_ = create_rotation_section(path);
-    if (rotation_section_) {
-        rotation_view_.reset(MapViewOfFile(rotation_section_.get(), FILE_MAP_READ | FILE_MAP_WRITE,
-                                           0, 0, sizeof(std::uint64_t)));
-    }
-    if (rotation_view_) {
-        rotations_made_ = static_cast<volatile std::uint64_t*>(rotation_view_.get());
-    } else {
-        spdlog::warn("journal {}: {}; every append checks the file's identity", path,
-                     describe("sharing the rotation count", GetLastError()));
-    }
     thread_ = std::thread([this] { flusher(); });
 }
 
@@ -233,8 +181,12 @@ std::optional<std::string> FileJournal::reopen() {
 
 std::optional<std::string> FileJournal::rotate() {
     // Counted before the first rename: whatever part of it happens, every
-    // other writer compares identities at its next append.
-    if (rotations_made_) *rotations_made_ = *rotations_made_ + 1;
+    // other writer compares identities at its next append. Not counted, not
+    // rotated: another writer would go on appending to a rotated file.
+    if (!writer_lock_.count_rotation()) {
+        return describe("rotating the journal: counting it in " + writer_lock_.path(),
+                        GetLastError());
+    }
     const RotationPlan plan = plan_rotation(path_);
     if (file_exists(plan.drop)) {
         // Renamed aside first, then deleted: a process that still has it open
@@ -258,9 +210,9 @@ std::optional<std::string> FileJournal::rotate() {
         return describe("rotating the journal: renaming " + r.from + " to " + r.to, code);
     }
     if (auto error = reopen()) return error;
-    known_end_ = 0;  // a new file, made under the mutex: nobody else wrote to it
+    known_end_ = 0;  // a new file, made under the lock: nobody else wrote to it
     starts_mid_line_ = false;
-    if (rotations_made_) rotations_seen_ = *rotations_made_;
+    rotations_seen_ = writer_lock_.rotations();
     {
         std::lock_guard lock(mutex_);
         ++rotations_;
@@ -269,15 +221,14 @@ std::optional<std::string> FileJournal::rotate() {
 }
 
 bool FileJournal::maybe_rotated_by_another() const {
-    return !rotations_made_ || !rotations_seen_ || *rotations_seen_ != *rotations_made_;
+    return !rotations_seen_ || writer_lock_.rotations() != rotations_seen_;
 }
 
 void FileJournal::catch_up() {
     // Another process rotated the file: what it renamed is a rotated journal
     // now, and the live file is a new one (or not there yet).
     if (maybe_rotated_by_another()) {
-        const std::optional<std::uint64_t> now =
-            rotations_made_ ? std::optional<std::uint64_t>(*rotations_made_) : std::nullopt;
+        const std::optional<std::uint64_t> now = writer_lock_.rotations();
         if (!handle_is_live_file()) {
             if (auto error = reopen()) {
                 spdlog::warn("journal {}: {}", path_, *error);
@@ -313,7 +264,7 @@ void FileJournal::lease_ids() { leases_ids_ = true; }
 void FileJournal::end_id_lease() {
     if (!id_lease_held_) return;
     id_lease_held_ = false;
-    ReleaseMutex(id_mutex_.get());
+    writer_lock_.unlock();
 }
 
 std::optional<std::string> FileJournal::lock_ids() {
@@ -321,20 +272,19 @@ std::optional<std::string> FileJournal::lock_ids() {
     if (id_lease_held_) {
         if (now - id_lease_since_ < kMaxIdLease) return std::nullopt;
         // Held for a while (a long sweep repairing many keys): a writer
-        // waiting on the mutex gets it first (a mutex's waiters are served
-        // before a new wait), then this one goes on.
+        // waiting for the lock gets it first (JournalLock serves waiters in
+        // turn), then this one goes on.
         end_id_lease();
     }
-    // Bounded: only SYSTEM and Administrators can hold it. A one-shot writer
-    // holds it for one line, which the service waits for (5 s at most, on
-    // the failover path too); the service holds it for one io handler at
-    // most, which may be a whole check of a large policy, so a one-shot
-    // `repair` or `rollback` waits longer for it.
-    const DWORD limit_ms = leases_ids_ ? 5000 : 30000;
-    const DWORD waited = WaitForSingleObject(id_mutex_.get(), limit_ms);
-    if (waited != WAIT_OBJECT_0 && waited != WAIT_ABANDONED) {
-        return "the journal " + path_ + " is held by another PermWatch process (waited " +
-               std::to_string(limit_ms / 1000) + " s)";
+    // Bounded: only accounts that may open a file in the journal's protected
+    // folder can hold it. A one-shot writer holds it for one line, which the
+    // service waits for (5 s at most, on the failover path too); the service
+    // holds it for one io handler at most, which may be a whole check of a
+    // large policy, so a one-shot `repair` or `rollback` waits longer for it.
+    const std::chrono::milliseconds limit(leases_ids_ ? 5000 : 30000);
+    if (auto why = writer_lock_.lock(limit)) {
+        return "the journal " + path_ + " is held by another PermWatch writer (waited " +
+               std::to_string(limit.count() / 1000) + " s): " + *why;
     }
     if (leases_ids_) {
         id_lease_held_ = true;
@@ -344,7 +294,7 @@ std::optional<std::string> FileJournal::lock_ids() {
 }
 
 void FileJournal::unlock_ids() {
-    if (!id_lease_held_) ReleaseMutex(id_mutex_.get());
+    if (!id_lease_held_) writer_lock_.unlock();
 }
 
 std::optional<std::string> FileJournal::append(JournalEntry& entry) {
@@ -353,8 +303,8 @@ std::optional<std::string> FileJournal::append(JournalEntry& entry) {
         FileJournal* self;
         ~Unlock() { self->unlock_ids(); }
     } unlock{this};
-    // Every append, leased or not: another FileJournal on this thread (a
-    // Win32 mutex lets its owner in again) may have appended meanwhile.
+    // Every append, leased or not: another FileJournal on this thread (the
+    // lock lets its holder in again) may have appended meanwhile.
     catch_up();
     if (last_id_ && id_number(*last_id_) == UINT64_MAX) {
         return "the journal " + path_ + " has no id left after " + *last_id_;

@@ -7,12 +7,12 @@
 // Rotation (core/journal_rotation.hpp): an append that would take the live
 // file past max_bytes first renames it to journal.jsonl.1 (the older ones
 // shift up to .5, the oldest is deleted) and starts a new file, all under the
-// same named mutex as the ids, so the service and a one-shot command never
-// rotate at once or reuse an id. Every handle is opened with FILE_SHARE_DELETE
-// so that one process can rename a file another has open; a writer whose
-// handle no longer is the live file (another process rotated it) notices
-// under the mutex and reopens. The flush handle of a rotated file is not
-// closed until the flusher has flushed it: its lines reach the disk too.
+// journal's writer lock (service/journal_lock.hpp) as the ids are, so the
+// service and a one-shot command never rotate at once or reuse an id. Every
+// handle is opened with FILE_SHARE_DELETE so that one process can rename a
+// file another has open; a writer whose handle no longer is the live file
+// (another process rotated it) notices under the lock and reopens. The flush handle of a rotated
+// file is not closed until the flusher has flushed it: its lines reach the disk too.
 #pragma once
 
 #include <windows.h>
@@ -29,6 +29,7 @@
 
 #include "core/journal.hpp"
 #include "core/journal_rotation.hpp"
+#include "service/journal_lock.hpp"
 #include "service/unique_handle.hpp"
 
 namespace permwatch::win {
@@ -50,16 +51,16 @@ public:
 
     std::optional<std::string> append(JournalEntry& entry) override;
 
-    // From now on an append keeps the id mutex for the appends that follow
-    // it, until end_id_lease(), which the caller calls on the same thread
-    // when its current piece of work is done (the watchdog: after each io
-    // handler), or until the first append after kMaxIdLease, which gives it
-    // to a one-shot `repair` waiting for it first. A burst of repairs then
-    // takes the mutex once instead of two wineserver round trips a line
-    // (docs/testing.md (r2)). Every append and end_id_lease() must run on one
-    // thread: a Win32 mutex is released only by the thread that owns it.
+    // From now on an append keeps the writer lock for the appends that
+    // follow it, until end_id_lease(), which the caller calls on the same
+    // thread when its current piece of work is done (the watchdog: after
+    // each io handler), or until the first append after kMaxIdLease, which
+    // gives it to a one-shot `repair` waiting for it first. A burst of
+    // repairs then takes the lock once instead of once a line (wineserver
+    // round trips, docs/testing.md (r2)). Every append and end_id_lease()
+    // must run on one thread: the lock is held per thread.
     void lease_ids();
-    // Gives the id mutex back if an append kept it.
+    // Gives the writer lock back if an append kept it.
     void end_id_lease();
     static constexpr std::chrono::milliseconds kMaxIdLease{100};
 
@@ -83,25 +84,25 @@ public:
 
 private:
     void flusher();
-    // Under id_mutex_: learns the last id (and a torn end) from the file's
+    // Under the lock: learns the last id (and a torn end) from the file's
     // tail when another process appended since this one did, reopening first
     // when another process rotated the file away from under this one.
     void catch_up();
-    // Takes the id mutex for one append, or finds it still held from the
+    // Takes the writer lock for one append, or finds it still held from the
     // last one (lease_ids); returns what failed.
     std::optional<std::string> lock_ids();
     // Gives it back after an append, unless it is leased.
     void unlock_ids();
-    // Under id_mutex_: the renames of a rotation, then a new live file.
+    // Under the lock: the renames of a rotation, then a new live file.
     // Returns what failed; the append then goes on in the live file as it is.
     std::optional<std::string> rotate();
-    // Under id_mutex_: new handles on path_ (creating it); the old flush
+    // Under the lock: new handles on path_ (creating it); the old flush
     // handle goes to the flusher, which flushes it before closing it.
     std::optional<std::string> reopen();
     // Whether append_ is still the file at path_ (no one rotated it away).
     bool handle_is_live_file() const;
-    // Under id_mutex_: whether another writer may have rotated since this
-    // one last looked (always true without the shared count).
+    // Under the lock: whether another writer may have rotated since this
+    // one last looked (always true when the shared count cannot be read).
     bool maybe_rotated_by_another() const;
 
     std::string path_;
@@ -117,23 +118,18 @@ private:
     std::int64_t max_bytes_;
     std::uint64_t rotations_ = 0;  // under mutex_
     // Ids increase across processes (the service and a one-shot `repair`):
-    // the next id is taken under a named mutex from the file's tail.
-    UniqueKernelHandle id_mutex_;
+    // the next id is taken under the writer lock from the file's tail.
+    JournalLock writer_lock_;
     bool leases_ids_ = false;  // lease_ids() was called
     bool id_lease_held_ = false;
     std::chrono::steady_clock::time_point id_lease_since_;
-    // How many rotations every writer of this journal has made, in a named
-    // section beside the mutex and read under it: a writer that has seen
-    // them all knows its handle is still the live file without opening the
-    // file's name (a wineserver round trip each, and most of an append's
-    // cost). Null when the section could not be made: then every append
-    // compares file identities, as before.
-    UniqueKernelHandle rotation_section_;
-    UniqueView rotation_view_;
-    volatile std::uint64_t* rotations_made_ = nullptr;  // in rotation_view_
-    std::optional<std::uint64_t> rotations_seen_;       // this writer's last look
+    // How many rotations every writer had made at this writer's last look
+    // (JournalLock::rotations): while the count has not moved, its handle is
+    // still the live file, known without opening the file's name (a
+    // wineserver round trip each, and most of an append's cost).
+    std::optional<std::uint64_t> rotations_seen_;
     // The file's size after this object's last append; "unknown" after an
-    // open, so that the first append reads the tail under the mutex.
+    // open, so that the first append reads the tail under the lock.
     static constexpr std::uint64_t kUnknownEnd = UINT64_MAX;
     std::uint64_t known_end_ = kUnknownEnd;
     std::optional<std::string> last_id_;

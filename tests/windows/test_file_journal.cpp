@@ -163,7 +163,9 @@ TEST_F(FileJournalTest, TheOldestFileIsDroppedAtFive) {
         EXPECT_EQ(f.path().filename().string().find(".deleted-"), std::string::npos)
             << f.path().string();
     }
-    EXPECT_EQ(files, 6u);  // the live file and five rotated ones, nothing else
+    // The live file, five rotated ones and the writer lock's file, nothing else.
+    EXPECT_TRUE(std::filesystem::exists(path + ".lock"));
+    EXPECT_EQ(files, 7u);
     // What is kept runs without a gap from the first line of .5 to the last.
     const JournalContents all = read_all(path);
     ASSERT_FALSE(all.entries.empty());
@@ -262,6 +264,50 @@ TEST_F(FileJournalTest, ARotationThatCannotRenameLosesNoLine) {
     CloseHandle(holder);
     ASSERT_TRUE(journal.wait_flushed(std::chrono::seconds(30)));
     ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 80));
+}
+
+// A writer of another process that holds the journal's writer lock (a
+// one-shot `repair`, played by journal_actor) keeps an append waiting until
+// it is gone: the lock on the lock file excludes across processes, as the
+// named mutex did (docs/testing.md (r3)). The append cannot return before
+// the holder is killed; no time is asserted.
+TEST_F(FileJournalTest, AnAppendWaitsForAWriterOfAnotherProcess) {
+    const std::filesystem::path marker = dir / "locked";
+    wchar_t self[MAX_PATH];
+    const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
+    const auto exe =
+        std::filesystem::path(std::wstring(self, n)).parent_path() / L"journal_actor.exe";
+    std::wstring line = L"\"" + exe.wstring() + L"\" lock \"" + win::widen(path) + L"\" \"" +
+                        marker.wstring() + L"\"";
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    ASSERT_TRUE(CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
+                               &si, &pi))
+        << GetLastError();
+    for (int i = 0; i < 600 && !std::filesystem::exists(marker); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(std::filesystem::exists(marker)) << "journal_actor did not take the lock";
+    win::FileJournal journal(path);
+    std::atomic<bool> holder_killed{false};
+    std::atomic<bool> returned_before_kill{false};
+    std::optional<std::string> error;
+    std::thread writer([&] {
+        JournalEntry e = entry("HKLM\\SOFTWARE\\K");
+        error = journal.append(e);  // the lease-less limit: 30 s
+        returned_before_kill = !holder_killed;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    holder_killed = true;
+    TerminateProcess(pi.hProcess, 9);
+    WaitForSingleObject(pi.hProcess, 10000);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+    writer.join();
+    EXPECT_FALSE(returned_before_kill) << "the append did not wait for the other writer";
+    EXPECT_EQ(error, std::nullopt);
+    ASSERT_TRUE(journal.wait_flushed(std::chrono::seconds(30)));
+    ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 1));
 }
 
 // The id lease (FileJournal::lease_ids): the service's journal keeps the id

@@ -264,5 +264,58 @@ TEST_F(WatchdogTest, AOneShotWriterOfTheSameJournalGetsInRightAfterARepair) {
     EXPECT_EQ(c.entries[2].reason, "drift");
 }
 
+// A user who, while PermWatch is down, makes the named objects the journal
+// once serialised its writers with (Global\PermWatchJournal-<hash>, held,
+// and the rotation count's section) stalls nothing: the writers lock a file
+// in the journal's protected folder instead (service/journal_lock.hpp). With
+// the named mutex, every repair waited 5 s for it and was refused as not
+// journaled, so the key stayed broken. Wine runs the squatter as the same
+// user; on Windows it would be any user, who may create such names.
+TEST_F(WatchdogTest, RepairsAndJournalsWhileAnotherProcessHoldsTheOldJournalObjects) {
+    const std::string journal = (temp_dir / "journal.jsonl").string();
+    const std::filesystem::path marker = temp_dir / "squatting";
+    wchar_t self[MAX_PATH];
+    const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
+    const auto exe =
+        std::filesystem::path(std::wstring(self, n)).parent_path() / L"journal_actor.exe";
+    std::wstring line = L"\"" + exe.wstring() + L"\" squat \"" + win::widen(journal) + L"\" \"" +
+                        marker.wstring() + L"\"";
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    ASSERT_TRUE(CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
+                               &si, &pi))
+        << GetLastError();
+    struct Kill {
+        PROCESS_INFORMATION& pi;
+        ~Kill() {
+            TerminateProcess(pi.hProcess, 9);
+            WaitForSingleObject(pi.hProcess, 5000);
+            CloseHandle(pi.hProcess);
+            CloseHandle(pi.hThread);
+        }
+    } kill{pi};
+    ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker); }, 60s))
+        << "journal_actor did not take the objects";
+
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    write_config("enforce");
+    start();
+    // Wide margin: the usual time is one sweep (1 s); no timing is asserted.
+    EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }, 60s));
+    ASSERT_EQ(test::set_dacl(path, kBroken), 0);
+    EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }, 60s));
+    const auto status = on_watchdog([&] { return watchdog->status(); });
+    EXPECT_EQ(status["keys"][0]["state"], "repaired");
+    EXPECT_EQ(status["counters"]["repairs"], 2);
+    const JournalContents c = win::read_journal_file(journal);
+    ASSERT_EQ(c.entries.size(), 2u);
+    EXPECT_EQ(c.entries[0].key, path);
+    EXPECT_EQ(c.entries[1].reason, "drift");
+    DWORD code = 0;
+    EXPECT_TRUE(GetExitCodeProcess(pi.hProcess, &code) && code == STILL_ACTIVE)
+        << "the squatter held the objects throughout";
+}
+
 }  // namespace
 }  // namespace permwatch
