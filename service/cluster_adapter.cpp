@@ -219,7 +219,20 @@ struct Win32Cluster::Session {
     void emit(ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
               const std::wstring& at_node) {
         if (stop.load() || !on_event) return;
-        on_event(make_event(kind, group, resource, at_node, std::chrono::steady_clock::now()));
+        ClusterEvent event;
+        try {
+            event = make_event(kind, group, resource, at_node, std::chrono::steady_clock::now());
+        } catch (const InvalidText&) {
+            // Such a group's checkpoints are unknown (checkpoints()), so its
+            // keys are kept right all the time; the event itself is not
+            // believed.
+            report(
+                "a cluster notification names a group, resource or node that is not valid "
+                "UTF-16 (" +
+                narrow_for_message(group) + ", " + narrow_for_message(resource) + "); ignored");
+            return;
+        }
+        on_event(event);
     }
 
     // A group changed owner or state: is it coming here?
@@ -628,58 +641,66 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
         std::wstring owner;
         std::wstring group;
         api.resource_state(s->cluster.get(), resource, owner, group);
-        ClusterObject r(api.OpenClusterResource(s->cluster.get(), resource.c_str()),
-                        {api.CloseClusterResource});
-        if (!r) {
-            unread.push_back({narrow(resource), narrow(group),
-                              describe("opening the resource", GetLastError())});
-            continue;
-        }
-        std::vector<BYTE> buf(1024);
-        DWORD returned = 0;
-        DWORD rc = api.ClusterResourceControl(
-            r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0, buf.data(),
-            static_cast<DWORD>(buf.size()), &returned);
-        if (rc == ERROR_MORE_DATA) {
-            const auto grown = grown_size(returned, buf.size(), kMaxForeignPayloadBytes);
-            if (grown) {
-                buf.assign(*grown + sizeof(wchar_t) * 2, 0);
-                rc = api.ClusterResourceControl(
-                    r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0,
-                    buf.data(), static_cast<DWORD>(buf.size()), &returned);
-            } else {
-                api.report("the registry checkpoints of resource " + narrow(resource) +
-                           " asked for a buffer of " + std::to_string(returned) +
-                           " bytes; that resource's checkpoints are not known");
-            }
-        }
-        if (rc != ERROR_SUCCESS) {
-            DWORD id_rc = ERROR_SUCCESS;
-            const std::wstring id = api.resource_id(r.get(), id_rc);
-            r.reset();
-            std::string why = add_regsync_checkpoints(api, resource, group, rc, id, id_rc, out);
-            if (!why.empty()) unread.push_back({narrow(resource), narrow(group), std::move(why)});
-            continue;
-        }
-        r.reset();
-        // MULTI_SZ: paths relative to HKLM, each NUL-terminated, then a NUL.
-        const size_t count = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
-        const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
-        size_t i = 0;
-        while (i < count && text[i] != L'\0') {
-            size_t end = i;
-            while (end < count && text[end] != L'\0') ++end;
-            std::wstring path(text + i, text + end);
-            i = end + 1;
-            while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
-            // The same rules as a RegSync value: a path that is not a key
-            // below HKLM is told and skipped, never watched or frozen.
-            if (const auto problem = regsync_path_problem(narrow(path))) {
-                api.report("resource " + narrow(resource) + " names a checkpoint key with " +
-                           *problem + "; ignored");
+        try {
+            ClusterObject r(api.OpenClusterResource(s->cluster.get(), resource.c_str()),
+                            {api.CloseClusterResource});
+            if (!r) {
+                unread.push_back({narrow(resource), narrow(group),
+                                  describe("opening the resource", GetLastError())});
                 continue;
             }
-            out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
+            std::vector<BYTE> buf(1024);
+            DWORD returned = 0;
+            DWORD rc = api.ClusterResourceControl(
+                r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0, buf.data(),
+                static_cast<DWORD>(buf.size()), &returned);
+            if (rc == ERROR_MORE_DATA) {
+                const auto grown = grown_size(returned, buf.size(), kMaxForeignPayloadBytes);
+                if (grown) {
+                    buf.assign(*grown + sizeof(wchar_t) * 2, 0);
+                    rc = api.ClusterResourceControl(
+                        r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0,
+                        buf.data(), static_cast<DWORD>(buf.size()), &returned);
+                } else {
+                    api.report("the registry checkpoints of resource " + narrow(resource) +
+                               " asked for a buffer of " + std::to_string(returned) +
+                               " bytes; that resource's checkpoints are not known");
+                }
+            }
+            if (rc != ERROR_SUCCESS) {
+                DWORD id_rc = ERROR_SUCCESS;
+                const std::wstring id = api.resource_id(r.get(), id_rc);
+                r.reset();
+                std::string why = add_regsync_checkpoints(api, resource, group, rc, id, id_rc, out);
+                if (!why.empty())
+                    unread.push_back({narrow(resource), narrow(group), std::move(why)});
+                continue;
+            }
+            r.reset();
+            // MULTI_SZ: paths relative to HKLM, each NUL-terminated, then a NUL.
+            const size_t count = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
+            const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
+            size_t i = 0;
+            while (i < count && text[i] != L'\0') {
+                size_t end = i;
+                while (end < count && text[end] != L'\0') ++end;
+                std::wstring path(text + i, text + end);
+                i = end + 1;
+                while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
+                // The same rules as a RegSync value: a path that is not a key
+                // below HKLM is told and skipped, never watched or frozen.
+                if (const auto problem = regsync_path_problem(narrow(path))) {
+                    api.report("resource " + narrow(resource) + " names a checkpoint key with " +
+                               *problem + "; ignored");
+                    continue;
+                }
+                out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
+            }
+        } catch (const InvalidText& e) {
+            // A name or a checkpoint path that is not valid UTF-16 is not
+            // believed: that resource's checkpoints are unknown.
+            unread.push_back({narrow_for_message(resource), narrow_for_message(group),
+                              std::string("a name or checkpoint path is malformed: ") + e.what()});
         }
     }
     publish_unread();
@@ -694,7 +715,12 @@ std::vector<ClusterEvent> Win32Cluster::pending_here() {
     const auto now = std::chrono::steady_clock::now();
     auto add = [&](ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
                    const std::wstring& owner) {
-        out.push_back(make_event(kind, group, resource, owner, now));
+        try {
+            out.push_back(make_event(kind, group, resource, owner, now));
+        } catch (const InvalidText&) {
+            s->report("group " + narrow_for_message(group) +
+                      " has a name that is not valid UTF-16; not prepared by name");
+        }
     };
     for (const auto& group : api.enumerate(s->cluster.get(), clus::kEnumGroup)) {
         std::wstring owner;

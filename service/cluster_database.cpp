@@ -209,7 +209,14 @@ std::optional<std::size_t> checkpoint_count(const ClusterDatabaseApi& api, clus:
               describe("CLUSCTL_RESOURCE_GET_ID", id_rc) + ")";
         return std::nullopt;
     }
-    const RegSyncRead read = read_regsync(narrow(id));
+    RegSyncRead read;
+    try {
+        read = read_regsync(narrow(id));
+    } catch (const InvalidText& e) {
+        // An id or a RegSync value that is not valid UTF-16 tells nothing.
+        why = failed + "; the RegSync fallback: " + e.what();
+        return std::nullopt;
+    }
     if (!read.error.empty()) {
         why = failed + "; the RegSync fallback: " + read.error;
         return std::nullopt;
@@ -228,7 +235,7 @@ std::optional<std::size_t> checkpoint_count(const ClusterDatabaseApi& api, clus:
 std::optional<std::string> bad_node_name(const std::wstring& node) {
     if (node.empty() || node.size() > 256 || node.find(L'\\') != std::wstring::npos ||
         has_control_char(node.data(), node.size())) {
-        return "the node name '" + narrow(node) + "' cannot name a key";
+        return "the node name '" + narrow_for_message(node) + "' cannot name a key";
     }
     return std::nullopt;
 }
@@ -290,6 +297,21 @@ struct ClusterConnection {
     }
 };
 
+namespace {
+
+// A name the cluster hands out, as UTF-8; one that is not valid UTF-16 makes
+// the answer unreadable rather than a name with U+FFFD in it.
+std::string cluster_text(const std::wstring& text, const char* what) {
+    try {
+        return narrow(text);
+    } catch (const InvalidText& e) {
+        throw ClusterViewError(std::string(what) + " '" + narrow_for_message(text) +
+                               "': " + e.what());
+    }
+}
+
+}  // namespace
+
 Win32ClusterView::Win32ClusterView() = default;
 Win32ClusterView::~Win32ClusterView() = default;
 
@@ -316,7 +338,7 @@ std::vector<ClusterNodeInfo> Win32ClusterView::nodes() {
         ClusterObject node(c.fn().OpenClusterNode(c.cluster.get(), name.c_str()),
                            {c.fn().CloseClusterNode});
         const int state = node ? c.fn().GetClusterNodeState(node.get()) : clus::kNodeStateUnknown;
-        out.push_back({narrow(name), node_state_name(state)});
+        out.push_back({cluster_text(name, "a node name"), node_state_name(state)});
     }
     return out;
 }
@@ -325,7 +347,7 @@ std::vector<std::string> Win32ClusterView::groups() {
     std::vector<std::string> out;
     for (const std::wstring& name :
          connection_->enumerate(clus::kEnumGroup, "enumerating the groups")) {
-        out.push_back(narrow(name));
+        out.push_back(cluster_text(name, "a group name"));
     }
     return out;
 }
@@ -345,7 +367,7 @@ GroupOwners Win32ClusterView::owners(const std::string& group) {
                              {api.ClusterGroupCloseEnum});
         if (!e) throw ClusterViewError(describe(what, GetLastError()));
         for (const std::wstring& n : names_of(api.ClusterGroupEnum, e.get(), what))
-            add_unique(out.preferred, narrow(n));
+            add_unique(out.preferred, cluster_text(n, "a node name"));
     }
     // The group's resources: every resource whose state names this group.
     for (const std::wstring& resource :
@@ -358,7 +380,7 @@ GroupOwners Win32ClusterView::owners(const std::string& group) {
             const DWORD rc = GetLastError();
             if (rc != kErrorResourceNotFound) {  // else deleted meanwhile
                 out.unreadable.push_back(
-                    {narrow(resource), group,
+                    {cluster_text(resource, "a resource name"), group,
                      describe("opening the resource, so its group is not known", rc)});
             }
             continue;
@@ -374,25 +396,26 @@ GroupOwners Win32ClusterView::owners(const std::string& group) {
             const DWORD rc = GetLastError();
             if (rc != kErrorResourceNotFound) {
                 out.unreadable.push_back(
-                    {narrow(resource), group,
+                    {cluster_text(resource, "a resource name"), group,
                      describe("reading the resource's state, so its group is not known", rc)});
             }
             continue;
         }
-        if (!iequals(narrow(its_group), group)) continue;
-        out.resources.push_back(narrow(resource));
+        if (!iequals(cluster_text(its_group, "a group name"), group)) continue;
+        out.resources.push_back(cluster_text(resource, "a resource name"));
         std::string why;
         if (const auto count = checkpoint_count(api, r.get(), why)) {
             out.checkpoint_count += *count;
         } else {
-            out.unreadable.push_back({narrow(resource), group, why});
+            out.unreadable.push_back({cluster_text(resource, "a resource name"), group, why});
         }
-        const std::string what = "listing the possible owners of resource " + narrow(resource);
+        const std::string what =
+            "listing the possible owners of resource " + cluster_text(resource, "a resource name");
         ClusterEnumeration e(api.ClusterResourceOpenEnum(r.get(), clus::kResourceEnumNodes),
                              {api.ClusterResourceCloseEnum});
         if (!e) throw ClusterViewError(describe(what, GetLastError()));
         for (const std::wstring& n : names_of(api.ClusterResourceEnum, e.get(), what))
-            add_unique(out.possible, narrow(n));
+            add_unique(out.possible, cluster_text(n, "a node name"));
     }
     return out;
 }
@@ -444,7 +467,12 @@ PublishedText Win32ClusterView::read_summary(const std::string& node) {
     std::wstring text(chars, L'\0');
     std::memcpy(text.data(), buffer.data(), chars * sizeof(wchar_t));
     text.resize(bounded_length(text.data(), chars));
-    return {PublishedText::Status::found, narrow(text), {}};
+    try {
+        return {PublishedText::Status::found, narrow(text), {}};
+    } catch (const InvalidText& e) {
+        // Replaced by U+FFFD, the text would parse and be believed.
+        return error(std::string("the summary is malformed: ") + e.what());
+    }
 }
 
 Win32SummaryStore::Win32SummaryStore() = default;

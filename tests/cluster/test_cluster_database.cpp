@@ -219,6 +219,69 @@ TEST_F(ClusterDatabase, AValueThatIsNotASummaryIsUnreadable) {
     EXPECT_EQ(out.find('\x1b'), std::string::npos) << "no escape character reaches the output";
 }
 
+// A summary whose text is not valid UTF-16 is refused, not repaired: with
+// U+FFFD in place of the unpaired surrogate it would parse and be believed,
+// and a fresh, compliant NODE2 would make the group "ready" (it did, before
+// narrow() refused such text).
+TEST_F(ClusterDatabase, ASummaryWithAnUnpairedSurrogateIsUnreadableNotReady) {
+    win::Win32SummaryStore store;
+    ASSERT_EQ(store.write("NODE1", serialize_summary(summary("NODE1", KeyState::compliant, path))),
+              std::nullopt);
+    const std::wstring good =
+        win::widen(serialize_summary(summary("NODE2", KeyState::compliant, path)));
+    const std::wstring version = L"\"version\":\"";
+    const std::size_t at = good.find(version);
+    ASSERT_NE(at, std::wstring::npos);
+    std::wstring bad = good;
+    bad.insert(at + version.size(), 1, static_cast<wchar_t>(0xD800));
+
+    HMODULE h = LoadLibraryExW(L"clusapi.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
+    ASSERT_TRUE(h);
+    auto get = [&](const char* name) { return reinterpret_cast<void*>(GetProcAddress(h, name)); };
+    auto open_cluster = reinterpret_cast<clus::OpenClusterFn>(get("OpenCluster"));
+    auto close_cluster = reinterpret_cast<clus::CloseClusterFn>(get("CloseCluster"));
+    auto root_of = reinterpret_cast<clus::GetClusterKeyFn>(get("GetClusterKey"));
+    auto create = reinterpret_cast<clus::ClusterRegCreateKeyFn>(get("ClusterRegCreateKey"));
+    auto set = reinterpret_cast<clus::ClusterRegSetValueFn>(get("ClusterRegSetValue"));
+    auto close_key = reinterpret_cast<clus::ClusterRegCloseKeyFn>(get("ClusterRegCloseKey"));
+    clus::HCluster c = open_cluster(nullptr);
+    ASSERT_TRUE(c);
+    HKEY root = root_of(c, KEY_ALL_ACCESS);
+    HKEY key = nullptr;
+    DWORD disposition = 0;
+    ASSERT_EQ(
+        create(root, L"PermWatch\\Nodes\\NODE2", 0, KEY_ALL_ACCESS, nullptr, &key, &disposition),
+        ERROR_SUCCESS);
+    // First the same summary without the surrogate: ready, so what follows
+    // is the surrogate's doing.
+    ASSERT_EQ(set(key, win::kSummaryValue, REG_SZ, reinterpret_cast<const BYTE*>(good.c_str()),
+                  static_cast<DWORD>((good.size() + 1) * sizeof(wchar_t))),
+              0u);
+    std::string out;
+    EXPECT_EQ(check(out), 0) << out;
+    ASSERT_EQ(set(key, win::kSummaryValue, REG_SZ, reinterpret_cast<const BYTE*>(bad.c_str()),
+                  static_cast<DWORD>((bad.size() + 1) * sizeof(wchar_t))),
+              0u);
+    close_key(key);
+    close_key(root);
+    close_cluster(c);
+    FreeLibrary(h);
+
+    EXPECT_EQ(check(out), 1) << out;
+    const auto doc = nlohmann::json::parse(out.substr(0, out.rfind('}') + 1));
+    ASSERT_EQ(doc["ready"], false) << out;
+    ASSERT_EQ(doc["not_ready"].size(), 1u) << out;
+    EXPECT_EQ(doc["not_ready"][0]["node"], "NODE2") << out;
+    EXPECT_EQ(doc["not_ready"][0]["reason"], "unreadable") << out;
+
+    win::Win32ClusterView view;
+    std::ostringstream o, e;
+    run_cluster_status(view, /*json=*/true, o, e, std::chrono::system_clock::now());
+    const std::string status = o.str() + e.str();
+    EXPECT_EQ(status.find("\xEF\xBF\xBD"), std::string::npos) << "no U+FFFD: " << status;
+    EXPECT_NE(status.find("NODE2"), std::string::npos) << status;
+}
+
 // check --cluster asks the cluster itself for the group's checkpoints, as
 // the watchdog learns them: the control code, then this node's RegSync
 // copy. Only when neither answers is the group not ready, on "this node".
