@@ -10,6 +10,9 @@ class Win32Accounts final : public AccountResolver {
 public:
     AccountLookup account_sid(std::string_view account_name) override;
     AccountLookup service_account_sid(std::string_view service_name) override;
+    // NetUserGetLocalGroups (with nested ones) and NetUserGetGroups, for a
+    // user account (S-1-5-21-...); empty for any other SID or on any error.
+    std::vector<Sid> account_groups(const Sid& account) override;
 };
 
 // The SID for an SCM logon account name, before asking LSA: "LocalSystem" is
