@@ -1,5 +1,7 @@
 #include "core/apply_plan.hpp"
 
+#include "core/sddl.hpp"
+
 namespace permwatch {
 
 AppliedPlan apply_plan(RegistryPort& registry, Journal& journal, const std::string& path,
@@ -8,8 +10,10 @@ AppliedPlan apply_plan(RegistryPort& registry, Journal& journal, const std::stri
     AppliedPlan result;
     bool planned = false;
     bool journaled = false;
-    KeyUpdate update =
-        registry.update_dacl(path, [&](const SecurityDescriptor& current) -> std::optional<Acl> {
+    std::optional<std::string> update_problem;
+    KeyUpdate update = registry.update_dacl(
+        path,
+        [&](const SecurityDescriptor& current) -> std::optional<Acl> {
             std::optional<PlannedDacl> p = plan(current);
             if (!p) return std::nullopt;
             planned = true;
@@ -25,7 +29,20 @@ AppliedPlan apply_plan(RegistryPort& registry, Journal& journal, const std::stri
             }
             journaled = true;
             return std::move(p->dacl);
+        },
+        [&](const std::string& subkey, const SecurityDescriptor& before, const Acl& after) {
+            SecurityDescriptor planned = before;
+            planned.dacl = after;
+            JournalEntry entry{{}, time, subkey, reason, format_sddl(before), format_sddl(planned)};
+            if (auto error = journal.append(entry)) {
+                update_problem = subkey + " not journaled, so neither it nor what is below it " +
+                                 "was written: " + *error;
+                return false;
+            }
+            return true;
         });
+    result.propagation = std::move(update.propagation);
+    if (update_problem) result.propagation.problems.push_back(std::move(*update_problem));
     result.before = std::move(update.before);
     if (update.before.status != KeyRead::Status::ok) {
         result.outcome = AppliedPlan::Outcome::not_read;

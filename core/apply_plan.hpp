@@ -39,7 +39,9 @@ struct AppliedPlan {
     KeyRead before;      // read through the write handle
     KeyRead after;       // read back through it, when written
     JournalEntry entry;  // the line journaled (with its id), when journaled
-    std::string error;   // when not_journaled or write_failed
+    // What the write passed down to existing subkeys, each journaled first.
+    Propagation propagation;
+    std::string error;  // when not_journaled or write_failed
 };
 
 AppliedPlan apply_plan(RegistryPort& registry, Journal& journal, const std::string& path,

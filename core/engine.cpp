@@ -439,6 +439,10 @@ bool Engine::finish_repair(std::size_t index, const AppliedPlan& applied) {
     s.last_repair = now_utc();
     ports_.alerts.raise(EventId::drift_repaired,
                         {s.path, applied.entry.before, applied.entry.after});
+    // A subkey the repair could not pass its inheritance to (a link planted
+    // below the key, say) is the administrator's to look at.
+    for (const std::string& problem : applied.propagation.problems)
+        ports_.alerts.raise(EventId::repair_failed, {s.path, problem});
     // Verify: what counts is what is on the key now (read through the handle
     // that wrote it).
     const KeyRead& after = applied.after;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,13 +26,20 @@ struct KeyWrite {
     std::string error;
 };
 
+// What a write passed down to the key's existing subkeys (core/inheritance).
+struct Propagation {
+    std::size_t written = 0;            // subkeys whose DACL was rewritten
+    std::vector<std::string> problems;  // "what and where": links skipped, writes failed, bounds
+};
+
 // What update_dacl did, all through one handle opened for READ_CONTROL and
 // WRITE_DAC.
 struct KeyUpdate {
-    KeyRead before;        // read just before the write
-    bool written = false;  // a DACL was written (write.ok)
-    KeyWrite write;        // the write's result, when one was attempted
-    KeyRead after;         // read back after the write, when written
+    KeyRead before;           // read just before the write
+    bool written = false;     // a DACL was written (write.ok)
+    KeyWrite write;           // the write's result, when one was attempted
+    KeyRead after;            // read back after the write, when written
+    Propagation propagation;  // to existing subkeys, when written
 };
 
 // Reads and writes key security. Paths are in the contract's form (HKLM\...).
@@ -40,6 +48,11 @@ public:
     // Given the descriptor read through the write handle, the DACL to write,
     // or nullopt to write nothing.
     using DaclDecision = std::function<std::optional<Acl>(const SecurityDescriptor& current)>;
+    // Asked before a subkey's DACL is rewritten to carry what its parent now
+    // passes down: journals the change; false stops the walk there, so that
+    // nothing is written that the journal does not hold.
+    using SubkeyJournal = std::function<bool(const std::string& subkey,
+                                             const SecurityDescriptor& before, const Acl& after)>;
 
     virtual ~RegistryPort() = default;
     virtual KeyRead read(const std::string& path) = 0;
@@ -49,7 +62,12 @@ public:
     // (and journal it), writes it and reads it back, all through that handle:
     // a change another administrator made after the caller's own read is seen
     // (and kept) instead of overwritten, and no second open is needed.
-    virtual KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide) = 0;
+    // When the write changes what the key passes down, its existing subkeys
+    // are rewritten too (journal_subkey first), each opened as itself below
+    // its parent's handle: a registry link there is skipped and reported,
+    // never written through.
+    virtual KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide,
+                                  const SubkeyJournal& journal_subkey) = 0;
 };
 
 // Event ids (CONTRACT.md "Event log").

@@ -4,6 +4,8 @@
 
 #include "core/config.hpp"
 #include "core/key_path.hpp"
+#include "core/registry_links.hpp"
+#include "service/key_security.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -41,7 +43,7 @@ std::optional<std::wstring> link_target(HKEY key) {
     return target;
 }
 
-LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, std::wstring* link_target_out,
+LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, LinkFound* link,
               bool* checkable) {
     KeyPath kp;
     if (!split_key_path(path, kp)) return ERROR_INVALID_PARAMETER;
@@ -49,13 +51,13 @@ LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, std::wstri
     // that right is denied, the key is still opened without following, only
     // not recognised.
     KeyHandle key;
-    LONG rc = open_key(kp.subkey, access | KEY_QUERY_VALUE, key);
+    LONG rc = open_key(kp.subkey, access | KEY_QUERY_VALUE, key, link);
     if (checkable) *checkable = rc == ERROR_SUCCESS;
     if (rc == ERROR_ACCESS_DENIED) {
-        rc = open_key(kp.subkey, access, key);
+        rc = open_key(kp.subkey, access, key, link);
     } else if (rc == ERROR_SUCCESS) {
         if (auto target = link_target(key.get())) {
-            if (link_target_out) *link_target_out = *target;
+            if (link) *link = {kp.subkey, *target, {}};
             return kErrorKeyIsLink;
         }
     }
@@ -63,15 +65,69 @@ LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, std::wstri
     return rc;
 }
 
-LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out) {
-    // REG_OPTION_OPEN_LINK: a key that is a registry symbolic link is opened
-    // as the link itself, never followed to its target (which could be any
-    // key, chosen by whoever made the link).
-    HKEY key = nullptr;
-    const LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), REG_OPTION_OPEN_LINK,
-                                  access | KEY_WOW64_64KEY, &key);
-    if (rc == ERROR_SUCCESS) out = KeyHandle(key);
-    return rc;
+namespace {
+
+// A link met on the way (`name` below `parent`, at `at`): followed when it is
+// Windows' own CurrentControlSet, into `out`; else kErrorKeyIsLink.
+LONG follow_link(HKEY parent, const std::wstring& name, const std::wstring& at,
+                 const std::wstring& target, KeyHandle& out, LinkFound* link) {
+    const auto refused = [&](std::string why) {
+        if (link) *link = {at, target, std::move(why)};
+        return kErrorKeyIsLink;
+    };
+    HKEY raw = nullptr;
+    LONG rc = RegOpenKeyExW(parent, name.c_str(), REG_OPTION_OPEN_LINK,
+                            READ_CONTROL | KEY_WOW64_64KEY, &raw);
+    if (rc != ERROR_SUCCESS)
+        return refused(describe("reading who may change it", static_cast<unsigned long>(rc)));
+    const KeyHandle link_key(raw);
+    SecurityDescriptor sd;
+    if (!read_key_security(link_key.get(), sd))
+        return refused("its owner and DACL could not be read");
+    if (auto why = refuse_link(narrow(at), narrow(target), sd)) return refused(std::move(*why));
+    // Followed by the kernel, by name: only SYSTEM and Administrators can
+    // change where it points (just checked).
+    rc = RegOpenKeyExW(parent, name.c_str(), 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY, &raw);
+    if (rc != ERROR_SUCCESS) return rc;
+    out = KeyHandle(raw);
+    if (auto again = link_target(out.get())) return refused("it points to another link");
+    return ERROR_SUCCESS;
+}
+
+}  // namespace
+
+LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out, LinkFound* link) {
+    // One component at a time, each below the handle of the one before and
+    // opened as itself (REG_OPTION_OPEN_LINK): a whole-path open would follow
+    // every link but the last, so a link planted anywhere on the way could
+    // send the open, and a DACL write through it, to a key of its maker's
+    // choosing. Every component but the last needs KEY_QUERY_VALUE, to tell
+    // a link.
+    KeyHandle parent;
+    std::wstring at;
+    std::size_t begin = 0;
+    do {
+        const std::size_t end = std::min(hklm_subkey.find(L'\\', begin), hklm_subkey.size());
+        const std::wstring name = hklm_subkey.substr(begin, end - begin);
+        const bool last = end == hklm_subkey.size();
+        at += (at.empty() ? L"" : L"\\") + name;
+        HKEY base = parent ? parent.get() : HKEY_LOCAL_MACHINE;
+        HKEY raw = nullptr;
+        const LONG rc = RegOpenKeyExW(base, name.c_str(), REG_OPTION_OPEN_LINK,
+                                      (last ? access : KEY_QUERY_VALUE) | KEY_WOW64_64KEY, &raw);
+        if (rc != ERROR_SUCCESS) return rc;
+        KeyHandle next(raw);
+        if (!last) {
+            if (auto target = link_target(next.get())) {
+                const LONG followed = follow_link(base, name, at, *target, next, link);
+                if (followed != ERROR_SUCCESS) return followed;
+            }
+        }
+        parent = std::move(next);
+        begin = end + 1;
+    } while (begin <= hklm_subkey.size());
+    out = std::move(parent);
+    return ERROR_SUCCESS;
 }
 
 }  // namespace permwatch::win

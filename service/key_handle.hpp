@@ -43,23 +43,36 @@ struct KeyPath {
 };
 bool split_key_path(const std::string& path, KeyPath& out);
 
-// What open_key returns for a key that is a registry symbolic link
-// (REG_OPTION_CREATE_LINK + SymbolicLinkValue): PermWatch does not follow it
-// (issue 11 item 14). ERROR_CANT_RESOLVE_FILENAME is the nearest Win32 code.
+// What open_key returns for a path that meets a registry symbolic link
+// (REG_OPTION_CREATE_LINK + SymbolicLinkValue) it does not follow.
+// ERROR_CANT_RESOLVE_FILENAME is the nearest Win32 code.
 inline constexpr LONG kErrorKeyIsLink = ERROR_CANT_RESOLVE_FILENAME;
 
+// The link an open stopped at: the link key (below HKLM), where it points,
+// and, for a link on the way rather than the key itself, why it is not
+// followed (core/registry_links).
+struct LinkFound {
+    std::wstring at;
+    std::wstring target;
+    std::string why;
+};
+
 // Opens `path` in the 64-bit registry view with `access` (KEY_WOW64_64KEY is
-// added here, so a 32-bit build would still see the same keys), as the key
-// itself when it is a symbolic link (REG_OPTION_OPEN_LINK), which is then
-// refused: kErrorKeyIsLink, and its target in `*link_target` when given.
+// added here, so a 32-bit build would still see the same keys), one component
+// at a time below the handle of the one before, each as itself
+// (REG_OPTION_OPEN_LINK). A link on the way is followed only when it is
+// Windows' own CurrentControlSet (refuse_link); any other, and the key itself
+// being a link, gives kErrorKeyIsLink, described in `*link` when given.
 // `*checkable`, when given, says whether the handle can be checked again with
 // check_held_key (it was granted KEY_QUERY_VALUE).
 // Returns the Win32 error code; 0 on success.
-LONG open_key(const std::string& path, REGSAM access, KeyHandle& out,
-              std::wstring* link_target = nullptr, bool* checkable = nullptr);
-// A subkey of HKLM ("" is HKLM itself) opened as itself, never following a
-// link (REG_OPTION_OPEN_LINK), with `access` only: the watcher's open.
-LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out);
+LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, LinkFound* link = nullptr,
+              bool* checkable = nullptr);
+// A subkey of HKLM ("" is HKLM itself) opened as open_key does, the last
+// component with `access` only (it is not checked for being a link): the
+// watcher's open.
+LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out,
+              LinkFound* link = nullptr);
 
 // The target of a key opened with REG_OPTION_OPEN_LINK when it is a link
 // (its SymbolicLinkValue is REG_LINK), else nullopt.

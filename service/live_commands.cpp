@@ -121,6 +121,8 @@ KeyReport repair_key(const KeyPolicy& key, RegistryPort& registry, AccountResolv
         case AppliedPlan::Outcome::written:
             break;
     }
+    for (const std::string& problem : applied.propagation.problems)
+        err << "permwatch: " << key.path << ": " << problem << "\n";
     KeyReport after = check_read(key, applied.after, accounts);
     if (after.state == KeyState::compliant) after.state = KeyState::repaired;
     return after;
@@ -216,6 +218,8 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
             case AppliedPlan::Outcome::written:
                 out << t.key << ": restored the DACL recorded before journal entry " << t.from_id
                     << " (journal entry " << applied.entry.id << ")\n";
+                for (const std::string& problem : applied.propagation.problems)
+                    err << "permwatch: " << t.key << ": " << problem << "\n";
                 continue;
             case AppliedPlan::Outcome::not_read:
                 err << "permwatch: " << applied.before.error << "\n";

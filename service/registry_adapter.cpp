@@ -1,67 +1,15 @@
 #include "service/registry_adapter.hpp"
 
-#include <aclapi.h>
-
+#include <algorithm>
 #include <vector>
+
+#include "core/inheritance.hpp"
+#include "service/key_security.hpp"
 
 #include "service/security_convert.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
-
-namespace {
-
-// One call for the usual descriptor (a registry key's is a few hundred
-// bytes), more only when it is larger; it can grow between calls, so ask
-// again until it fits.
-LONG get_key_security(HKEY key, SECURITY_INFORMATION what, std::vector<unsigned char>& buf) {
-    buf.resize(1024);
-    DWORD size = static_cast<DWORD>(buf.size());
-    LONG rc = RegGetKeySecurity(key, what, buf.data(), &size);
-    while (rc == ERROR_INSUFFICIENT_BUFFER) {
-        buf.resize(size);
-        rc = RegGetKeySecurity(key, what, buf.data(), &size);
-    }
-    return rc;
-}
-
-SECURITY_DESCRIPTOR_CONTROL wanted_control(const Acl& dacl) {
-    return (dacl.is_protected ? SE_DACL_PROTECTED : 0) |
-           (dacl.auto_inherited ? SE_DACL_AUTO_INHERITED : 0) |
-           (dacl.auto_inherit_required ? SE_DACL_AUTO_INHERIT_REQ : 0);
-}
-
-KeyWrite ensure_dacl_control(HKEY key, const Acl& dacl, std::vector<unsigned char>& acl) {
-    constexpr SECURITY_DESCRIPTOR_CONTROL bits =
-        SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED | SE_DACL_AUTO_INHERIT_REQ;
-    const SECURITY_DESCRIPTOR_CONTROL wanted = wanted_control(dacl);
-    if (wanted == 0) return {};
-    std::vector<unsigned char> now;
-    LONG rc = get_key_security(key, DACL_SECURITY_INFORMATION, now);
-    if (rc != ERROR_SUCCESS)
-        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
-    SECURITY_DESCRIPTOR_CONTROL control = 0;
-    DWORD revision = 0;
-    GetSecurityDescriptorControl(now.data(), &control, &revision);
-    // Only flags that were asked for and did not land are put back; a flag
-    // Windows added itself (AI after merging inheritance) is left alone.
-    if ((control & wanted) == wanted) return {};
-    SECURITY_DESCRIPTOR sd;
-    if (!InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
-        !SetSecurityDescriptorDacl(
-            &sd, TRUE, dacl.is_null ? nullptr : reinterpret_cast<PACL>(acl.data()), FALSE) ||
-        !SetSecurityDescriptorControl(
-            &sd, bits, static_cast<SECURITY_DESCRIPTOR_CONTROL>((control & bits) | wanted))) {
-        const DWORD err = GetLastError();
-        return {false, err, error_text(err)};
-    }
-    rc = RegSetKeySecurity(key, DACL_SECURITY_INFORMATION, &sd);
-    if (rc != ERROR_SUCCESS)
-        return {false, static_cast<unsigned long>(rc), error_text(static_cast<unsigned long>(rc))};
-    return {};
-}
-
-}  // namespace
 
 namespace {
 
@@ -85,15 +33,22 @@ KeyRead read_through(HKEY key, const std::string& path) {
 }
 
 KeyRead open_failed(const std::string& path, LONG rc, const std::string& why,
-                    const std::wstring& link_target = {}) {
+                    const LinkFound& link = {}) {
     if (rc == ERROR_FILE_NOT_FOUND || rc == ERROR_PATH_NOT_FOUND) {
         return {KeyRead::Status::missing, {}, "the key " + path + " does not exist"};
+    }
+    if (rc == kErrorKeyIsLink && link.why.empty()) {
+        return {KeyRead::Status::error,
+                {},
+                "the key " + path + " is a registry symbolic link to " + narrow(link.target) +
+                    "; PermWatch does not follow links (remove the link, or watch its target)"};
     }
     if (rc == kErrorKeyIsLink) {
         return {KeyRead::Status::error,
                 {},
-                "the key " + path + " is a registry symbolic link to " + narrow(link_target) +
-                    "; PermWatch does not follow links (remove the link, or watch its target)"};
+                "HKLM\\" + narrow(link.at) + ", on the way to " + path +
+                    ", is a registry symbolic link to " + narrow(link.target) +
+                    " and is not followed: " + link.why};
     }
     return {KeyRead::Status::error,
             {},
@@ -102,41 +57,128 @@ KeyRead open_failed(const std::string& path, LONG rc, const std::string& why,
 
 KeyWrite write_through(HKEY key, const std::string& path, const Acl& dacl) {
     try {
-        std::vector<unsigned char> acl = to_binary_acl(dacl);
-        // SetSecurityInfo, not RegSetKeySecurity: on Windows it also propagates
-        // inheritable ACEs to existing subkeys, which a checkpoint restore of
-        // the whole subtree needs. P is carried by the PROTECTED flag.
-        const SECURITY_INFORMATION what =
-            DACL_SECURITY_INFORMATION | (dacl.is_protected ? PROTECTED_DACL_SECURITY_INFORMATION
-                                                           : UNPROTECTED_DACL_SECURITY_INFORMATION);
-        // A null DACL (NO_ACCESS_CONTROL, a rollback may restore one) is
-        // written as NULL: the empty ACL built for it would lock the key.
-        const DWORD err =
-            SetSecurityInfo(key, SE_REGISTRY_KEY, what, nullptr, nullptr,
-                            dacl.is_null ? nullptr : reinterpret_cast<PACL>(acl.data()), nullptr);
-        if (err != ERROR_SUCCESS) {
-            return {false, err, describe("writing the DACL of " + path, err)};
-        }
-        // Wine's SetSecurityInfo drops the DACL control flags (P, AI, AR;
-        // docs/testing.md (b)). Where they did not land, write them with the
-        // DACL through RegSetKeySecurity, which keeps the control bits.
-        if (auto fixed = ensure_dacl_control(key, dacl, acl); !fixed.ok) {
-            fixed.error = "writing the DACL flags of " + path + ": " + fixed.error;
-            return fixed;
-        }
+        // RegSetKeySecurity, not SetSecurityInfo: the latter would also pass
+        // inheritable ACEs down to existing subkeys, opening each by name and
+        // so through any link planted below the key. propagate() does that
+        // part, link by link refused.
+        const DWORD err = set_key_dacl(key, dacl);
+        if (err != ERROR_SUCCESS) return {false, err, describe("writing the DACL of " + path, err)};
     } catch (const Win32Error& e) {
         return {false, e.code(), path + ": " + e.what()};
     }
     return {};
 }
 
+// The names of `key`'s subkeys, at most `limit` (and one more, to tell that
+// there were more).
+bool subkey_names(HKEY key, std::size_t limit, std::vector<std::wstring>& names, LONG& rc) {
+    DWORD longest = 0;
+    rc = RegQueryInfoKeyW(key, nullptr, nullptr, nullptr, nullptr, &longest, nullptr, nullptr,
+                          nullptr, nullptr, nullptr, nullptr);
+    if (rc != ERROR_SUCCESS) return false;
+    std::vector<wchar_t> name(std::min<DWORD>(longest, 255) + 1);
+    for (DWORD i = 0; names.size() <= limit; ++i) {
+        DWORD size = static_cast<DWORD>(name.size());
+        rc = RegEnumKeyExW(key, i, name.data(), &size, nullptr, nullptr, nullptr, nullptr);
+        if (rc == ERROR_NO_MORE_ITEMS) break;
+        // A subkey made meanwhile with a longer name: registry key names are
+        // at most 255 characters.
+        if (rc == ERROR_MORE_DATA) {
+            name.resize(256);
+            size = static_cast<DWORD>(name.size());
+            rc = RegEnumKeyExW(key, i, name.data(), &size, nullptr, nullptr, nullptr, nullptr);
+        }
+        if (rc != ERROR_SUCCESS) return false;
+        names.emplace_back(name.data(), size);
+    }
+    rc = ERROR_SUCCESS;
+    return true;
+}
+
+// Passes what `dacl` (now written on `key`, at `path`) gives to subkeys down
+// to the existing ones, as Windows' propagation would, but opening each
+// subkey as itself below its parent's handle: a link is reported and never
+// written through. Each write is journaled first; a subkey that changes
+// nothing passes nothing new down, so the walk stops there. Returns false
+// when the walk must stop (the journal refused, or the bound was reached).
+bool propagate(HKEY key, const std::string& path, const Acl& dacl,
+               const RegistryPort::SubkeyJournal& journal, std::size_t depth, Propagation& out) {
+    std::vector<std::wstring> names;
+    LONG rc = ERROR_SUCCESS;
+    const std::size_t room = kMaxPropagatedSubkeys - std::min(out.written, kMaxPropagatedSubkeys);
+    if (!subkey_names(key, room, names, rc)) {
+        out.problems.push_back(
+            describe("listing the subkeys of " + path + " to pass its " + "inheritable ACEs down",
+                     static_cast<unsigned long>(rc)));
+        return true;
+    }
+    for (const std::wstring& name : names) {
+        const std::string child = path + "\\" + narrow(name);
+        HKEY raw = nullptr;
+        rc = RegOpenKeyExW(
+            key, name.c_str(), REG_OPTION_OPEN_LINK,
+            READ_CONTROL | WRITE_DAC | KEY_QUERY_VALUE | KEY_ENUMERATE_SUB_KEYS | KEY_WOW64_64KEY,
+            &raw);
+        if (rc == ERROR_FILE_NOT_FOUND) continue;  // deleted meanwhile
+        if (rc != ERROR_SUCCESS) {
+            out.problems.push_back(describe("opening " + child + " to pass inheritance down",
+                                            static_cast<unsigned long>(rc)));
+            continue;
+        }
+        const KeyHandle sub(raw);
+        if (auto target = link_target(sub.get())) {
+            out.problems.push_back(child + " is a registry symbolic link to " + narrow(*target) +
+                                   "; nothing was written through it");
+            continue;
+        }
+        SecurityDescriptor sd;
+        if (!read_key_security(sub.get(), sd)) {
+            out.problems.push_back("the security of " + child +
+                                   " could not be read; nothing was passed down to it");
+            continue;
+        }
+        const std::optional<Acl> next = dacl_inheriting_from(dacl, sd);
+        if (!next) continue;
+        if (out.written >= kMaxPropagatedSubkeys || depth >= kMaxPropagationDepth) {
+            out.problems.push_back("stopped at " + child + ": more than " +
+                                   std::to_string(kMaxPropagatedSubkeys) + " subkeys or " +
+                                   std::to_string(kMaxPropagationDepth) +
+                                   " levels below the key; the rest keep their old inherited ACEs");
+            return false;
+        }
+        if (!journal(child, sd, *next)) return false;
+        const KeyWrite w = write_through(sub.get(), child, *next);
+        if (!w.ok) {
+            out.problems.push_back(w.error);
+            continue;
+        }
+        ++out.written;
+        if (!propagate(sub.get(), child, *next, journal, depth + 1, out)) return false;
+    }
+    return true;
+}
+
+// Opens `key` again for listing its subkeys (the write handle has no right to).
+void propagate_from(HKEY key, const std::string& path, const Acl& dacl,
+                    const RegistryPort::SubkeyJournal& journal, Propagation& out) {
+    HKEY raw = nullptr;
+    const LONG rc = RegOpenKeyExW(key, L"", 0, KEY_ENUMERATE_SUB_KEYS | KEY_WOW64_64KEY, &raw);
+    if (rc != ERROR_SUCCESS) {
+        out.problems.push_back(describe("opening " + path + " to pass its inheritable ACEs down",
+                                        static_cast<unsigned long>(rc)));
+        return;
+    }
+    const KeyHandle listing(raw);
+    propagate(listing.get(), path, dacl, journal, 0, out);
+}
+
 }  // namespace
 
 LONG Win32Registry::acquire(const std::string& path, REGSAM access, KeyHandle& opened, HKEY& key,
-                            std::wstring& link_target) {
+                            LinkFound& link) {
     const auto held = keys_ == Keys::kept_open ? held_.find(path) : held_.end();
     if (held != held_.end() && (held->second.access & access) == access) {
-        const LONG rc = check_held_key(held->second.key.get(), &link_target);
+        const LONG rc = check_held_key(held->second.key.get(), &link.target);
         if (rc == ERROR_SUCCESS) {
             key = held->second.key.get();
             return rc;
@@ -146,7 +188,7 @@ LONG Win32Registry::acquire(const std::string& path, REGSAM access, KeyHandle& o
         held_.erase(held);
     }
     bool checkable = false;
-    const LONG rc = open_key(path, access, opened, &link_target, &checkable);
+    const LONG rc = open_key(path, access, opened, &link, &checkable);
     if (rc != ERROR_SUCCESS) return rc;
     key = opened.get();
     if (keys_ == Keys::kept_open && checkable && holdable_.count(path)) {
@@ -170,7 +212,7 @@ void Win32Registry::hold_only(const std::vector<std::string>& paths) {
 KeyRead Win32Registry::read(const std::string& path) {
     KeyHandle opened;
     HKEY key = nullptr;
-    std::wstring target;
+    LinkFound target;
     const LONG rc = acquire(path, READ_CONTROL, opened, key, target);
     if (rc != ERROR_SUCCESS) return open_failed(path, rc, " to read its security", target);
     return read_through(key, path);
@@ -179,7 +221,7 @@ KeyRead Win32Registry::read(const std::string& path) {
 KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
     KeyHandle opened;
     HKEY key = nullptr;
-    std::wstring target;
+    LinkFound target;
     const LONG rc = acquire(path, WRITE_DAC | READ_CONTROL, opened, key, target);
     if (rc == kErrorKeyIsLink) {
         const KeyRead failed = open_failed(path, rc, " to write its DACL", target);
@@ -192,11 +234,12 @@ KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
     return write_through(key, path, dacl);
 }
 
-KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision& decide) {
+KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision& decide,
+                                     const SubkeyJournal& journal_subkey) {
     KeyUpdate u;
     KeyHandle opened;
     HKEY key = nullptr;
-    std::wstring target;
+    LinkFound target;
     const LONG rc = acquire(path, WRITE_DAC | READ_CONTROL, opened, key, target);
     if (rc != ERROR_SUCCESS) {
         u.before = open_failed(path, rc, " to write its DACL", target);
@@ -211,6 +254,8 @@ KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision
     if (!u.write.ok) return u;
     u.written = true;
     u.after = read_through(key, path);
+    if (u.before.sd.dacl && passes_down_differently(*u.before.sd.dacl, *dacl))
+        propagate_from(key, path, *dacl, journal_subkey, u.propagation);
     return u;
 }
 

@@ -35,7 +35,8 @@ public:
 
     KeyRead read(const std::string& path) override;
     KeyWrite write_dacl(const std::string& path, const Acl& dacl) override;
-    KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide) override;
+    KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide,
+                          const SubkeyJournal& journal_subkey) override;
 
     // Closes the key held for `path` (the same string the calls were given),
     // if any: the next call opens it by path. For a key about to be restored
@@ -58,7 +59,7 @@ private:
     // stands, else opened now (and held, when kept open and checkable).
     // `opened` owns a key that is not held. Returns the Win32 error code.
     LONG acquire(const std::string& path, REGSAM access, KeyHandle& opened, HKEY& key,
-                 std::wstring& link_target);
+                 LinkFound& link);
 
     Keys keys_;
     std::unordered_set<std::string> holdable_;

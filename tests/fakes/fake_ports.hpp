@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/account_resolver.hpp"
+#include "core/inheritance.hpp"
 #include "core/journal.hpp"
 #include "core/ports.hpp"
 #include "core/sddl.hpp"
@@ -44,7 +45,8 @@ public:
         if (after_write) after_write(path);
         return {};
     }
-    KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide) override {
+    KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide,
+                          const SubkeyJournal& journal_subkey) override {
         if (before_update) before_update(path);
         KeyUpdate u;
         u.before = read(path);  // the open: counted once
@@ -55,8 +57,39 @@ public:
         if (!u.write.ok) return u;
         u.written = true;
         u.after = {KeyRead::Status::ok, keys.at(path), {}};  // through the same handle
+        if (u.before.sd.dacl && passes_down_differently(*u.before.sd.dacl, *dacl))
+            propagate(path, *dacl, journal_subkey, u.propagation);
         return u;
     }
+
+    // Subkeys that are registry links: skipped by the propagation, as the
+    // real adapter does.
+    std::vector<std::string> links;
+
+private:
+    // The real adapter's walk, over the map: direct subkeys only, each
+    // journaled before it is written.
+    bool propagate(const std::string& path, const Acl& dacl, const SubkeyJournal& journal,
+                   Propagation& out) {
+        const std::string prefix = path + "\\";
+        for (auto& [child, sd] : keys) {
+            if (child.rfind(prefix, 0) != 0 || child.find('\\', prefix.size()) != std::string::npos)
+                continue;
+            if (std::find(links.begin(), links.end(), child) != links.end()) {
+                out.problems.push_back(child + " is a registry symbolic link; not written through");
+                continue;
+            }
+            const std::optional<Acl> next = dacl_inheriting_from(dacl, sd);
+            if (!next) continue;
+            if (!journal(child, sd, *next)) return false;
+            sd.dacl = *next;
+            ++out.written;
+            if (!propagate(child, *next, journal, out)) return false;
+        }
+        return true;
+    }
+
+public:
 };
 
 class FakeJournal final : public Journal {

@@ -131,8 +131,9 @@ public:
         test::set_dacl(p, broken_);
         return w;
     }
-    KeyUpdate update_dacl(const std::string& p, const DaclDecision& decide) override {
-        KeyUpdate u = real_.update_dacl(p, decide);
+    KeyUpdate update_dacl(const std::string& p, const DaclDecision& decide,
+                          const SubkeyJournal& journal_subkey) override {
+        KeyUpdate u = real_.update_dacl(p, decide, journal_subkey);
         if (u.written) {
             ++writes;
             test::set_dacl(p, broken_);
