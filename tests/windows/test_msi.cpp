@@ -197,6 +197,14 @@ TEST_F(Msi, InstallStartsTheServiceUninstallRemovesItAndKeepsConfigAndJournal) {
     const fs::path exe = program_files_dir() / L"permwatch.exe";
     EXPECT_TRUE(fs::exists(exe)) << exe.string();
     EXPECT_TRUE(fs::exists(program_files_dir() / L"permwatch.json"));
+    // The PowerShell module, where Windows PowerShell and PowerShell 7 look.
+    // Presence only: the msi target does not depend on the module's files,
+    // so a module edited since the last MSI build would differ.
+    const fs::path module =
+        known_dir(L"ProgramFiles") / L"WindowsPowerShell" / L"Modules" / L"PermWatch";
+    for (const char* f : {"PermWatch.psd1", "PermWatch.psm1", "PermWatch.format.ps1xml"}) {
+        EXPECT_TRUE(fs::exists(module / f)) << (module / f).string();
+    }
     EXPECT_TRUE(fs::exists(config())) << config().string();
     EXPECT_EQ(read_file(config()),
               read_file(fs::path(PERMWATCH_SOURCE_DIR) / "config" / "permwatch.json"));
@@ -237,6 +245,7 @@ TEST_F(Msi, InstallStartsTheServiceUninstallRemovesItAndKeepsConfigAndJournal) {
     ASSERT_NO_FATAL_FAILURE(uninstall());
     EXPECT_FALSE(service_exists());
     EXPECT_FALSE(fs::exists(exe));
+    EXPECT_FALSE(fs::exists(module / "PermWatch.psm1"));
     EXPECT_FALSE(event_source_exists());
     EXPECT_TRUE(fs::exists(config())) << "Permanent: uninstall keeps the config";
     EXPECT_EQ(read_file(journal()), journal_before);
