@@ -20,7 +20,30 @@ public:
         ++asked;
         return inner.service_account_sid(n);
     }
+    std::vector<Sid> groups;
+    std::vector<Sid> account_groups(const Sid&) override {
+        ++asked;
+        return groups;
+    }
 };
+
+// An account's groups are cached like its SID: asked once, renewed only by
+// refresh(), never on the failover path.
+TEST(CachedAccounts, AnAccountsGroupsAreAnsweredFromTheCacheUntilRefresh) {
+    CountingAccounts source;
+    const Sid account = *Sid::parse("S-1-5-21-1-2-3-1105");
+    source.groups = {*Sid::parse("S-1-5-32-544")};
+    CachedAccounts cache(source);
+    EXPECT_EQ(cache.account_groups(account), source.groups);
+    EXPECT_EQ(source.asked, 1);
+    source.groups = {};
+    EXPECT_EQ(cache.account_groups(account).size(), 1u);
+    EXPECT_EQ(source.asked, 1);
+    cache.refresh();
+    EXPECT_EQ(source.asked, 2);
+    EXPECT_TRUE(cache.account_groups(account).empty());
+    EXPECT_EQ(source.asked, 2);
+}
 
 TEST(CachedAccounts, SecondQuestionIsAnsweredFromTheCacheUntilRefresh) {
     CountingAccounts source;
