@@ -49,6 +49,34 @@ struct Rig {
     }
 };
 
+// A repair whose ACE is inheritable passes it to the existing subkeys: each
+// is journaled (the repair's reason) before it is written, and a link below
+// the key is not written through but raised as a failed repair (2002).
+TEST(Engine, ARepairJournalsEachSubkeyItPassesInheritanceToAndReportsALink) {
+    Rig rig;
+    rig.registry.set(key + "\\Parameters", "O:BAG:SYD:(A;CIID;KR;;;BU)(A;CIID;KA;;;SY)");
+    rig.registry.set(key + "\\Planted", "O:BAG:SYD:");
+    rig.registry.links = {key + "\\Planted"};
+    std::vector<std::size_t> journaled_at_write;
+    rig.registry.before_write = [&](const std::string&) {
+        journaled_at_write.push_back(rig.journal.entries.size());
+    };
+    rig.engine.check_all();
+    ASSERT_EQ(rig.journal.entries.size(), 2u);
+    EXPECT_EQ(journaled_at_write, (std::vector<std::size_t>{1u}));  // the key's own write
+    const JournalEntry& sub = rig.journal.entries[1];
+    EXPECT_EQ(sub.key, key + "\\Parameters");
+    EXPECT_EQ(sub.reason, "drift");
+    EXPECT_EQ(sub.before, "O:BAG:SYD:(A;CIID;KR;;;BU)(A;CIID;KA;;;SY)");
+    EXPECT_EQ(sub.after, "O:BAG:SYD:(A;CIID;KR;;;BU)(A;CIID;KA;;;SY)(A;CIID;KA;;;" + svc + ")");
+    EXPECT_EQ(rig.registry.sddl(key + "\\Parameters"), sub.after);
+    EXPECT_EQ(rig.registry.sddl(key + "\\Planted"), "O:BAG:SYD:");
+    ASSERT_EQ(rig.alerts.count(EventId::repair_failed), 1);
+    EXPECT_NE(rig.alerts.raised.back().strings[1].find("Planted is a registry symbolic link"),
+              std::string::npos);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+}
+
 TEST(Engine, DriftAtStartIsRepairedJournalFirst) {
     Rig rig;
     std::size_t journaled_at_write = 0;
