@@ -10,7 +10,9 @@
 #include "core/data_folder.hpp"
 #include "core/file_trust.hpp"
 #include "core/trusted_files.hpp"
+#include "service/file_security.hpp"
 #include "service/security_convert.hpp"
+#include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -61,14 +63,39 @@ void secure_data_folder(const std::string& folder, const std::optional<Sid>& wri
     if (CreateDirectoryW(wide.c_str(), &sa)) return;
     if (GetLastError() != ERROR_ALREADY_EXISTS)
         throw Win32Error("creating the data folder " + folder, GetLastError());
-    // It was there already (made by someone, perhaps not us): take it over.
+    // It was there already, made by someone, perhaps not us. Judged and
+    // written through one handle that does not follow a link: a junction
+    // here must never make SYSTEM re-ACL whatever it points to.
+    const UniqueKernelHandle handle(
+        CreateFileW(wide.c_str(), READ_CONTROL | WRITE_DAC | FILE_READ_ATTRIBUTES,
+                    FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING,
+                    FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS, nullptr));
+    if (!handle) throw Win32Error("opening the data folder " + folder, GetLastError());
+    ExistingFolder facts;
+    BY_HANDLE_FILE_INFORMATION info{};
+    if (!GetFileInformationByHandle(handle.get(), &info))
+        throw Win32Error("reading the attributes of the data folder " + folder, GetLastError());
+    facts.is_directory = (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+    facts.reparse_point = (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+    PSID owner_sid = nullptr;
+    PSECURITY_DESCRIPTOR current = nullptr;
+    const DWORD read = GetSecurityInfo(handle.get(), SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION,
+                                       &owner_sid, nullptr, nullptr, nullptr, &current);
+    const UniqueLocal owned(current);
+    if (read == ERROR_SUCCESS && owner_sid) facts.owner = from_psid(owner_sid);
+    const std::optional<Sid> self = Win32FileSecurity().self();
+    std::vector<Sid> trusted = trusted_file_accounts(self);
+    if (writer) trusted.push_back(*writer);
+    if (auto refused = refuse_existing_data_folder(folder, facts, trusted)) {
+        throw DataFolderRefused(*refused, facts.reparse_point || !facts.is_directory
+                                              ? ERROR_DIRECTORY
+                                              : ERROR_INVALID_OWNER);
+    }
     const DWORD rc =
-        SetNamedSecurityInfoW(const_cast<wchar_t*>(wide.c_str()), SE_FILE_OBJECT,
-                              OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
-                                  PROTECTED_DACL_SECURITY_INFORMATION,
-                              owner.data(), nullptr, reinterpret_cast<PACL>(dacl.data()), nullptr);
-    if (rc != ERROR_SUCCESS)
-        throw Win32Error("setting the owner and DACL of the data folder " + folder, rc);
+        SetSecurityInfo(handle.get(), SE_FILE_OBJECT,
+                        DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, nullptr,
+                        nullptr, reinterpret_cast<PACL>(dacl.data()), nullptr);
+    if (rc != ERROR_SUCCESS) throw Win32Error("setting the DACL of the data folder " + folder, rc);
 }
 
 }  // namespace permwatch::win

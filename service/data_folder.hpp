@@ -10,17 +10,29 @@
 #include <string>
 
 #include "core/sid.hpp"
+#include "service/win32_error.hpp"
 
 namespace permwatch::win {
 
 // %ProgramData%\PermWatch, from the known folder (core/cli.hpp).
 std::string data_folder();
 
-// Creates `folder` (its parent must exist) with the safe owner and DACL, or
-// puts them on it when it exists; existing files below get the new inherited
-// ACEs (their explicit ones and owners stay, and are judged on every load).
-// `writer` gets full control too: the service's account when it is not
-// LocalSystem. Throws Win32Error.
+// A data folder that exists and that PermWatch will not take over
+// (core/data_folder.hpp says when): the service raises event 4001 and does
+// not start, the commands exit 2.
+class DataFolderRefused : public Win32Error {
+public:
+    using Win32Error::Win32Error;
+};
+
+// Creates `folder` (its parent must exist) with the safe owner and DACL.
+// When it exists: opens it without following a link, refuses it
+// (DataFolderRefused) when it is a link or not owned by a trusted account,
+// and else puts the safe DACL on that very handle (SetSecurityInfo), never
+// by name; existing files below get the new inherited ACEs (their explicit
+// ones and owners stay, and are judged on every load). `writer` gets full
+// control too: the service's account when it is not LocalSystem. Throws
+// Win32Error.
 void secure_data_folder(const std::string& folder, const std::optional<Sid>& writer);
 
 // For the one-shot commands and the console: when `journal` is in the data

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "service/opened_file.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -116,9 +117,15 @@ FileJournal::FileJournal(const std::string& path, FlushFailed on_flush_failed,
     // from this file or, when it has none yet, from the newest rotated one.
     // FILE_APPEND_DATA only: every write lands at the end, even if another
     // PermWatch process (a one-shot `repair`) appends at the same time.
-    append_.reset(CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, kShareAll,
-                              nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr));
+    // READ_CONTROL and no link followed at the end: the handle every line
+    // goes through is the one judged (its descriptor, its final path), not
+    // whatever the name pointed to when the config was loaded.
+    append_.reset(CreateFileW(p.c_str(), FILE_APPEND_DATA | FILE_READ_ATTRIBUTES | READ_CONTROL,
+                              kShareAll, nullptr, OPEN_ALWAYS,
+                              FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr));
     if (!append_) throw Win32Error("opening the journal " + path, GetLastError());
+    if (auto refused = refuse_journal_handle(append_.get(), path))
+        throw Win32Error(*refused, ERROR_ACCESS_DENIED);
     // FlushFileBuffers needs GENERIC_WRITE; this handle never writes.
     flush_.reset(CreateFileW(p.c_str(), GENERIC_WRITE, kShareAll, nullptr, OPEN_EXISTING,
                              FILE_ATTRIBUTE_NORMAL, nullptr));

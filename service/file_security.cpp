@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "service/opened_file.hpp"
 #include "service/security_convert.hpp"
 #include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
@@ -33,6 +34,10 @@ FileSecurityRead Win32FileSecurity::read(const std::string& path) {
         out = {FileSecurityRead::Status::error, {}, path + ": " + e.what()};
     }
     return out;
+}
+
+OpenedFile Win32FileSecurity::open_and_read(const std::string& path) {
+    return open_and_read_file(path);
 }
 
 std::string Win32FileSecurity::account_name(const Sid& sid) {

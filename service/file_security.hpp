@@ -11,6 +11,8 @@ namespace permwatch::win {
 class Win32FileSecurity final : public FileSecurityPort {
 public:
     FileSecurityRead read(const std::string& path) override;
+    // service/opened_file.hpp: one handle, judged and then read.
+    OpenedFile open_and_read(const std::string& path) override;
     std::string account_name(const Sid& sid) override;
     std::optional<Sid> self() override;
 };

@@ -13,9 +13,19 @@
 #include "service/win32_error.hpp"
 #endif
 
-int main(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
 #ifdef _WIN32
+// wmain (linked with -municode): the arguments arrive as UTF-16, and each is
+// turned into UTF-8 once, here. A narrow main would get them in the ANSI
+// code page, where a name such as C:\Überwachung\permwatch.json is another
+// string (or '?') than the one every W call later opens.
+int wmain(int argc, wchar_t** argv) {
+    std::vector<std::string> args;
+    try {
+        for (int i = 1; i < argc; ++i) args.push_back(permwatch::win::narrow(argv[i]));
+    } catch (const std::exception& e) {
+        std::cerr << "permwatch: an argument is not valid text: " << e.what() << "\n";
+        return 2;
+    }
     // Every DLL loaded at run time (clusapi.dll, and whatever a system DLL
     // loads on demand) comes from System32 only: never the exe's folder, the
     // working directory or PATH, where a user could plant one for SYSTEM.
@@ -29,7 +39,10 @@ int main(int argc, char** argv) {
     permwatch::win::Win32LiveCommands live;
     permwatch::win::Win32FileSecurity files;
     return permwatch::run_cli(args, std::cout, std::cerr, &live, &files);
-#else
-    return permwatch::run_cli(args, std::cout, std::cerr, nullptr);
-#endif
 }
+#else
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    return permwatch::run_cli(args, std::cout, std::cerr, nullptr);
+}
+#endif

@@ -130,6 +130,12 @@ DWORD serve(ServiceContext& context) {
     std::string folder_problem;
     try {
         secure_data_folder(data_folder(), files.self());
+    } catch (const DataFolderRefused& e) {
+        // Someone else's folder (or a link) where the data folder goes:
+        // nothing in it is read or written.
+        LogAlerts alerts(make_logger(true, {}), kServiceName);
+        alerts.raise(EventId::config_refused, {e.what()});
+        return kServiceExitBadConfig;
     } catch (const Win32Error& e) {
         folder_problem = e.what();
     }
