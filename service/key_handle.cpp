@@ -84,7 +84,10 @@ LONG follow_link(HKEY parent, const std::wstring& name, const std::wstring& at,
     SecurityDescriptor sd;
     if (!read_key_security(link_key.get(), sd))
         return refused("its owner and DACL could not be read");
-    if (auto why = refuse_link(narrow(at), narrow(target), sd)) return refused(std::move(*why));
+    // A target that is not valid UTF-16 reads with '?' in it, which never names
+    // Windows' own ControlSetNNN: refused, never an exception mid-open.
+    if (auto why = refuse_link(narrow_for_message(at), narrow_for_message(target), sd))
+        return refused(std::move(*why));
     // Followed by the kernel, by name: only SYSTEM and Administrators can
     // change where it points (just checked).
     rc = RegOpenKeyExW(parent, name.c_str(), 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY, &raw);

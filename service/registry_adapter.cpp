@@ -40,14 +40,15 @@ KeyRead open_failed(const std::string& path, LONG rc, const std::string& why,
     if (rc == kErrorKeyIsLink && link.why.empty()) {
         return {KeyRead::Status::error,
                 {},
-                "the key " + path + " is a registry symbolic link to " + narrow(link.target) +
+                "the key " + path + " is a registry symbolic link to " +
+                    narrow_for_message(link.target) +
                     "; PermWatch does not follow links (remove the link, or watch its target)"};
     }
     if (rc == kErrorKeyIsLink) {
         return {KeyRead::Status::error,
                 {},
-                "HKLM\\" + narrow(link.at) + ", on the way to " + path +
-                    ", is a registry symbolic link to " + narrow(link.target) +
+                "HKLM\\" + narrow_for_message(link.at) + ", on the way to " + path +
+                    ", is a registry symbolic link to " + narrow_for_message(link.target) +
                     " and is not followed: " + link.why};
     }
     return {KeyRead::Status::error,
@@ -113,7 +114,17 @@ bool propagate(HKEY key, const std::string& path, const Acl& dacl,
         return true;
     }
     for (const std::wstring& name : names) {
-        const std::string child = path + "\\" + narrow(name);
+        // The journal must name the key it wrote: a name that is not valid
+        // UTF-16 cannot be written down, so that subkey is left alone.
+        std::string child;
+        try {
+            child = path + "\\" + narrow(name);
+        } catch (const InvalidText&) {
+            out.problems.push_back("a subkey of " + path +
+                                   " has a name that is not valid UTF-16 (" +
+                                   narrow_for_message(name) + "); nothing was passed down to it");
+            continue;
+        }
         HKEY raw = nullptr;
         rc = RegOpenKeyExW(
             key, name.c_str(), REG_OPTION_OPEN_LINK,
@@ -127,7 +138,8 @@ bool propagate(HKEY key, const std::string& path, const Acl& dacl,
         }
         const KeyHandle sub(raw);
         if (auto target = link_target(sub.get())) {
-            out.problems.push_back(child + " is a registry symbolic link to " + narrow(*target) +
+            out.problems.push_back(child + " is a registry symbolic link to " +
+                                   narrow_for_message(*target) +
                                    "; nothing was written through it");
             continue;
         }
