@@ -69,7 +69,13 @@ std::optional<std::string> image_of(std::uint32_t pid, std::string& error) {
         return std::nullopt;
     }
     buf.resize(size);
-    return narrow(buf);
+    try {
+        return narrow(buf);
+    } catch (const InvalidText& e) {
+        // Such a path cannot be the service's: not believed.
+        error = std::string("reading its image name: ") + e.what();
+        return std::nullopt;
+    }
 }
 
 std::string own_image() {
