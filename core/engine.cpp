@@ -30,6 +30,15 @@ struct Fnv {
         add(sid.has_value());
         if (sid) add(*sid);
     }
+    void add(const std::optional<Guid>& guid) {
+        add(guid.has_value());
+        if (guid)
+            for (std::uint8_t b : *guid) add(b);
+    }
+    void add(const std::vector<std::uint8_t>& bytes) {
+        add(bytes.size());
+        for (std::uint8_t b : bytes) add(b);
+    }
 };
 
 std::string findings_text(const std::vector<Finding>& findings) {
@@ -61,6 +70,12 @@ std::uint64_t hash_descriptor(const SecurityDescriptor& sd) {
             f.add(static_cast<std::uint64_t>(ace.type) << 40 |
                   static_cast<std::uint64_t>(ace.flags) << 32 | ace.mask);
             f.add(ace.sid);
+            // Object and callback ACEs: a change of what they apply to, or of
+            // their condition, is a change of the descriptor too.
+            f.add(ace.raw_type);
+            f.add(ace.object_type);
+            f.add(ace.inherited_object_type);
+            f.add(ace.application_data);
         }
     }
     return f.h;

@@ -325,6 +325,20 @@ TEST(Engine, HashDescriptorSeesEveryField) {
               hash_descriptor(parse_sddl("O:BAG:SYD:P(A;CI;KA;;;S-1-5-18)")));
 }
 
+// What an object or callback ACE applies to, or its condition, is part of the
+// descriptor: a change there is seen, not hidden behind an equal hash.
+TEST(Engine, HashDescriptorSeesObjectTypesAndConditions) {
+    const std::string guid = "bf967aba-0de6-11d0-a285-00aa003049e2";
+    const auto object = parse_sddl("O:BAG:SYD:(OD;CI;KA;" + guid + ";;WD)");
+    EXPECT_NE(hash_descriptor(object),
+              hash_descriptor(parse_sddl("O:BAG:SYD:(OD;CI;KA;;" + guid + ";WD)")));
+    EXPECT_NE(hash_descriptor(object), hash_descriptor(parse_sddl("O:BAG:SYD:(OD;CI;KA;;;WD)")));
+    SecurityDescriptor callback = parse_sddl("O:BAG:SYD:(XD;CI;KA;;;WD)");
+    SecurityDescriptor other_condition = callback;
+    other_condition.dacl->aces[0].application_data = {0x61, 0x72, 0x74, 0x78};
+    EXPECT_NE(hash_descriptor(callback), hash_descriptor(other_condition));
+}
+
 // The status text is reused while the descriptor is unchanged and follows it
 // when it changes; last_check carries the milliseconds of each check.
 TEST(Engine, StatusSddlAndLastCheckFollowTheKeyAcrossChecks) {
