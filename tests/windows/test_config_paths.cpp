@@ -16,12 +16,14 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "core/trusted_config.hpp"
+#include "service/file_journal.hpp"
 #include "service/file_security.hpp"
 #include "service/opened_file.hpp"
 #include "service/unique_handle.hpp"
@@ -78,7 +80,7 @@ public:
             CloseHandle(pi_.hProcess);
             CloseHandle(pi_.hThread);
         }
-        reader_.join();
+        if (reader_.joinable()) reader_.join();
     }
     bool started() const { return started_; }
     std::string text() const {
@@ -87,11 +89,15 @@ public:
     }
     bool has(const std::string& s) const { return text().find(s) != std::string::npos; }
     // The exit code, once it has exited within `limit`; else 0xFFFFFFFF.
+    // Returns after the reader has taken everything it wrote (the pipe ends
+    // when the process does), so text() is complete.
     DWORD wait(std::chrono::milliseconds limit) {
         DWORD code = 0xFFFFFFFF;
         if (started_ &&
-            WaitForSingleObject(pi_.hProcess, static_cast<DWORD>(limit.count())) == WAIT_OBJECT_0)
+            WaitForSingleObject(pi_.hProcess, static_cast<DWORD>(limit.count())) == WAIT_OBJECT_0) {
             GetExitCodeProcess(pi_.hProcess, &code);
+            if (reader_.joinable()) reader_.join();
+        }
         return code;
     }
 
@@ -205,6 +211,51 @@ TEST_F(ConfigPaths, OneHandleGivesTheJudgeItsFactsAndTheLoaderItsBytes) {
     win::Win32FileSecurity files;
     const ConfigLoad load = load_trusted_config(utf8(config), &files);
     EXPECT_TRUE(load.config) << (load.refused ? *load.refused : "problems");
+}
+
+// The same file by a second name: Wine's Z: drive maps the Unix root, so
+// the prefix's C:\ is also Z:\...\drive_c\. Opened as Z:..., the handle's
+// final path is C:... (docs/testing.md (x2)): the one redirection Wine can
+// play with a Windows program (no junctions or Windows links here), standing
+// in for a junction or link on the way. nullopt when Wine's
+// wine_get_unix_file_name is not there.
+std::optional<std::wstring> z_drive_name(const std::filesystem::path& p) {
+    using ToUnix = char*(CDECL*)(LPCWSTR);
+    const auto to_unix = reinterpret_cast<ToUnix>(reinterpret_cast<void*>(
+        GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_unix_file_name")));
+    if (!to_unix) return std::nullopt;
+    char* unix_name = to_unix(p.c_str());
+    if (!unix_name) return std::nullopt;
+    std::wstring out = L"Z:" + win::widen(unix_name);
+    HeapFree(GetProcessHeap(), 0, unix_name);
+    for (wchar_t& c : out)
+        if (c == L'/') c = L'\\';
+    return out;
+}
+
+TEST_F(ConfigPaths, AConfigWhoseHandleEndsAtAnotherNameIsRefused) {
+    const auto other = z_drive_name(config);
+    ASSERT_TRUE(other) << "not Wine?";
+    Process p(L"validate --config \"" + *other + L"\"");
+    ASSERT_TRUE(p.started());
+    EXPECT_EQ(p.wait(60s), 2u) << p.text();
+    EXPECT_TRUE(p.has("it opens as " + utf8(config) + " (a link or junction on the way)"))
+        << p.text();
+}
+
+// The journal is judged on the handle it is appended through, not only by
+// name when the config is loaded.
+TEST_F(ConfigPaths, AJournalWhoseHandleEndsAtAnotherNameIsRefusedWhereItIsOpened) {
+    const auto other = z_drive_name(journal);
+    ASSERT_TRUE(other) << "not Wine?";
+    try {
+        win::FileJournal opened(win::narrow(*other));
+        ADD_FAILURE() << "the journal was opened";
+    } catch (const win::Win32Error& e) {
+        EXPECT_NE(std::string(e.what()).find("refusing journal"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("it opens as " + utf8(journal)), std::string::npos)
+            << e.what();
+    }
 }
 
 }  // namespace
