@@ -1,6 +1,7 @@
 #include "service/key_handle.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "core/config.hpp"
 #include "core/key_path.hpp"
@@ -97,9 +98,50 @@ LONG follow_link(HKEY parent, const std::wstring& name, const std::wstring& at,
     return ERROR_SUCCESS;
 }
 
+// The name the kernel gives the key `key` stands for (\REGISTRY\MACHINE\...),
+// from NtQueryKey(KeyNameInformation); nullopt when it cannot say.
+std::optional<std::wstring> kernel_name(HKEY key) {
+    using NtQueryKeyFn = LONG(WINAPI*)(HANDLE, int, void*, ULONG, ULONG*);
+    static const auto query = reinterpret_cast<NtQueryKeyFn>(
+        reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryKey")));
+    if (!query) return std::nullopt;
+    constexpr int kKeyNameInformation = 3;
+    // KEY_NAME_INFORMATION: a ULONG length in bytes, then the name.
+    alignas(ULONG) unsigned char buf[2048];
+    ULONG size = 0;
+    if (query(key, kKeyNameInformation, buf, sizeof buf, &size) != 0) return std::nullopt;
+    ULONG length = 0;
+    std::memcpy(&length, buf, sizeof length);
+    if (length > sizeof buf - sizeof(ULONG)) return std::nullopt;
+    std::wstring name(length / sizeof(wchar_t), L'\0');
+    std::memcpy(name.data(), buf + sizeof(ULONG), name.size() * sizeof(wchar_t));
+    return name;
+}
+
+// The whole path opened in one call, kept only when the kernel names the key
+// it reached exactly as asked: a link followed anywhere on the way gives the
+// target's name instead (and then the walk below decides). One call and a
+// name query, where the walk costs two calls per level.
+bool open_whole_if_unlinked(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out) {
+    HKEY raw = nullptr;
+    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), REG_OPTION_OPEN_LINK,
+                      access | KEY_WOW64_64KEY, &raw) != ERROR_SUCCESS)
+        return false;
+    KeyHandle key(raw);
+    const std::optional<std::wstring> name = kernel_name(key.get());
+    const std::wstring asked = L"\\REGISTRY\\MACHINE\\" + hklm_subkey;
+    if (!name || CompareStringOrdinal(name->data(), static_cast<int>(name->size()), asked.data(),
+                                      static_cast<int>(asked.size()), TRUE) != CSTR_EQUAL)
+        return false;
+    out = std::move(key);
+    return true;
+}
+
 }  // namespace
 
 LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out, LinkFound* link) {
+    if (!hklm_subkey.empty() && open_whole_if_unlinked(hklm_subkey, access, out))
+        return ERROR_SUCCESS;
     // One component at a time, each below the handle of the one before and
     // opened as itself (REG_OPTION_OPEN_LINK): a whole-path open would follow
     // every link but the last, so a link planted anywhere on the way could

@@ -173,6 +173,13 @@ bool propagate(HKEY key, const std::string& path, const Acl& dacl,
 // Opens `key` again for listing its subkeys (the write handle has no right to).
 void propagate_from(HKEY key, const std::string& path, const Acl& dacl,
                     const RegistryPort::SubkeyJournal& journal, Propagation& out) {
+    // Most watched keys have no subkeys: asked on the write handle (opened
+    // with KEY_QUERY_VALUE when it could be), that costs one call, not an open.
+    DWORD subkeys = 0;
+    if (RegQueryInfoKeyW(key, nullptr, nullptr, nullptr, &subkeys, nullptr, nullptr, nullptr,
+                         nullptr, nullptr, nullptr, nullptr) == ERROR_SUCCESS &&
+        subkeys == 0)
+        return;
     HKEY raw = nullptr;
     const LONG rc = RegOpenKeyExW(key, L"", 0, KEY_ENUMERATE_SUB_KEYS | KEY_WOW64_64KEY, &raw);
     if (rc != ERROR_SUCCESS) {
