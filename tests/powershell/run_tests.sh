@@ -29,6 +29,7 @@ if ! command -v dotnet >/dev/null; then
 fi
 
 # --- 1. the tools, once -------------------------------------------------------
+mkdir -p "$PSDIR"
 PWSH="$PSDIR/tools/pwsh"
 if [ ! -x "$PWSH" ]; then
   dotnet tool install --tool-path "$PSDIR/tools" PowerShell --version "$PWSH_VERSION" \

@@ -38,11 +38,28 @@ const char* const kBroken = "D:(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
 const char* const kFixed = "D:(A;CI;KA;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
 
 // The build tree: tests/windows_tests.exe and service/permwatch.exe.
-std::filesystem::path permwatch_exe() {
+std::filesystem::path built_permwatch_exe() {
     wchar_t self[MAX_PATH];
     const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
     return std::filesystem::path(std::wstring(self, n)).parent_path().parent_path() / L"service" /
            L"permwatch.exe";
+}
+
+// What the tests install: a copy under C:\Program Files, as an administrator
+// would install it. `install` refuses an exe in a folder others may change,
+// and the build tree may sit below /tmp, which Wine reports (from its Unix
+// mode, 1777) as a folder Everyone may delete files in. Copied once per run;
+// if the copy fails the build tree's exe is used, and install says why.
+std::filesystem::path permwatch_exe() {
+    static const std::filesystem::path exe = [] {
+        const std::filesystem::path folder = L"C:\\Program Files\\PermWatchTest";
+        const std::filesystem::path copy = folder / L"permwatch.exe";
+        CreateDirectoryW(folder.c_str(), nullptr);
+        return CopyFileW(built_permwatch_exe().c_str(), copy.c_str(), FALSE)
+                   ? copy
+                   : built_permwatch_exe();
+    }();
+    return exe;
 }
 
 struct Output {
