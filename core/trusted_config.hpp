@@ -1,5 +1,5 @@
 // Loading the config the way every command that acts on it must
-// (CONTRACT.md "Additions in 0.2", data folder): open it once, refuse it when
+// (README, "Configuration"): open it once, refuse it when
 // that handle shows a file or folder an untrusted account can change, a link
 // or a path other than the one given, or a writer holding it open; parse
 // only the bytes read through that same handle; then refuse it when the

@@ -1,5 +1,5 @@
 // Where Windows keeps machine-wide program data, asked of the shell rather
-// than read from %ProgramData% (CONTRACT.md "Additions in 0.2": the
+// than read from %ProgramData% (the
 // environment of whoever starts PermWatch must not move its data folder).
 #pragma once
 

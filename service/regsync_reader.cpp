@@ -84,8 +84,8 @@ RegSyncRead read_regsync(const std::string& resource_id) {
         key = KeyHandle(next);
         if (const auto target = link_target(key.get())) {
             out.where = "HKLM\\" + narrow(path);
-            out.error = out.where + " is a registry symbolic link (to " + narrow_for_message(*target) +
-                        "); PermWatch does not follow it";
+            out.error = out.where + " is a registry symbolic link (to " +
+                        narrow_for_message(*target) + "); PermWatch does not follow it";
             return out;
         }
     }

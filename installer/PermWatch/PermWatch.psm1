@@ -86,7 +86,7 @@ function New-PermWatchError {
     New-Object System.Management.Automation.ErrorRecord -ArgumentList $exception, $ErrorId, $Category, $TargetObject
 }
 
-# One run of permwatch with --json, judged by its exit code (CONTRACT.md):
+# One run of permwatch with --json, judged by its exit code (README, "Commands"):
 # returns Document (the parsed JSON, when there is one), ExitCode, and Error
 # with Terminating when the caller must report one. 2 (error) and 3 (not
 # permitted) end the command; 4 is "not there" for that target (the service
