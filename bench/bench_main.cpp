@@ -39,8 +39,8 @@
 #include <spdlog/sinks/null_sink.h>
 #include <nlohmann/json.hpp>
 
-#include "core/config.hpp"
-#include "core/engine.hpp"
+#include "core/engine/engine.hpp"
+#include "core/policy/config.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/file_journal.hpp"
 #include "service/registry_adapter.hpp"

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/failover.hpp"
+#include "core/engine/failover.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/file_journal.hpp"
 #include "service/key_handle.hpp"

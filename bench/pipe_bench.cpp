@@ -34,7 +34,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/pipe_protocol.hpp"
+#include "core/pipe/pipe_protocol.hpp"
 #include "service/pipe_server.hpp"
 
 namespace {

@@ -12,7 +12,7 @@
 # code; so this script configures its own Release folder, build/bench, with the
 # same MinGW toolchain (cmake/mingw-w64-x86_64.cmake) instead of the preset.
 # -Wno-error=restrict: GCC 12 at -O2/-O3 reports a false -Wrestrict inside
-# std::string (GCC bug 105329) in core/sid.cpp; it stays a warning here.
+# std::string (GCC bug 105329) in core/security/sid.cpp; it stays a warning here.
 # -Wno-error=maybe-uninitialized: the same GCC at -O3 thinks an engaged
 # std::optional<time_point> may be read uninitialised (file_journal.cpp's
 # flusher; GCC bug 105562's family); also left a warning in this build only.

@@ -15,7 +15,7 @@ targets=("$@")
 mkdir -p "$out"
 cd "$root"
 shopt -s nullglob
-core_sources=(core/*.cpp)
+core_sources=(core/*/*.cpp)
 # nlohmann/json is header-only: /usr/include (Debian) is searched by default;
 # never pass it as -isystem, that breaks libstdc++'s #include_next.
 json_include=()

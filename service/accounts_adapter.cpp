@@ -8,7 +8,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/ascii.hpp"
+#include "core/common/ascii.hpp"
 #include "service/security_convert.hpp"
 #include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"

@@ -2,7 +2,7 @@
 // account.
 #pragma once
 
-#include "core/account_resolver.hpp"
+#include "core/ports/account_resolver.hpp"
 
 namespace permwatch::win {
 

@@ -5,8 +5,8 @@
 #include <thread>
 #include <utility>
 
-#include "core/foreign_sizes.hpp"
-#include "core/regsync_values.hpp"
+#include "core/cluster/regsync_values.hpp"
+#include "core/common/foreign_sizes.hpp"
 #include "service/clusapi_library.hpp"
 #include "service/clusapi_types.hpp"
 #include "service/regsync_reader.hpp"

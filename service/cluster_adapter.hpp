@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cluster_port.hpp"
+#include "core/ports/cluster_port.hpp"
 
 namespace permwatch::win {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/ascii.hpp"
-#include "core/foreign_sizes.hpp"
-#include "core/node_summary.hpp"
+#include "core/cluster/node_summary.hpp"
+#include "core/common/ascii.hpp"
+#include "core/common/foreign_sizes.hpp"
 #include "service/clusapi_database_types.hpp"
 #include "service/clusapi_library.hpp"
 #include "service/regsync_reader.hpp"

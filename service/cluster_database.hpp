@@ -5,7 +5,7 @@
 // its resources have (or which could not be read). Implements core's
 // ClusterViewPort (`status --cluster`, `check --cluster`) and SummaryStore
 // (the watchdog's publisher). Every size clusapi gives back is bounded
-// (core/foreign_sizes.hpp, kMaxSummaryBytes), every handle is held by a
+// (core/common/foreign_sizes.hpp, kMaxSummaryBytes), every handle is held by a
 // UniqueHandle whose closer is the clusapi function loaded at run time.
 #pragma once
 
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cluster_view_port.hpp"
+#include "core/ports/cluster_view_port.hpp"
 
 namespace permwatch::win {
 

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <ostream>
 
-#include "core/cli.hpp"
-#include "core/trusted_config.hpp"
+#include "core/cli/cli.hpp"
+#include "core/policy/trusted_config.hpp"
 #include "service/data_folder.hpp"
 #include "service/file_security.hpp"
 #include "service/watchdog.hpp"

@@ -4,7 +4,7 @@
 
 #include <iosfwd>
 
-#include "core/cli.hpp"
+#include "core/cli/cli.hpp"
 
 namespace permwatch::win {
 

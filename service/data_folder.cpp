@@ -6,10 +6,10 @@
 
 #include <vector>
 
-#include "core/ascii.hpp"
-#include "core/data_folder.hpp"
-#include "core/file_trust.hpp"
-#include "core/trusted_files.hpp"
+#include "core/common/ascii.hpp"
+#include "core/policy/data_folder.hpp"
+#include "core/policy/file_trust.hpp"
+#include "core/policy/trusted_files.hpp"
 #include "service/file_security.hpp"
 #include "service/security_convert.hpp"
 #include "service/unique_handle.hpp"

@@ -9,16 +9,16 @@
 #include <optional>
 #include <string>
 
-#include "core/sid.hpp"
+#include "core/security/sid.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
 
-// %ProgramData%\PermWatch, from the known folder (core/cli.hpp).
+// %ProgramData%\PermWatch, from the known folder (core/cli/cli.hpp).
 std::string data_folder();
 
 // A data folder that exists and that PermWatch will not take over
-// (core/data_folder.hpp says when): the service raises event 4001 and does
+// (core/policy/data_folder.hpp says when): the service raises event 4001 and does
 // not start, the commands exit 2.
 class DataFolderRefused : public Win32Error {
 public:

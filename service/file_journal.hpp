@@ -4,7 +4,7 @@
 // Nothing on the repair or failover path waits for the disk; a stop and the
 // one-shot commands wait for the last flush (wait_flushed, the destructor).
 //
-// Rotation (core/journal_rotation.hpp): an append that would take the live
+// Rotation (core/journal/journal_rotation.hpp): an append that would take the live
 // file past max_bytes first renames it to journal.jsonl.1 (the older ones
 // shift up to .5, the oldest is deleted) and starts a new file, all under the
 // journal's writer lock (service/journal_lock.hpp) as the ids are, so the
@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/journal.hpp"
-#include "core/journal_rotation.hpp"
+#include "core/journal/journal.hpp"
+#include "core/journal/journal_rotation.hpp"
 #include "service/journal_lock.hpp"
 #include "service/unique_handle.hpp"
 

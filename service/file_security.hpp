@@ -4,7 +4,7 @@
 // back as owned by the prefix user with a synthesised DACL: docs/testing.md (x).)
 #pragma once
 
-#include "core/trusted_files.hpp"
+#include "core/policy/trusted_files.hpp"
 
 namespace permwatch::win {
 

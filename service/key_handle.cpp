@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/config.hpp"
-#include "core/key_path.hpp"
-#include "core/registry_links.hpp"
+#include "core/policy/config.hpp"
+#include "core/policy/registry_links.hpp"
+#include "core/security/key_path.hpp"
 #include "service/key_security.hpp"
 #include "service/win32_error.hpp"
 

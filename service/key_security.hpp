@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "core/security_descriptor.hpp"
+#include "core/security/security_descriptor.hpp"
 
 namespace permwatch::win {
 

@@ -3,7 +3,7 @@
 // status --cluster and check --cluster read the cluster database.
 #pragma once
 
-#include "core/cli.hpp"
+#include "core/cli/cli.hpp"
 
 namespace permwatch::win {
 

@@ -5,7 +5,7 @@
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include "core/event_text.hpp"
+#include "core/engine/event_text.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {

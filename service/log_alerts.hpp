@@ -8,7 +8,7 @@
 
 #include <spdlog/logger.h>
 
-#include "core/ports.hpp"
+#include "core/ports/ports.hpp"
 
 namespace permwatch::win {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "core/cli.hpp"
+#include "core/cli/cli.hpp"
 #ifdef _WIN32
 #include <windows.h>
 

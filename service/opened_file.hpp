@@ -1,5 +1,5 @@
 // A file judged through the handle that reads or writes it (OpenedFile,
-// core/trusted_files.hpp): its descriptor from GetSecurityInfo on that
+// core/policy/trusted_files.hpp): its descriptor from GetSecurityInfo on that
 // handle, its attributes (a reparse point), its final path
 // (GetFinalPathNameByHandleW), and its folder through a handle of its own.
 // Never a check by name followed by a second open.
@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "core/trusted_files.hpp"
+#include "core/policy/trusted_files.hpp"
 
 namespace permwatch::win {
 

@@ -17,8 +17,8 @@
 #include <boost/asio/windows/stream_handle.hpp>
 #include <boost/asio/write.hpp>
 
-#include "core/pipe_admission.hpp"
-#include "core/pipe_protocol.hpp"
+#include "core/pipe/pipe_admission.hpp"
+#include "core/pipe/pipe_protocol.hpp"
 #include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 

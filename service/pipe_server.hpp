@@ -1,6 +1,6 @@
 // The status pipe's transport (CONTRACT.md "Named pipe"): overlapped
 // instances of \\.\pipe\<name> on a Boost.Asio io_context, one request line in,
-// one reply line out; the protocol itself is core/pipe_protocol.hpp, passed in
+// one reply line out; the protocol itself is core/pipe/pipe_protocol.hpp, passed in
 // as the handler. Every instance's errors end that connection only.
 //
 // Clients connect with GENERIC_READ | FILE_WRITE_DATA, not GENERIC_WRITE: the
@@ -54,7 +54,7 @@ struct PipeServerOptions {
     // ERROR_PIPE_BUSY and wait in WaitNamedPipe.
     std::size_t max_instances = 16;
     // Of those, how many only a client in Administrators may hold, and how
-    // many one client process may hold (core/pipe_admission.hpp).
+    // many one client process may hold (core/pipe/pipe_admission.hpp).
     std::size_t reserved_for_admins = 1;
     std::size_t per_process = 4;
     // Instances of the administrators' door (kAdminPipeSuffix); 0: none.

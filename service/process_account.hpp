@@ -1,13 +1,13 @@
 // Whom another process runs as, read from its primary token: the facts
 // behind "status believes only the service, SYSTEM or an elevated
-// administrator" (core/pipe_trust.hpp decides).
+// administrator" (core/pipe/pipe_trust.hpp decides).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-#include "core/pipe_trust.hpp"
+#include "core/pipe/pipe_trust.hpp"
 
 namespace permwatch::win {
 

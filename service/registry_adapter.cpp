@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/inheritance.hpp"
+#include "core/security/inheritance.hpp"
 #include "service/key_security.hpp"
 
 #include "service/security_convert.hpp"

@@ -9,7 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/ports.hpp"
+#include "core/ports/ports.hpp"
 #include "service/key_handle.hpp"
 
 namespace permwatch::win {

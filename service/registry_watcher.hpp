@@ -10,7 +10,7 @@
 // that does not exist yet waits on its parent; a key whose parent does not
 // exist either is retried on a slow timer (Options::retry_interval).
 //
-// Keys inside a cluster checkpoint (core/checkpoint_watch.hpp) are never
+// Keys inside a cluster checkpoint (core/engine/checkpoint_watch.hpp) are never
 // opened here: the Cluster service cannot restore a subtree in which any
 // process holds a key. Such a key is watched from above, through one
 // subtree watch on the key its plan names (outside every checkpoint), shared
@@ -38,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "core/checkpoint_watch.hpp"
+#include "core/engine/checkpoint_watch.hpp"
 
 namespace permwatch::win {
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "core/foreign_sizes.hpp"
-#include "core/regsync_values.hpp"
+#include "core/cluster/regsync_values.hpp"
+#include "core/common/foreign_sizes.hpp"
 #include "service/key_handle.hpp"
 #include "service/win32_error.hpp"
 

@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/security_descriptor.hpp"
+#include "core/security/security_descriptor.hpp"
 
 namespace permwatch::win {
 

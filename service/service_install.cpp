@@ -11,7 +11,7 @@
 #include <thread>
 #include <type_traits>
 
-#include "core/trusted_executable.hpp"
+#include "core/policy/trusted_executable.hpp"
 #include "service/data_folder.hpp"
 #include "service/file_security.hpp"
 #include "service/key_handle.hpp"
@@ -272,7 +272,7 @@ int install_service(const CliOptions& options, std::ostream& out, std::ostream& 
     }
     // The SCM will run this file as LocalSystem: refuse one that a
     // non-administrator could replace, or plant a DLL beside, or swap a
-    // folder of its path for another (core/trusted_executable.hpp).
+    // folder of its path for another (core/policy/trusted_executable.hpp).
     if (auto refused = refuse_replaceable(exe)) {
         err << "permwatch: " << *refused << "\n";
         return 2;

@@ -6,7 +6,7 @@
 
 #include <iosfwd>
 
-#include "core/cli.hpp"
+#include "core/cli/cli.hpp"
 
 namespace permwatch::win {
 

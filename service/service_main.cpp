@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/cli.hpp"
-#include "core/trusted_config.hpp"
+#include "core/cli/cli.hpp"
+#include "core/policy/trusted_config.hpp"
 #include "service/data_folder.hpp"
 #include "service/file_security.hpp"
 #include "service/log_alerts.hpp"

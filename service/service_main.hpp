@@ -5,7 +5,7 @@
 
 #include <iosfwd>
 
-#include "core/cli.hpp"
+#include "core/cli/cli.hpp"
 
 namespace permwatch::win {
 

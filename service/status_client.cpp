@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/pipe_trust.hpp"
-#include "core/status_format.hpp"
+#include "core/pipe/pipe_trust.hpp"
+#include "core/pipe/status_format.hpp"
 #include "service/pipe_server.hpp"
 #include "service/process_account.hpp"
 #include "service/service_main.hpp"
@@ -124,7 +124,7 @@ std::optional<std::string> check_pipe_server(const std::string& where, std::uint
     // on the usual path, which matters when the machine is being flooded).
     f.server_image = image_of(server_pid, f.server_image_error);
     f.own_image = own_image();
-    // PermWatch's own image is not enough: who runs it (core/pipe_trust.hpp).
+    // PermWatch's own image is not enough: who runs it (core/pipe/pipe_trust.hpp).
     f.server_account = account_of_process(server_pid, f.server_account_error);
     if (!untrusted_pipe_server(where, f)) return std::nullopt;
     service_facts(f, true);

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "core/cli.hpp"
+#include "core/cli/cli.hpp"
 
 namespace permwatch::win {
 
@@ -40,7 +40,7 @@ PipeExchange ask_pipe(const std::string& pipe_name, const std::string& request,
                       std::chrono::milliseconds io_timeout = std::chrono::seconds(10),
                       const ServerCheck& check = {});
 
-// The rule of core/pipe_trust.hpp with this machine's facts: the PermWatch
+// The rule of core/pipe/pipe_trust.hpp with this machine's facts: the PermWatch
 // service's pid (QueryServiceStatusEx) and registered image
 // (QueryServiceConfig), the server's image (QueryFullProcessImageNameW) and
 // our own (GetModuleFileNameW). `where` names the pipe in the message.

@@ -6,9 +6,9 @@
 #include <boost/asio/post.hpp>
 #include <sstream>
 
-#include "core/cli.hpp"
-#include "core/pipe_admission.hpp"
-#include "core/trusted_config.hpp"
+#include "core/cli/cli.hpp"
+#include "core/pipe/pipe_admission.hpp"
+#include "core/policy/trusted_config.hpp"
 #include "service/cluster_database.hpp"
 #include "service/file_security.hpp"
 #include "service/key_handle.hpp"

@@ -17,15 +17,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "core/cached_accounts.hpp"
-#include "core/checkpoint_watch.hpp"
-#include "core/config.hpp"
-#include "core/engine.hpp"
-#include "core/failover.hpp"
-#include "core/pipe_protocol.hpp"
-#include "core/reconnect_backoff.hpp"
-#include "core/summary_publisher.hpp"
-#include "core/summary_writer.hpp"
+#include "core/check/cached_accounts.hpp"
+#include "core/cluster/summary_publisher.hpp"
+#include "core/cluster/summary_writer.hpp"
+#include "core/engine/checkpoint_watch.hpp"
+#include "core/engine/engine.hpp"
+#include "core/engine/failover.hpp"
+#include "core/engine/reconnect_backoff.hpp"
+#include "core/pipe/pipe_protocol.hpp"
+#include "core/policy/config.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/cluster_adapter.hpp"
 #include "service/file_journal.hpp"
@@ -64,7 +64,7 @@ private:
     nlohmann::ordered_json journal_status() const;
     void on_key_changed(std::size_t index);
     // How each key may be held and watched, from the checkpoints known now
-    // (core/checkpoint_watch.hpp); the registry holds only the keys outside
+    // (core/engine/checkpoint_watch.hpp); the registry holds only the keys outside
     // every checkpoint.
     std::vector<KeyWatchPlan> watch_plans() const;
     // (Re)starts the watcher on the plans of now.
@@ -118,7 +118,7 @@ private:
     std::unique_ptr<SummaryWriter> writer_;
     std::optional<SummaryPublisher::TimePoint> publish_armed_;  // when publish_timer_ fires
     // Set from a lost connection until connected again; the back-off counts
-    // the attempts meanwhile (core/reconnect_backoff.hpp).
+    // the attempts meanwhile (core/engine/reconnect_backoff.hpp).
     bool cluster_lost_ = false;
     ReconnectBackoff cluster_backoff_;
     // The pipe's creation is retried with back-off while its name is taken.

@@ -26,7 +26,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/foreign_sizes.hpp"
+#include "core/common/foreign_sizes.hpp"
 
 #include "service/cluster_adapter.hpp"
 #include "service/win32_error.hpp"

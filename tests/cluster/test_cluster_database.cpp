@@ -21,10 +21,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/cluster_commands.hpp"
-#include "core/config.hpp"
-#include "core/journal.hpp"
-#include "core/node_summary.hpp"
+#include "core/cluster/cluster_commands.hpp"
+#include "core/cluster/node_summary.hpp"
+#include "core/journal/journal.hpp"
+#include "core/policy/config.hpp"
 #include "service/clusapi_database_types.hpp"
 #include "service/cluster_database.hpp"
 #include "service/log_alerts.hpp"

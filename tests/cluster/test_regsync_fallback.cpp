@@ -18,7 +18,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/regsync_values.hpp"
+#include "core/cluster/regsync_values.hpp"
 #include "service/cluster_adapter.hpp"
 #include "service/key_handle.hpp"
 #include "service/win32_error.hpp"

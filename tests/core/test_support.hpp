@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "core/evaluation.hpp"
-#include "core/sddl.hpp"
+#include "core/check/evaluation.hpp"
+#include "core/security/sddl.hpp"
 
 namespace permwatch::test {
 

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "core/account_resolver.hpp"
-#include "core/inheritance.hpp"
-#include "core/journal.hpp"
-#include "core/ports.hpp"
-#include "core/sddl.hpp"
+#include "core/journal/journal.hpp"
+#include "core/ports/account_resolver.hpp"
+#include "core/ports/ports.hpp"
+#include "core/security/inheritance.hpp"
+#include "core/security/sddl.hpp"
 
 namespace permwatch::fakes {
 
@@ -152,7 +152,7 @@ public:
 
 }  // namespace permwatch::fakes
 
-#include "core/cluster_port.hpp"
+#include "core/ports/cluster_port.hpp"
 
 namespace permwatch::fakes {
 
@@ -196,7 +196,7 @@ public:
 
 }  // namespace permwatch::fakes
 
-#include "core/cluster_view_port.hpp"
+#include "core/ports/cluster_view_port.hpp"
 
 namespace permwatch::fakes {
 

@@ -1,5 +1,5 @@
 // Probe (x): file and folder security under Wine, for the data-folder check
-// (core/file_trust.hpp). What does GetNamedSecurityInfo return for a file and
+// (core/policy/file_trust.hpp). What does GetNamedSecurityInfo return for a file and
 // a folder, who owns them, does SetNamedSecurityInfo (DACL, protection,
 // owner) stick, what does a new file in a protected folder inherit, is the
 // prefix user in Administrators, and where is FOLDERID_ProgramData?

@@ -1,5 +1,5 @@
 // Probe (h2): what Wine reports about another process's token, which
-// `status` judges a console pipe server by (core/pipe_trust.hpp):
+// `status` judges a console pipe server by (core/pipe/pipe_trust.hpp):
 // OpenProcess + OpenProcessToken(TOKEN_QUERY) + GetTokenInformation of
 // TokenUser, TokenElevation, TokenElevationType and TokenGroups (is
 // Administrators there, and with which attributes).

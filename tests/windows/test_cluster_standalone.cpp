@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "core/cli.hpp"
+#include "core/cli/cli.hpp"
 #include "service/cluster_adapter.hpp"
 #include "service/cluster_database.hpp"
 #include "service/live_commands.hpp"

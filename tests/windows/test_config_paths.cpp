@@ -22,7 +22,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/trusted_config.hpp"
+#include "core/policy/trusted_config.hpp"
 #include "service/file_journal.hpp"
 #include "service/file_security.hpp"
 #include "service/opened_file.hpp"

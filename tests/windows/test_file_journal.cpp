@@ -11,7 +11,7 @@
 #include <iostream>
 #include <thread>
 
-#include "core/journal_reader.hpp"
+#include "core/journal/journal_reader.hpp"
 #include "service/file_journal.hpp"
 #include "wine_test_support.hpp"
 

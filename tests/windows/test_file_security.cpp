@@ -12,7 +12,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/trusted_files.hpp"
+#include "core/policy/trusted_files.hpp"
 #include "service/data_folder.hpp"
 #include "service/file_security.hpp"
 #include "service/known_folders.hpp"

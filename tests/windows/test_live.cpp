@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/engine.hpp"
-#include "core/journal.hpp"
-#include "core/sddl.hpp"
+#include "core/engine/engine.hpp"
+#include "core/journal/journal.hpp"
+#include "core/security/sddl.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/file_journal.hpp"
 #include "service/file_security.hpp"

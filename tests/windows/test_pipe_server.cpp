@@ -32,10 +32,10 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
-#include "core/config.hpp"
-#include "core/event_text.hpp"
-#include "core/pipe_admission.hpp"
-#include "core/pipe_protocol.hpp"
+#include "core/engine/event_text.hpp"
+#include "core/pipe/pipe_admission.hpp"
+#include "core/pipe/pipe_protocol.hpp"
+#include "core/policy/config.hpp"
 #include "service/log_alerts.hpp"
 #include "service/pipe_server.hpp"
 #include "service/status_client.hpp"

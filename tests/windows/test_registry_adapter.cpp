@@ -1,7 +1,7 @@
 // The real registry and account adapters under Wine.
 #include <gtest/gtest.h>
 
-#include "core/sddl.hpp"
+#include "core/security/sddl.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/key_handle.hpp"
 #include "service/registry_adapter.hpp"

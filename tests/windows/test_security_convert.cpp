@@ -10,7 +10,7 @@
 
 #include <vector>
 
-#include "core/sddl.hpp"
+#include "core/security/sddl.hpp"
 #include "service/registry_adapter.hpp"
 #include "service/security_convert.hpp"
 #include "tests/windows/wine_test_support.hpp"

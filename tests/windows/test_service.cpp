@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/event_text.hpp"
-#include "core/sddl.hpp"
+#include "core/engine/event_text.hpp"
+#include "core/security/sddl.hpp"
 #include "scm_test_support.hpp"
 #include "service/file_journal.hpp"
 #include "wine_test_support.hpp"

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/sddl.hpp"
+#include "core/security/sddl.hpp"
 #include "service/file_journal.hpp"
 #include "service/key_handle.hpp"
 #include "service/log_alerts.hpp"

@@ -1,0 +1,67 @@
+#include "core/policy/trusted_executable.hpp"
+
+#include <vector>
+
+#include "core/policy/file_trust.hpp"
+
+namespace permwatch {
+
+namespace {
+
+// More folders than any Windows path can hold (32,767 characters).
+constexpr int kMaxDepth = 16384;
+
+std::string account_text(const std::optional<Sid>& sid, const ExecutableFacts& facts) {
+    if (!sid) return "(no owner)";
+    const std::string name = facts.account_name ? facts.account_name(*sid) : std::string();
+    return name.empty() ? sid->str() : name + " (" + sid->str() + ")";
+}
+
+std::optional<std::string> judge(const std::string& label, const std::string& path,
+                                 ExecutablePart part, const std::vector<Sid>& trusted,
+                                 const ExecutableFacts& facts) {
+    const FileSecurityRead read = facts.read(path);
+    switch (read.status) {
+        case FileSecurityRead::Status::ok:
+            break;
+        case FileSecurityRead::Status::missing:
+            return label + " " + path + " does not exist";
+        case FileSecurityRead::Status::error:
+            return "cannot read the security of " + label + " " + path + ": " + read.error;
+    }
+    const auto untrusted = untrusted_executable_accounts(read.sd, part, trusted);
+    if (untrusted.empty()) return std::nullopt;
+    std::string line = label + " " + path + ":";
+    for (std::size_t i = 0; i < untrusted.size(); ++i) {
+        line +=
+            (i ? "; " : " ") + account_text(untrusted[i].account, facts) + " " + untrusted[i].why;
+    }
+    return line;
+}
+
+}  // namespace
+
+std::optional<std::string> refuse_replaceable_executable(const std::string& exe,
+                                                         const ExecutableFacts& facts) {
+    const std::vector<Sid> trusted = trusted_executable_accounts(facts.installer);
+    const std::string head = "refusing to register " + exe + " as the PermWatch service: ";
+    const std::string tail =
+        "; a service runs as LocalSystem, so only SYSTEM, Administrators, TrustedInstaller and "
+        "you may own or change its file and the folders above it: copy permwatch.exe to "
+        "%ProgramFiles%\\PermWatch and run install from there";
+    if (auto bad = judge("the file", exe, ExecutablePart::file, trusted, facts))
+        return head + *bad + tail;
+    std::string at = exe;
+    ExecutablePart part = ExecutablePart::own_folder;
+    for (int depth = 0; depth < kMaxDepth; ++depth) {
+        const std::string folder = folder_of(at);
+        if (folder == at || folder == ".") return std::nullopt;  // past the root
+        const std::string label = part == ExecutablePart::own_folder ? "its folder" : "the folder";
+        if (auto bad = judge(label, folder, part, trusted, facts)) return head + *bad + tail;
+        part = ExecutablePart::upper_folder;
+        at = folder;
+    }
+    return head + "its path has too many folders";
+}
+
+}  // namespace permwatch
