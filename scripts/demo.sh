@@ -84,7 +84,7 @@ sed -e 's/"sweep_interval_s": 60/"sweep_interval_s": 2/' \
 LOG="$DEMO/console.log"
 
 # Job control: a background job then keeps SIGINT, which Wine turns into
-# CTRL_C_EVENT for the console handler (DESIGN.md).
+# CTRL_C_EVENT for the console handler.
 set -m
 wine "$PW" run --console --config 'C:\PermWatchDemo\permwatch.json' 2>"$LOG" &
 WATCHDOG_PID=$!

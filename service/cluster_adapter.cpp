@@ -152,7 +152,7 @@ struct Win32Cluster::Api {
 
 namespace {
 
-// The RegSync fallback (issue 13 item 4): CLUSCTL_RESOURCE_GET_REGISTRY_
+// The RegSync fallback: CLUSCTL_RESOURCE_GET_REGISTRY_
 // CHECKPOINTS failed for `resource` with `control_rc`, so its checkpoints are
 // read from this node's copy of the cluster database, read-only; every value
 // that is not believed is told (service/regsync_reader, core/regsync_values).

@@ -159,7 +159,8 @@ bool FileJournal::handle_is_live_file() const {
     if (!live) return false;  // renamed away, no new one yet
     const auto a = identity_of(live.get());
     const auto b = identity_of(append_.get());
-    return !a || !b || *a == *b;  // when unsure, keep the handle (the old behaviour)
+    // When unsure, keep the handle: a line in a rotated file is kept and flushed too.
+    return !a || !b || *a == *b;
 }
 
 std::optional<std::string> FileJournal::reopen() {

@@ -1,4 +1,4 @@
-// The status pipe's transport (CONTRACT.md "Named pipe"): overlapped
+// The status pipe's transport (docs/reference.md "Named pipe"): overlapped
 // instances of \\.\pipe\<name> on a Boost.Asio io_context, one request line in,
 // one reply line out; the protocol itself is core/pipe/pipe_protocol.hpp, passed in
 // as the handler. Every instance's errors end that connection only.
@@ -39,7 +39,7 @@ inline constexpr const wchar_t* kPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x1
 // instances, a DACL that lets only SYSTEM and Administrators open it. On
 // Windows that DACL keeps every non-administrator out before the server
 // does any work, so no flood on the public name can delay an
-// administrator's `permwatch status`, which asks here first (issue 11 item 6).
+// administrator's `permwatch status`, which asks here first.
 inline constexpr const char* kAdminPipeSuffix = "-admin";
 inline constexpr const wchar_t* kAdminPipeSddl = L"D:P(A;;FA;;;SY)(A;;FA;;;BA)";
 

@@ -1,4 +1,4 @@
-// The RegSync fallback's registry side (issue 13 item 4): a resource's
+// The RegSync fallback's registry side: a resource's
 // registry checkpoints read from the node's local copy of the cluster
 // database, HKLM\Cluster\Resources\<resource id>\RegSync, when the cluster
 // API cannot give them. Read-only (KEY_READ), one component at a time with

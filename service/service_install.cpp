@@ -68,7 +68,8 @@ std::wstring full_path(const std::string& path) {
     return full;
 }
 
-// The service's command line: CONTRACT.md "install --config F records F".
+// The service's command line: `install --config F` records F in it, so the
+// service reads the config the administrator named.
 std::wstring command_line(const std::wstring& exe, const CliOptions& options) {
     std::wstring line = L"\"" + exe + L"\" run";
     if (options.config_path != default_config_path())

@@ -1,5 +1,5 @@
-// `permwatch install` and `permwatch uninstall` (CONTRACT.md "Command line",
-// Details "The service"): the SCM entry, its failure actions, service SID and
+// `permwatch install` and `permwatch uninstall` (docs/reference.md "Command line",
+// "The service"): the SCM entry, its failure actions, service SID and
 // least privileges, and the event source that points at permwatch.exe's
 // message table.
 #pragma once

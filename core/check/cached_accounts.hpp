@@ -1,5 +1,6 @@
 // Account answers from a cache, so that the path from a cluster event to a
-// repaired key never waits on the SCM or the LSA (DESIGN.md, failover). The
+// repaired key never waits on the SCM or the LSA (a prepare must be done before the
+// Cluster service restores the checkpoint). The
 // first question about a name asks the source; later ones are answered from
 // the cache, which refresh() renews from another thread.
 #pragma once

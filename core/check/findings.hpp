@@ -1,4 +1,4 @@
-// What evaluation reports about one key (CONTRACT.md "findings").
+// What evaluation reports about one key (docs/reference.md "check and repair output").
 #pragma once
 
 #include <optional>

@@ -1,5 +1,5 @@
 // The result of checking one key, and the `check`/`repair` output built from
-// a list of them (CONTRACT.md: --json shape, human output, exit codes).
+// a list of them (docs/reference.md "check and repair output", "Exit codes").
 #pragma once
 
 #include <optional>

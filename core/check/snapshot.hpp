@@ -1,4 +1,4 @@
-// Snapshot files (CONTRACT.md "Snapshot file"): key path -> SDDL, plus the
+// Snapshot files (docs/reference.md "Snapshot file"): key path -> SDDL, plus the
 // accounts that resolve `service_account_of` offline. Written by `export`,
 // read by `check --snapshot`.
 #pragma once

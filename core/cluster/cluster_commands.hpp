@@ -1,5 +1,5 @@
 // `status --cluster [--json]` and `check --cluster [--group G] [--json]`
-// (CONTRACT.md "Additions (turn 3)"), on any ClusterViewPort: the Windows
+// (docs/reference.md "Command line"), on any ClusterViewPort: the Windows
 // build passes the clusapi adapter, tests a fake.
 #pragma once
 

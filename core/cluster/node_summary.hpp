@@ -1,5 +1,5 @@
 // One node's summary of itself, as PermWatch publishes it in the cluster
-// database (DESIGN.md "The cluster-wide view"): version, mode, times, and per
+// database (docs/reference.md "Cluster summary"): version, mode, times, and per
 // key its path, state, checkpoint and last repair, and the resources whose
 // checkpoints it could not learn. Written by this node;
 // read back by any node's `status --cluster` and `check --cluster`, where it

@@ -1,4 +1,4 @@
-// The RegSync fallback's parsing (issue 13 item 4). When the cluster API
+// The RegSync fallback's parsing. When the cluster API
 // cannot give a resource's registry checkpoints
 // (CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS fails), the service reads them
 // from the node's local copy of the cluster database:

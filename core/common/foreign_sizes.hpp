@@ -1,5 +1,5 @@
 // Sizes that a foreign API (clusapi.dll) hands back, checked before PermWatch
-// allocates or reads by them (issue 11 item 15). A length that asks for more
+// allocates or reads by them: a broken or hostile DLL must not make it. A length that asks for more
 // than any real answer needs, that does not grow, or that points past the
 // buffer is not followed: the caller gives that answer up and says so.
 #pragma once

@@ -1,5 +1,5 @@
 // How the service may hold and watch each key, given the registry
-// checkpoints it knows (DESIGN.md "Hold nothing inside a checkpoint").
+// checkpoints it knows (docs/design.md "Hold nothing inside a checkpoint").
 //
 // The Cluster service restores a checkpoint at every online of its resource,
 // on whichever node, with no warning on a crash failover, and the restore

@@ -84,8 +84,8 @@ public:
     // keys that stay, then checks every key.
     void replace_config(Config config);
 
-    // Failover freeze (DESIGN.md): while a checkpointed subtree is frozen the
-    // engine opens no key inside it; sweeps, debounced and explicit checks of
+    // Failover freeze (docs/design.md "Hold nothing inside a checkpoint"): while a checkpointed
+    // subtree is frozen the engine opens no key inside it; sweeps, debounced and explicit checks of
     // those keys are deferred. Subtrees nest and repeat (two groups may
     // freeze the same one): each freeze needs its own thaw.
     void freeze(const std::string& subtree);

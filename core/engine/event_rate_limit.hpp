@@ -1,4 +1,4 @@
-// At most `max_events` of one kind in any `window` (issue 11 item 9: a
+// At most `max_events` of one kind in any `window` (a
 // flapping cluster must not flood the event log with event 3002). What is held
 // back is counted, so the next event let through can say how many it stands
 // for, and status can show the total.

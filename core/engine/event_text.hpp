@@ -1,4 +1,4 @@
-// The text of each event (CONTRACT.md "Event log"), for the log file and the
+// The text of each event (docs/reference.md "Event ids"), for the log file and the
 // console. The event log's own message file says the same with %1, %2...
 #pragma once
 

@@ -1,4 +1,4 @@
-// The failover sequence (DESIGN.md "Failover: what must happen, in order"):
+// The failover sequence, in the order the restore needs it:
 // when a group holding a checkpointed key comes to this node, or its resource
 // goes online-pending, (1) check and repair the key now, (2) release every
 // handle PermWatch holds inside watched keys until the resource is online or

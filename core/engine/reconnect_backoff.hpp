@@ -1,5 +1,5 @@
 // How long to wait before the next attempt to reach a cluster whose
-// connection was lost (issue 11 item 9). The first second is fast (every
+// connection was lost. The first second is fast (every
 // 50 ms): a connection lost in mid-failover must come back while the restore
 // is still pending, or the prepare comes too late. After that, 1 s doubling up
 // to 60 s, each wait shortened by up to a quarter at random so that the nodes

@@ -1,4 +1,4 @@
-// The journal (CONTRACT.md "Journal"): one JSON line per descriptor write,
+// The journal (docs/reference.md "Journal"): one JSON line per descriptor write,
 // appended before the write; made durable by a flusher of its own (group
 // commit), which nothing on the repair path waits for. Format and parsing live here; the
 // durable file is an adapter in service/.

@@ -1,4 +1,4 @@
-// Reading the whole journal, rotated files included (issue 11 item 8), the
+// Reading the whole journal, rotated files included, the
 // way `rollback` must: each rotated file that exists is judged like the live
 // journal (core/policy/trusted_files.hpp: a file someone untrusted can change is
 // refused, and nothing is read), then every file is parsed, oldest first.

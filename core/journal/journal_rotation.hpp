@@ -1,8 +1,8 @@
-// Journal rotation (issue 11 item 8): which files make up the journal, in
+// Journal rotation (docs/reference.md "Journal"): which files make up the journal, in
 // what order they are read and renamed, and when the live file is full.
 // Pure; the renames themselves are service/file_journal.cpp's.
 //
-// Names: the live file keeps the configured name (CONTRACT.md:
+// Names: the live file keeps the configured name (by default
 // journal.jsonl); rotated files append ".1" (newest) to ".5" (oldest), so
 // journal.jsonl.1 ... journal.jsonl.5 sit beside it in the same folder.
 //

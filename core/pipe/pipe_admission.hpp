@@ -1,4 +1,4 @@
-// Who may hold an instance of the status pipe (issue 11 item 6: pipe
+// Who may hold an instance of the status pipe (so that no client can take them all: pipe
 // exhaustion). Transport-free, so the decisions are tested natively; the
 // Windows pipe server asks it once per connection, when the client is known.
 //

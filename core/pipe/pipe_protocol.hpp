@@ -1,4 +1,4 @@
-// The status pipe's protocol (CONTRACT.md "Named pipe"): one JSON request per
+// The status pipe's protocol (docs/reference.md "Named pipe"): one JSON request per
 // line in, one JSON reply per line out. Transport-free, so it is tested
 // natively; the Windows pipe server only moves lines.
 #pragma once

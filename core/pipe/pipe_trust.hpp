@@ -1,7 +1,7 @@
 // `permwatch status` must not believe whoever answers on \\.\pipe\permwatch
-// (issue 11 item 5: pipe squatting). The client gathers facts about the
-// process that serves the pipe (service/status_client.cpp) and this rule,
-// transport-free and tested natively, decides.
+// (another process may have taken the name first: pipe squatting). The client gathers facts about
+// the process that serves the pipe (service/status_client.cpp) and this rule, transport-free and
+// tested natively, decides.
 //
 // The rule:
 //   - When the PermWatch service runs (QueryServiceStatusEx gives its pid), the

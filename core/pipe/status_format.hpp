@@ -1,4 +1,4 @@
-// `permwatch status` without --json: the status document (CONTRACT.md "Named
+// `permwatch status` without --json: the status document (docs/reference.md "Named
 // pipe", {"cmd":"status"}) as a short table for a person. Tolerant of missing
 // or odd fields: it prints what the service sent.
 #pragma once

@@ -1,4 +1,4 @@
-// The configuration (CONTRACT.md "Configuration"): types and the loader's
+// The configuration (docs/reference.md "Configuration"): types and the loader's
 // entry points (config_loader.cpp). The loader validates everything and
 // reports each problem with its JSON pointer, as data; a config with any
 // problem is rejected whole.
@@ -61,7 +61,7 @@ struct Config {
     int sweep_interval_s = 60;
     int debounce_ms = 50;
     // How long keys stay frozen after a failover prepare when neither online
-    // nor failed comes (CONTRACT.md, Additions (turn 3)).
+    // nor failed comes (event 3003).
     int failover_timeout_s = 120;
     Flapping flapping;
     std::string pipe = "permwatch";

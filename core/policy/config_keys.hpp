@@ -1,5 +1,5 @@
 // The config loader's "keys" section: key paths, requirements, principals,
-// rights and inheritance flags (CONTRACT.md "Configuration").
+// rights and inheritance flags (docs/reference.md "Configuration").
 #pragma once
 
 #include <string>

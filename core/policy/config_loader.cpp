@@ -1,4 +1,4 @@
-// The config loader (CONTRACT.md "Configuration"): the document and its
+// The config loader (docs/reference.md "Configuration"): the document and its
 // settings here, the "keys" section in config_keys.cpp. Every problem is
 // reported with its JSON pointer; a config with any problem is rejected whole.
 #include "core/policy/config.hpp"

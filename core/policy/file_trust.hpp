@@ -1,8 +1,8 @@
 // Who may change a file or folder, judged from its owner and DACL: the
 // decision behind "PermWatch refuses a config or journal that someone else
-// can change" (CONTRACT.md "Additions (turn 3)"). Pure; service/ reads the
-// descriptors (GetNamedSecurityInfo) and core/policy/trusted_files.hpp applies this
-// to a path and its folder.
+// can change" (docs/reference.md "Who may change the config and the journal"). Pure; service/ reads
+// the descriptors (GetNamedSecurityInfo) and core/policy/trusted_files.hpp applies this to a path
+// and its folder.
 #pragma once
 
 #include <optional>

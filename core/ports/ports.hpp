@@ -70,7 +70,7 @@ public:
                                   const SubkeyJournal& journal_subkey) = 0;
 };
 
-// Event ids (CONTRACT.md "Event log").
+// Event ids (docs/reference.md "Event ids").
 enum class EventId : int {
     service_started = 1000,
     service_stopped = 1001,

@@ -1,8 +1,8 @@
 // SDDL for registry key descriptors: owner, group and DACL.
 //
 // Reading: PermWatch may refuse what Windows accepts, but must never read a
-// string differently (DESIGN.md, "SDDL rule"). The places where Windows' reading
-// is not the obvious one, and where they are documented:
+// string differently, or it would judge a descriptor Windows does not have. The places where
+// Windows' reading is not the obvious one, and where they are documented:
 //  - A section's text ends one character before the next ':' - that character
 //    is the next section's letter. So "G:BAD:" is group BA then an empty DACL,
 //    and "O:S-1-2-0x200D:" is owner S-1-2-512 (not 0x200D). Wine's parse_sd()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole cluster at a glance, end to end (issue 13 item 5): two simulated
+# The whole cluster at a glance, end to end: two simulated
 # nodes, each a Wine prefix of its own with its own registry, each running
 # the real permwatch.exe (`run --console`), both publishing their summary
 # into the simulated cluster's database (the fake clusapi.dll stands in for

@@ -263,7 +263,7 @@ ULONGLONG largest_offer(const SimRun& r) {
     return at == std::string::npos ? ~0ull : std::stoull(r.out.substr(at + tag.size()));
 }
 
-// Issue 11 item 15: a clusapi.dll that asks for absurd buffers (64 MiB for a
+// A clusapi.dll that asks for absurd buffers (64 MiB for a
 // name, a checkpoint list or a notification) is not followed: nothing is
 // offered beyond PermWatch's caps (1 MiB for payloads, 4096 characters for
 // names), each refusal is reported, an unreadable notification ends the
@@ -299,7 +299,7 @@ TEST_F(Cluster, HostileSizesAreNotFollowed) {
     EXPECT_EQ(adapter->checkpoints(), (std::vector<Checkpoint>{{kResource, kGroup, path}}));
 }
 
-// Issue 11 item 15: the engine's callback throwing on the notification thread
+// The engine's callback throwing on the notification thread
 // (in the service: a post to the watchdog that fails) does not end the
 // process: the thread reports it and ends the session as a lost connection.
 TEST_F(Cluster, ACallbackThatThrowsEndsTheSessionNotTheProcess) {

@@ -6,7 +6,7 @@
 //
 // These tests need the fake's cluster registry functions (GetClusterKey,
 // ClusterReg*) and owner enumerations, which come with the multi-node
-// simulator (issue 13, branch cluster-sim); with a fake that lacks them
+// simulator; with a fake that lacks them
 // they skip and say so. The same code is tested natively through
 // FakeClusterView (tests/core/test_cluster_commands.cpp).
 #include <gtest/gtest.h>

@@ -398,7 +398,7 @@ TEST_F(FailoverE2E, AKeySabotagedWhilePassiveIsRightBeforeTheNextCrash) {
               << " rounds\n";
 }
 
-// Issue 13 item 4: CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS fails (the fake
+// The RegSync fallback: CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS fails (the fake
 // answers 1726), so the checkpoint is known only from this node's copy of the
 // cluster database, HKLM\Cluster\Resources\<id>\RegSync, which clussim
 // wrote as ClusSvc would. `status` says where it came from, and the failover

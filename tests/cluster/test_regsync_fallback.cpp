@@ -1,4 +1,4 @@
-// Issue 13 item 4, the RegSync fallback: Win32Cluster reads a resource's
+// The RegSync fallback: Win32Cluster reads a resource's
 // registry checkpoints from HKLM\Cluster\Resources\<id>\RegSync when
 // CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS fails. The control code and the
 // resource id come from the FAKE clusapi.dll (Wine has no Cluster service:

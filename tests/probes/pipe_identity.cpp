@@ -1,5 +1,5 @@
 // Probe (p2): can a pipe's client learn who serves it, and can the server
-// learn who the client is, under Wine? (issue 11 items 5 and 6)
+// learn who the client is, under Wine? (what the pipe's trust and admission rest on)
 //
 //   probe_pipe_identity            the parent: starts a child server, asks
 //   probe_pipe_identity serve N    the child: serves \\.\pipe\N until a client

@@ -1,4 +1,4 @@
-// Probe (issue 11 item 14): does Wine support registry symbolic links?
+// Probe: does Wine support registry symbolic links?
 // Creates HKLM\SOFTWARE\PermWatchProbe\Target (with a marker value) and
 // HKLM\SOFTWARE\PermWatchProbe\Link with REG_OPTION_CREATE_LINK and a
 // SymbolicLinkValue (REG_LINK) naming \REGISTRY\MACHINE\SOFTWARE\PermWatchProbe\Target;

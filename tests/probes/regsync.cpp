@@ -1,4 +1,4 @@
-// Probe (issue 13 item 4): what the RegSync reader (service/regsync_reader)
+// Probe: what the RegSync reader (service/regsync_reader)
 // relies on, under Wine. Makes HKLM\Cluster\Resources\<probe id>\RegSync with
 // one normal checkpoint value, one REG_SZ of 100,000 characters and, in a
 // second key, 300 values; then asks:

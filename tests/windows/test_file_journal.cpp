@@ -99,7 +99,7 @@ TEST_F(FileJournalTest, StatsCountAppendsUntilTheFlusherCoversThem) {
 }
 
 // ---------------------------------------------------------------------------
-// Rotation (issue 11 item 8), with a 4 KiB limit: a line is ~130 bytes, so a
+// Rotation, with a 4 KiB limit: a line is ~130 bytes, so a
 // file holds about 30.
 
 constexpr std::int64_t kSmall = 4096;

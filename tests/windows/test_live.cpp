@@ -367,8 +367,8 @@ TEST_F(LiveCommands, RollbackRestoresANullDaclAsANullDacl) {
     EXPECT_TRUE(read.sd.dacl->is_null) << test::dacl_sddl(path);
 }
 
-// Issue 11 item 8: rollback reads the rotated files too. Entry 1 lives in
-// journal.jsonl.2; before rotation was read, rollback said "no entry with
+// Rollback reads the rotated files too. Entry 1 lives in
+// journal.jsonl.2; a rollback that read only the live file would say "no entry with
 // id 000000000001" and wrote nothing.
 TEST_F(LiveCommands, RollbackToAnIdInARotatedJournalFileRestoresIt) {
     ASSERT_EQ(test::set_dacl(path, kFixed), 0);

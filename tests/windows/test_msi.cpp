@@ -10,7 +10,7 @@
 // bit's effect. The upgrade is from permwatch-older.msi, the same product at
 // ProductVersion 0.0.9 (installer/CMakeLists.txt builds both).
 //
-// What the custom action gives the service (issue 11 item 11) can be read
+// What the custom action gives the service can be read
 // back under Wine only in part (docs/testing.md (s), (m)): the preshutdown
 // timeout is stored and read back, so it proves that the action ran; failure
 // actions, the SID type and the privileges are checked where the SCM
@@ -251,7 +251,7 @@ TEST_F(Msi, InstallStartsTheServiceUninstallRemovesItAndKeepsConfigAndJournal) {
     EXPECT_EQ(read_file(journal()), journal_before);
 }
 
-// Issue 11 item 11: the MSI's service gets what `permwatch install` gives
+// The MSI's service gets what `permwatch install` gives
 // (the ConfigureService custom action runs `permwatch.exe install
 // --configure-only`, deferred, as LocalSystem, before StartServices), and
 // the data folder is made safe by the MSI, not only later by the service.
@@ -273,7 +273,7 @@ TEST_F(Msi, TheServiceGetsTheFailureActionsSidAndPrivilegesOfPermwatchInstall) {
     }
 }
 
-// Issue 11 item 11: a major upgrade from an older version (another
+// A major upgrade from an older version (another
 // ProductCode, the same UpgradeCode) keeps the administrator's config, the
 // journal and its rotated files, and leaves one product, one running service,
 // configured like `permwatch install`.

@@ -490,7 +490,7 @@ TEST_F(PipeServerTest, AdminCheckRunsForTheImpersonatedAdministrator) {
     EXPECT_EQ(fake.checks, 1);
 }
 
-// Issue 12 item 4: instances are made once and reused with DisconnectNamedPipe.
+// Instances are made once and reused with DisconnectNamedPipe.
 TEST_F(PipeServerTest, InstancesAreReusedAfterEachClient) {
     start_server();
     for (int i = 0; i < 50; ++i) {
@@ -506,7 +506,7 @@ TEST_F(PipeServerTest, InstancesAreReusedAfterEachClient) {
     EXPECT_TRUE(errors.empty()) << errors.front();
 }
 
-// Issue 11 item 6: a client that sends a line more often than the idle
+// A client that sends a line more often than the idle
 // timeout is still closed at the lifetime cap.
 TEST_F(PipeServerTest, LifetimeCapEndsABusyConnection) {
     PipeServer::Options options;
@@ -538,7 +538,7 @@ TEST_F(PipeServerTest, LifetimeCapEndsABusyConnection) {
     EXPECT_EQ(stats.timeouts, 0u);
 }
 
-// Issue 11 item 6: one client process holds at most per_process instances.
+// One client process holds at most per_process instances.
 TEST_F(PipeServerTest, PerProcessCapRefusesTheNextConnection) {
     PipeServer::Options options;
     options.per_process = 3;
@@ -571,7 +571,7 @@ TEST_F(PipeServerTest, PerProcessCapRefusesTheNextConnection) {
     EXPECT_GE(stats.refused, 1u);
 }
 
-// Issue 11 item 6: the last instance is kept for administrators. Under Wine
+// The last instance is kept for administrators. Under Wine
 // every process is the same administrator (docs/testing.md (p)), so the
 // identity is injected: process_is_admin answers what the test says. The
 // decision rule itself is proved natively (tests/core/test_pipe_admission.cpp).
@@ -660,7 +660,7 @@ TEST_F(PipeServerTest, DefaultIdentityOfTheClientProcessIsItsToken) {
     EXPECT_TRUE(is_status_reply(r)) << (r ? r->dump() : "closed");
 }
 
-// Issue 11 item 15: a handler that throws anything at all (here not even a
+// A handler that throws anything at all (here not even a
 // std::exception) answers that request with an error; the connection and the
 // server go on. Without the catch it would unwind out of io_context::run().
 TEST_F(PipeServerTest, AHandlerThatThrowsAnythingAnswersWithAnErrorAndServingGoesOn) {
@@ -678,7 +678,7 @@ TEST_F(PipeServerTest, AHandlerThatThrowsAnythingAnswersWithAnErrorAndServingGoe
     EXPECT_TRUE(is_status_reply(other.ask(R"({"cmd":"status"})")));
 }
 
-// Issue 11 item 15: a completion handler that throws (here the injected
+// A completion handler that throws (here the injected
 // identity check, at accept) ends that one connection, reported; the
 // instance is made anew and the next client is served. Without the guard the
 // exception would leave io_context::run() and end the server's thread.
@@ -904,7 +904,7 @@ private:
     HANDLE read_ = nullptr;
 };
 
-// Issue 11 item 6, the test it asks for: 500 hostile connections from five
+// Pipe exhaustion, end to end: 500 hostile connections from five
 // processes keep trying to hold the pipe (they connect, dribble, send a line
 // every 4 s, retry at once when refused), and an administrator's status is
 // answered within 1 s. Identities are injected (the flooders are the
@@ -990,7 +990,7 @@ TEST_F(PipeServerTest, AnAdministratorIsAnsweredDuringAFlood) {
     }
 }
 
-// Issue 11 item 5: a process that took the name first answers, but `status`
+// A process that took the name first answers, but `status`
 // does not believe it: one line, exit 4.
 TEST_F(StatusClientTest, ASquatterIsNotBelieved) {
     name = unique_pipe_name();
@@ -1042,7 +1042,7 @@ TEST_F(StatusClientTest, AServerRunningOurOwnImageIsBelieved) {
         << *why;
 }
 
-// Issue 11 item 5: when the name is taken at start, the watchdog raises event
+// When the name is taken at start, the watchdog raises event
 // 4002, keeps guarding keys, and serves the pipe once the name is free.
 class WatchdogPipeTest : public test::WineKeyTest {
 protected:

@@ -285,7 +285,7 @@ private:
     std::string link_;
 };
 
-// Issue 11 item 14: a watched key that is a registry symbolic link is not
+// A watched key that is a registry symbolic link is not
 // followed: reading or writing it is an error that names the link and its
 // target, and the target's DACL is neither read nor changed. Wine supports
 // links (docs/testing.md: probe_registry_link), so this is the real adapter.

@@ -168,7 +168,7 @@ TEST_F(WatchdogTest, ConfigFileChangeIsPickedUp) {
     EXPECT_EQ(on_watchdog([&] { return watchdog->status()["keys"][0]["state"]; }), "drift");
 }
 
-// Issue 11 item 17: a file caught half-saved is read again, even when the
+// A file caught half-saved is read again, even when the
 // rest of it is written within the same file time (a coarse file system, or an
 // editor that sets the time): the time is recorded only after a good load.
 TEST_F(WatchdogTest, AHalfSavedConfigIsRetriedUntilItLoads) {
@@ -200,7 +200,7 @@ TEST_F(WatchdogTest, AHalfSavedConfigIsRetriedUntilItLoads) {
     EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_rejected); }), 1);
 }
 
-// Issue 11 item 15: a handler on the watchdog's loop that throws (any type)
+// A handler on the watchdog's loop that throws (any type)
 // is logged and counted, and the loop goes on guarding keys. Without the
 // guard it would leave io_context::run() and end the service.
 TEST_F(WatchdogTest, AHandlerThatThrowsDoesNotEndTheWatchdog) {

@@ -75,7 +75,7 @@ TEST(RepairPlan, DenyForEveryoneIsNotRepairable) {
     EXPECT_NE(plan.blockers[0].find("Everyone"), std::string::npos);
 }
 
-// Issue 11 item 13: PermWatch does not take a deny away from a whole group.
+// PermWatch does not take a deny away from a whole group.
 TEST(RepairPlan, DenyForAuthenticatedUsersOrTheServiceGroupIsNotRepairable) {
     ResolvedRequirement service = requirement(svc, rights::key_all_access);
     service.requirement.principal.kind = Principal::Kind::service_account_of;

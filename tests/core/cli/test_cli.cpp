@@ -92,7 +92,7 @@ TEST(Cli, CheckSnapshotOfTheRepairedKeyExits0) {
     EXPECT_TRUE(doc["keys"][0]["planned_sddl"].is_null());
 }
 
-// Issue 13 item 7: the SQL Server failover instance pack
+// The SQL Server failover instance pack
 // (config/examples/sql-server-fci.json, MSSQL16.MSSQLSERVER) validates, and
 // `check --snapshot` on a node where the Replication key lost the SQL Server
 // service account (the sqsrvres "GetRegKeyAccessMask ... Replication" failure)
@@ -208,7 +208,7 @@ TEST(Cli, LiveCommandsGoToThePort) {
     EXPECT_EQ(live.seen.config_path, "c.json");
 }
 
-// The MSI's custom action (issue 11 item 11): `install --configure-only`,
+// The MSI's custom action: `install --configure-only`,
 // an option of install alone.
 TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
     RecordingLiveCommands live(0);
@@ -225,7 +225,7 @@ TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
     EXPECT_NE(cli({"--help"}).out.find("install --configure-only"), std::string::npos);
 }
 
-// status --cluster, check --cluster [--group G] (CONTRACT.md, turn 3).
+// status --cluster, check --cluster [--group G] (docs/reference.md "Command line").
 TEST(Cli, ClusterOptionsReachThePort) {
     RecordingLiveCommands live(0);
     EXPECT_EQ(cli({"status", "--cluster", "--json"}, &live).code, 0);

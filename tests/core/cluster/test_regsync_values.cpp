@@ -1,4 +1,4 @@
-// Issue 13 item 4: the RegSync fallback believes only what looks like a real
+// The RegSync fallback believes only what looks like a real
 // checkpoint value. The service's reading of the key (links, bounded
 // buffers) is tested under Wine in tests/cluster/test_regsync_fallback.cpp.
 #include <gtest/gtest.h>

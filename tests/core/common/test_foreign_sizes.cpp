@@ -1,4 +1,4 @@
-// Issue 11 item 15: sizes from clusapi.dll are checked before they are used.
+// Sizes from clusapi.dll are checked before they are used.
 // The adapter's use of these is tested under Wine against the fake clusapi
 // taught to lie (tests/cluster/test_cluster_adapter.cpp, Cluster.Hostile*).
 #include <gtest/gtest.h>

@@ -105,7 +105,7 @@ TEST(Engine, DriftAtStartIsRepairedJournalFirst) {
     EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
 }
 
-// Issue 11 item 7: another administrator's change between PermWatch's read and
+// Another administrator's change between PermWatch's read and
 // its write (an emergency deny) is kept: the key is re-read through the write
 // handle, the repair planned again, and the journal's "before" is what was
 // really replaced. A sweep reads every key read-only first, so its repairs
@@ -128,7 +128,7 @@ TEST(Engine, AChangeMadeBetweenTheReadAndTheWriteIsKeptAndJournaled) {
     EXPECT_EQ(rig.alerts.raised.back().strings[1], with_deny);  // 2001's before
 }
 
-// Issue 12: a check in enforce mode looks and repairs through one handle
+// A check in enforce mode looks and repairs through one handle
 // (apply_plan), so there is no window: the key is opened once, the plan is
 // made from what that open read, and nothing is planned twice.
 TEST(Engine, AnEnforcingCheckPlansFromTheReadThroughTheWriteHandle) {

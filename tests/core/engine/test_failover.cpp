@@ -167,7 +167,7 @@ TEST(Failover, ConnectionLostMidFailoverKeepsTheFreezeUntilTheResyncSaysItEnded)
     EXPECT_EQ(rig.failover.status()["handles_released"], false);
 }
 
-// Issue 11 item 9: a cluster that flaps (connects, loses its port, again and
+// A cluster that flaps (connects, loses its port, again and
 // again) is resynced every time but raises at most 3 events 3002 in 10 minutes.
 TEST(Failover, AFlappingClusterRaisesEvent3002AtMostThreeTimesInTenMinutes) {
     Rig rig;

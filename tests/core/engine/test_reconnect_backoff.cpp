@@ -1,4 +1,4 @@
-// Issue 11 item 9: the cluster reconnect back-off and the cap on event 3002's
+// The cluster reconnect back-off and the cap on event 3002's
 // rate. The random source is injected, so every number here is exact.
 #include <gtest/gtest.h>
 

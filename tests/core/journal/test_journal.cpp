@@ -119,8 +119,8 @@ TEST(Rollback, ANonHklmKeyIsRefused) {
     EXPECT_NE(plan.error.find("not a key under HKLM"), std::string::npos) << plan.error;
 }
 
-// The old behaviour: the second key's bad SDDL threw after the first key was
-// written. Now every target is parsed before the plan is handed out.
+// A bad SDDL in any entry stops the rollback before any key is written: a
+// plan is handed out only after every target parsed.
 TEST(Rollback, AMalformedBeforeAnywhereMeansNoTargetsAtAll) {
     const auto journal = journal_of(
         {entry("1", "HKLM\\A", kA0, kA1), entry("2", "HKLM\\B", "D:(A;;KA;;;NOT-A-SID)", kA1)});

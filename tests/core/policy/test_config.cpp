@@ -210,7 +210,7 @@ TEST(ConfigFiles, SqlServerExampleUsesEveryPrincipalFormAndPartialFlapping) {
                                                 rights::read_control | rights::key_query_value, 0));
 }
 
-// Issue 13 item 7: the keys a SQL Server failover instance (SQL Server 2022,
+// The keys a SQL Server failover instance (SQL Server 2022,
 // default instance: MSSQL16.MSSQLSERVER) checkpoints, each granting the
 // service account that uses it and the Cluster service full control with CI.
 TEST(ConfigFiles, SqlServerFciPackGrantsTheServiceAccountsAndTheClusterService) {
@@ -514,7 +514,7 @@ TEST(ConfigPath, UnderHklmOnlyEitherSpellingAnyCase) {
     }
 }
 
-// Issue 11 item 16: a NUL would cut the name Win32 sees short of the one the
+// A NUL would cut the name Win32 sees short of the one the
 // policy names; a control character would break a log line in two.
 TEST(ConfigPath, ControlCharactersAndNulAreRejectedWithThePointerAsOneLine) {
     const std::vector<std::string> bad = {std::string("HKLM\\SOFTWARE\\Ex") + '\0' + "ample",
@@ -1061,7 +1061,7 @@ TEST_F(ConfigSchema, EnumsAgreeWithTheLoader) {
         expect_ok(load_with(kInherit,
                             f == "container" ? Json::array({f}) : Json::array({"container", f})));
     }
-    // Right names: the schema's list is exactly the list CONTRACT.md's loader takes.
+    // Right names: the schema's list is exactly the list the loader takes.
     const Json& names = at("/$defs/right/anyOf/0")["enum"];
     EXPECT_EQ(names.size(), 19u);
     for (const auto& n : names) {
@@ -1079,7 +1079,7 @@ TEST_F(ConfigSchema, DefaultsAgreeWithTheConfigStruct) {
     EXPECT_EQ(p["pipe"]["default"], d.pipe);
     EXPECT_EQ(p["journal"]["default"], d.journal);
     EXPECT_EQ(p["journal_max_bytes"]["default"], d.journal_max_bytes);
-    EXPECT_EQ(d.journal_max_bytes, 10 * 1024 * 1024);  // issue 11 item 8: 10 MiB
+    EXPECT_EQ(d.journal_max_bytes, 10 * 1024 * 1024);  // 10 MiB
     const Json& f = p["flapping"];
     EXPECT_EQ(f["default"]["max_repairs"], d.flapping.max_repairs);
     EXPECT_EQ(f["default"]["window_s"], d.flapping.window_s);
@@ -1091,7 +1091,7 @@ TEST_F(ConfigSchema, DefaultsAgreeWithTheConfigStruct) {
     EXPECT_EQ(at("/$defs/requirement/properties/inherit")["default"], Json::array());
 }
 
-// journal_max_bytes (issue 11 item 8): an integer from 4 KiB to 1 TiB, in
+// journal_max_bytes: an integer from 4 KiB to 1 TiB, in
 // the loader and in the schema alike.
 TEST_F(ConfigSchema, JournalMaxBytesBoundsAgreeWithTheLoader) {
     const Json& max = at("/properties/journal_max_bytes");

@@ -10,7 +10,8 @@
 namespace permwatch {
 namespace {
 
-// The values are winnt.h's; the names are the ones CONTRACT.md lets a config use.
+// The values are winnt.h's; the names are the ones a config may use (docs/reference.md
+// "Configuration").
 const std::vector<std::pair<std::string, AccessMask>> kAllNames = {
     {"KEY_QUERY_VALUE", 0x0001},
     {"KEY_SET_VALUE", 0x0002},

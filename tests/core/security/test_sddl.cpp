@@ -10,7 +10,7 @@
 //  [SAMBA]   samba-team/samba python/samba/tests/sddl.py and
 //            libcli/security/tests/windows/*.txt, cases run against Windows.
 //  [WINE]    wine-mirror/wine dlls/sechost/security.c (print_* and parse_*).
-//  [DESIGN]  DESIGN.md: the hive root that Wine's RegLoadKey produces.
+//  [HIVE]    the hive root that Wine's RegLoadKey produces (measured under Wine).
 //  [GIST]    "registry SDDLs" write-up (gist.github.com/247arjun) example.
 //  [APPX]    HKLM\SOFTWARE\Microsoft and a per-user SOFTWARE key descriptor as
 //            quoted in public tooling (RC used as a SID: "KR;;;RC").
@@ -48,7 +48,7 @@ std::vector<std::string> windows_written_fixtures() {
             ")(A;OICIIO;CCDCLCSWRPWPSDRCWDWOGA;;;" + user +
             ")(A;ID;KR;;;BU)(A;CIIOID;GR;;;BU)(A;ID;KA;;;BA)(A;CIIOID;GA;;;BA)(A;ID;KA;;;SY)"
             "(A;CIIOID;GA;;;SY)(A;CIIOID;GA;;;CO)",
-        // [DESIGN]
+        // [HIVE]
         "O:BAG:BAD:(A;CIIO;GR;;;BU)(A;;KA;;;BA)",
         // [GIST]
         "O:BAG:SYD:PAI(A;CI;KA;;;BA)(A;CI;KR;;;AU)(A;CI;KA;;;LS)(A;CI;KA;;;NS)(A;CI;KR;;;IU)"
@@ -112,7 +112,7 @@ TEST(Sddl, ServicesKeyDefaultReadsAsWindowsMeansIt) {
     EXPECT_EQ(acl.aces[4].sid, *Sid::parse("S-1-15-2-1"));
 }
 
-// ---- The traps of DESIGN.md's SDDL rule ----
+// ---- The traps: read no string differently from Windows ----
 
 TEST(SddlTraps, WdAndRcAreRightOrSidByFieldOnly) {
     SecurityDescriptor sd = parse("D:(A;;WD;;;WD)(A;;RC;;;RC)(A;;WDRC;;;RC)");

@@ -143,14 +143,14 @@ struct State {
     // `clussim hostile --mode sizes`: every string, buffer and notification
     // answer claims ERROR_MORE_DATA with kHostileChars characters (or bytes
     // for a control output) until it is offered at least that much, as a
-    // broken or hostile clusapi.dll could (issue 11 item 15). The largest
+    // broken or hostile clusapi.dll could. The largest
     // buffer any caller offered, in bytes, is kept for the test to read.
     DWORD hostile;
     ULONGLONG largest_offer;
     // `clussim checkpoint-control --mode fails` (or setup --checkpoint-control
     // fails): CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS answers this Win32
     // error instead of the list, so PermWatch must read the RegSync copy
-    // (issue 13 item 4). 0: the control code works.
+    // (the RegSync fallback's case). 0: the control code works.
     DWORD checkpoint_control_error;
 };
 
