@@ -1,6 +1,8 @@
-// The part of clusapi.h that PermWatch uses, declared here from Microsoft's
-// reference (learn.microsoft.com, "clusapi.h"): MinGW-w64's clusapi.h declares
-// no V2 notification API and only compiles with _WIN32_WINNT=0x0502, and
+// The part of clusapi.h that PermWatch uses (notifications, checkpoints,
+// owners, the cluster database), each constant and signature declared once
+// here from Microsoft's reference (learn.microsoft.com, "clusapi.h"):
+// MinGW-w64's clusapi.h declares no V2 notification API and only compiles
+// with _WIN32_WINNT=0x0502, and
 // clusapi.dll is loaded at run time (LoadLibrary + GetProcAddress), never
 // linked. Names are PermWatch's own (namespace permwatch::clus) so that they
 // never clash with the SDK's macros and enums where clusapi.h is included.
@@ -18,6 +20,8 @@ using HGroup = void*;
 using HNode = void*;
 using HChange = void*;
 using HClusEnum = void*;
+using HGroupEnum = void*;     // HGROUPENUM
+using HResourceEnum = void*;  // HRESENUM
 
 // CLUSTER_CHANGE (V1 notification filter), one bit per kind.
 inline constexpr DWORD kChangeResourceState = 0x00000100;
@@ -57,22 +61,33 @@ inline constexpr DWORD kEnumNode = 0x00000001;
 inline constexpr DWORD kEnumResource = 0x00000004;
 inline constexpr DWORD kEnumGroup = 0x00000008;
 
-// CLUSTER_GROUP_STATE.
-inline constexpr int kGroupStateUnknown = -1;
-inline constexpr int kGroupOnline = 0;
-inline constexpr int kGroupOffline = 1;
-inline constexpr int kGroupFailed = 2;
-inline constexpr int kGroupPartialOnline = 3;
-inline constexpr int kGroupPending = 4;
+// CLUSTER_GROUP_ENUM: CLUSTER_GROUP_ENUM_NODES lists the group's preferred owners.
+inline constexpr DWORD kGroupEnumContains = 0x00000001;
+inline constexpr DWORD kGroupEnumNodes = 0x00000002;
+// CLUSTER_RESOURCE_ENUM: CLUSTER_RESOURCE_ENUM_NODES lists a resource's possible owners.
+inline constexpr DWORD kResourceEnumNodes = 0x00000004;
 
-// CLUSTER_RESOURCE_STATE.
-inline constexpr int kResourceStateUnknown = -1;
-inline constexpr int kResourceOnline = 2;
-inline constexpr int kResourceOffline = 3;
-inline constexpr int kResourceFailed = 4;
-inline constexpr int kResourcePending = 128;
-inline constexpr int kResourceOnlinePending = 129;
-inline constexpr int kResourceOfflinePending = 130;
+// The states the API returns as int (CLUSTER_GROUP_STATE,
+// CLUSTER_RESOURCE_STATE, CLUSTER_NODE_STATE); -1 (the ...StateUnknown value) when the
+// call failed.
+enum GroupState : int {
+    kGroupStateUnknown = -1,
+    kGroupOnline,
+    kGroupOffline,
+    kGroupFailed,
+    kGroupPartialOnline,
+    kGroupPending,
+};
+enum ResourceState : int {
+    kResourceStateUnknown = -1,
+    kResourceOnline = 2,  // then Offline 3, Failed 4
+    kResourceOffline,
+    kResourceFailed,
+    kResourcePending = 128,  // then OnlinePending 129, OfflinePending 130
+    kResourceOnlinePending,
+    kResourceOfflinePending,
+};
+enum NodeState : int { kNodeStateUnknown = -1, kNodeUp, kNodeDown, kNodePaused, kNodeJoining };
 
 // CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS =
 // CLUSCTL_RESOURCE_CODE(CLCTL_EXTERNAL_CODE(42, CLUS_ACCESS_READ, CLUS_NO_MODIFY)):
@@ -134,5 +149,29 @@ using CloseClusterGroupFn = BOOL(WINAPI*)(HGroup hGroup);
 // Returns CLUSTER_GROUP_STATE.
 using GetClusterGroupStateFn = int(WINAPI*)(HGroup hGroup, LPWSTR lpszNodeName,
                                             LPDWORD lpcchNodeName);
+using GetClusterNodeStateFn = int(WINAPI*)(HNode hNode);  // returns CLUSTER_NODE_STATE
+using ClusterGroupOpenEnumFn = HGroupEnum(WINAPI*)(HGroup hGroup, DWORD dwType);
+using ClusterGroupEnumFn = DWORD(WINAPI*)(HGroupEnum hGroupEnum, DWORD dwIndex, LPDWORD lpdwType,
+                                          LPWSTR lpszResourceName, LPDWORD lpcchName);
+using ClusterGroupCloseEnumFn = DWORD(WINAPI*)(HGroupEnum hGroupEnum);
+using ClusterResourceOpenEnumFn = HResourceEnum(WINAPI*)(HResource hResource, DWORD dwType);
+using ClusterResourceEnumFn = DWORD(WINAPI*)(HResourceEnum hResEnum, DWORD dwIndex,
+                                             LPDWORD lpdwType, LPWSTR lpszName, LPDWORD lpcchName);
+using ClusterResourceCloseEnumFn = DWORD(WINAPI*)(HResourceEnum hResEnum);
+
+// The cluster database (cluster registry).
+using GetClusterKeyFn = HKEY(WINAPI*)(HCluster hCluster, REGSAM samDesired);
+using ClusterRegCreateKeyFn = LONG(WINAPI*)(HKEY hKey, LPCWSTR lpszSubKey, DWORD dwOptions,
+                                            REGSAM samDesired,
+                                            LPSECURITY_ATTRIBUTES lpSecurityAttributes,
+                                            PHKEY phkResult, LPDWORD lpdwDisposition);
+using ClusterRegOpenKeyFn = LONG(WINAPI*)(HKEY hKey, LPCWSTR lpszSubKey, REGSAM samDesired,
+                                          PHKEY phkResult);
+using ClusterRegCloseKeyFn = LONG(WINAPI*)(HKEY hKey);
+using ClusterRegSetValueFn = DWORD(WINAPI*)(HKEY hKey, LPCWSTR lpszValueName, DWORD dwType,
+                                            const BYTE* lpData, DWORD cbData);
+using ClusterRegQueryValueFn = LONG(WINAPI*)(HKEY hKey, LPCWSTR lpszValueName,
+                                             LPDWORD lpdwValueType, LPBYTE lpData,
+                                             LPDWORD lpcbData);
 
 }  // namespace permwatch::clus

@@ -7,6 +7,8 @@
 
 #include "core/cluster/regsync_values.hpp"
 #include "core/common/foreign_sizes.hpp"
+#include "core/common/grow_buffer.hpp"
+#include "service/clusapi_calls.hpp"
 #include "service/clusapi_library.hpp"
 #include "service/clusapi_types.hpp"
 #include "service/regsync_reader.hpp"
@@ -19,147 +21,46 @@ namespace {
 // How long one GetClusterNotify* call may block: bounds disconnect().
 constexpr DWORD kNotifyTimeoutMs = 200;
 
-// The text in a fixed buffer filled by clusapi: up to its first NUL, never
-// past the buffer (a DLL that writes no NUL does not make us read on).
-template <std::size_t N>
-std::wstring_view view_of(const wchar_t (&buffer)[N]) {
-    return {buffer, bounded_length(buffer, N)};
-}
-
-template <std::size_t N>
-std::wstring text_of(const wchar_t (&buffer)[N]) {
-    return std::wstring(view_of(buffer));
-}
-
-std::wstring text_of(const std::wstring& buffer) {
-    return std::wstring(buffer.data(), bounded_length(buffer.data(), buffer.size()));
-}
+// The resource an UnreadCheckpoints names when the resources could not even
+// be listed: any key may be among any resource's checkpoints.
+constexpr const char* kEveryResource = "*";
 
 bool same_name(const std::wstring& a, const std::wstring& b) {
     return CompareStringOrdinal(a.c_str(), static_cast<int>(a.size()), b.c_str(),
                                 static_cast<int>(b.size()), TRUE) == CSTR_EQUAL;
 }
 
-}  // namespace
+// The text in a buffer clusapi filled: up to its first NUL, never past it.
+std::wstring text_in(const std::vector<wchar_t>& buffer) {
+    return std::wstring(buffer.data(), bounded_length(buffer.data(), buffer.size()));
+}
 
-struct Win32Cluster::Api {
-    std::shared_ptr<ClusapiLibrary> library;
-    clus::GetNodeClusterStateFn GetNodeClusterState = nullptr;
-    clus::OpenClusterFn OpenCluster = nullptr;
-    clus::CloseClusterFn CloseCluster = nullptr;
-    clus::GetClusterInformationFn GetClusterInformation = nullptr;
-    clus::GetClusterNodeIdFn GetClusterNodeId = nullptr;
-    clus::OpenClusterNodeFn OpenClusterNode = nullptr;
-    clus::CloseClusterNodeFn CloseClusterNode = nullptr;
-    clus::CreateClusterNotifyPortFn CreateClusterNotifyPort = nullptr;
-    clus::GetClusterNotifyFn GetClusterNotify = nullptr;
-    clus::CreateClusterNotifyPortV2Fn CreateClusterNotifyPortV2 = nullptr;
-    clus::GetClusterNotifyV2Fn GetClusterNotifyV2 = nullptr;
-    clus::CloseClusterNotifyPortFn CloseClusterNotifyPort = nullptr;
-    clus::ClusterOpenEnumFn ClusterOpenEnum = nullptr;
-    clus::ClusterEnumFn ClusterEnum = nullptr;
-    clus::ClusterCloseEnumFn ClusterCloseEnum = nullptr;
-    clus::OpenClusterResourceFn OpenClusterResource = nullptr;
-    clus::CloseClusterResourceFn CloseClusterResource = nullptr;
-    clus::ClusterResourceControlFn ClusterResourceControl = nullptr;
-    clus::GetClusterResourceStateFn GetClusterResourceState = nullptr;
-    clus::OpenClusterGroupFn OpenClusterGroup = nullptr;
-    clus::CloseClusterGroupFn CloseClusterGroup = nullptr;
-    clus::GetClusterGroupStateFn GetClusterGroupState = nullptr;
+// State, owner node and group of the resource named `resource`; the state
+// is the API's unknown one when the resource cannot be opened.
+ObjectState resource_state_of(const ClusapiLibrary& api, clus::HCluster cluster,
+                              const std::wstring& resource) {
+    const ClusterObject r(api.OpenClusterResource(cluster, resource.c_str()),
+                          {api.CloseClusterResource});
+    if (!r) return {};
+    return resource_state(api, r.get());
+}
 
-    // Where answers that are not followed are told (never null).
-    std::function<void(const std::string&)> report = [](const std::string&) {};
-
-    bool has_v2() const { return CreateClusterNotifyPortV2 && GetClusterNotifyV2; }
-    bool has_v1() const { return CreateClusterNotifyPort && GetClusterNotify; }
-
-    // Names of every object of one CLUSTER_ENUM type.
-    std::vector<std::wstring> enumerate(clus::HCluster cluster, DWORD type) const {
-        std::vector<std::wstring> out;
-        const ClusterEnumeration e(ClusterOpenEnum(cluster, type), {ClusterCloseEnum});
-        if (!e) return out;
-        std::wstring name(256, L'\0');
-        // Bounded: a DLL that never says ERROR_NO_MORE_ITEMS ends here too.
-        for (DWORD i = 0; i < kMaxForeignObjects; ++i) {
-            DWORD got_type = 0;
-            DWORD cch = static_cast<DWORD>(name.size());
-            DWORD rc = ClusterEnum(e.get(), i, &got_type, name.data(), &cch);
-            if (rc == ERROR_MORE_DATA) {
-                const auto grown = grown_size(cch, name.size(), kMaxForeignNameChars);
-                if (!grown) {
-                    report("ClusterEnum asked for a name of " + std::to_string(cch) +
-                           " characters; the enumeration stops there");
-                    break;
-                }
-                name.assign(*grown, L'\0');
-                cch = static_cast<DWORD>(name.size());
-                rc = ClusterEnum(e.get(), i, &got_type, name.data(), &cch);
-            }
-            if (rc != ERROR_SUCCESS) break;  // ERROR_NO_MORE_ITEMS, or give up
-            out.push_back(text_of(name));
-        }
-        return out;
-    }
-
-    // State, owner node and group of a resource; state -1 when it cannot be read.
-    int resource_state(clus::HCluster cluster, const std::wstring& resource, std::wstring& node,
-                       std::wstring& group) const {
-        const ClusterObject r(OpenClusterResource(cluster, resource.c_str()),
-                              {CloseClusterResource});
-        if (!r) return clus::kResourceStateUnknown;
-        wchar_t node_buf[256] = {};
-        wchar_t group_buf[512] = {};
-        DWORD node_cch = 256;
-        DWORD group_cch = 512;
-        const int state =
-            GetClusterResourceState(r.get(), node_buf, &node_cch, group_buf, &group_cch);
-        node = text_of(node_buf);
-        group = text_of(group_buf);
-        return state;
-    }
-
-    // The resource's id (CLUSCTL_RESOURCE_GET_ID), "" when it cannot be read
-    // (`rc` says why).
-    std::wstring resource_id(clus::HResource r, DWORD& rc) const {
-        std::vector<BYTE> buf(128 * sizeof(wchar_t));
-        DWORD returned = 0;
-        rc = ClusterResourceControl(r, nullptr, clus::kCtlResourceGetId, nullptr, 0, buf.data(),
-                                    static_cast<DWORD>(buf.size()), &returned);
-        if (rc == ERROR_MORE_DATA) {
-            const auto grown =
-                grown_size(returned, buf.size(), kMaxForeignNameChars * sizeof(wchar_t));
-            if (!grown) return {};
-            buf.assign(*grown + sizeof(wchar_t), 0);
-            rc = ClusterResourceControl(r, nullptr, clus::kCtlResourceGetId, nullptr, 0, buf.data(),
-                                        static_cast<DWORD>(buf.size()), &returned);
-        }
-        if (rc != ERROR_SUCCESS) return {};
-        const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
-        const size_t units = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
-        return std::wstring(text, bounded_length(text, units));
-    }
-
-    int group_state(clus::HCluster cluster, const std::wstring& group, std::wstring& owner) const {
-        const ClusterObject g(OpenClusterGroup(cluster, group.c_str()), {CloseClusterGroup});
-        if (!g) return clus::kGroupStateUnknown;
-        wchar_t node_buf[256] = {};
-        DWORD node_cch = 256;
-        const int state = GetClusterGroupState(g.get(), node_buf, &node_cch);
-        owner = text_of(node_buf);
-        return state;
-    }
-};
-
-namespace {
+// State and owner node of the group named `group`.
+ObjectState group_state_of(const ClusapiLibrary& api, clus::HCluster cluster,
+                           const std::wstring& group) {
+    const ClusterObject g(api.OpenClusterGroup(cluster, group.c_str()), {api.CloseClusterGroup});
+    if (!g) return {};
+    return group_state(api, g.get());
+}
 
 // The RegSync fallback: CLUSCTL_RESOURCE_GET_REGISTRY_
 // CHECKPOINTS failed for `resource` with `control_rc`, so its checkpoints are
 // read from this node's copy of the cluster database, read-only; every value
 // that is not believed is told (service/regsync_reader, core/regsync_values).
 // Returns why the checkpoints stay unknown, or "" when RegSync told them.
-std::string add_regsync_checkpoints(const Win32Cluster::Api& api, const std::wstring& resource,
-                                    const std::wstring& group, DWORD control_rc,
-                                    const std::wstring& id, DWORD id_rc,
+std::string add_regsync_checkpoints(const std::function<void(const std::string&)>& report,
+                                    const std::wstring& resource, const std::wstring& group,
+                                    DWORD control_rc, const std::wstring& id, DWORD id_rc,
                                     std::vector<Checkpoint>& out) {
     const std::string who = "resource " + narrow(resource) + ": ";
     const std::string failed =
@@ -168,18 +69,18 @@ std::string add_regsync_checkpoints(const Win32Cluster::Api& api, const std::wst
     if (id.empty()) {
         const std::string why = failed + "; its id could not be read either (" +
                                 describe("CLUSCTL_RESOURCE_GET_ID", id_rc) + ")";
-        api.report(who + why + ": its checkpoints are not known");
+        report(who + why + ": its checkpoints are not known");
         return why;
     }
     const RegSyncRead read = read_regsync(narrow(id));
-    for (const std::string& problem : read.problems) api.report(who + read.where + ": " + problem);
+    for (const std::string& problem : read.problems) report(who + read.where + ": " + problem);
     if (!read.error.empty()) {
         const std::string why = failed + "; the RegSync fallback: " + read.error;
-        api.report(who + why + ": its checkpoints are not known");
+        report(who + why + ": its checkpoints are not known");
         return why;
     }
-    api.report(who + failed + "; " + std::to_string(read.keys.size()) +
-               " checkpoint(s) read from " + read.where + " instead");
+    report(who + failed + "; " + std::to_string(read.keys.size()) + " checkpoint(s) read from " +
+           read.where + " instead");
     for (const std::string& key : read.keys) {
         out.push_back(Checkpoint{narrow(resource), narrow(group), key, CheckpointSource::regsync});
     }
@@ -203,7 +104,7 @@ ClusterEvent make_event(ClusterEvent::Kind kind, const std::wstring& group,
 // One connection: the cluster handle, the notify port and the thread reading
 // it. Shared by the adapter and its thread; the last owner closes the handles.
 struct Win32Cluster::Session {
-    std::shared_ptr<Api> api;
+    std::shared_ptr<const ClusapiLibrary> api;
     // Declared in this order so that the port closes before the cluster.
     ClusterObject cluster;
     ClusterObject port;
@@ -237,8 +138,9 @@ struct Win32Cluster::Session {
 
     // A group changed owner or state: is it coming here?
     void on_group(const std::wstring& group) {
-        std::wstring owner;
-        const int state = api->group_state(cluster.get(), group, owner);
+        const ObjectState g = group_state_of(*api, cluster.get(), group);
+        const int state = g.state;
+        const std::wstring& owner = g.node;
         if (state == clus::kGroupStateUnknown || owner.empty()) return;
         if (!same_name(owner, node)) {
             // Ends a freeze here if this node was preparing for the group.
@@ -249,9 +151,10 @@ struct Win32Cluster::Session {
     }
 
     void on_resource(const std::wstring& resource) {
-        std::wstring owner;
-        std::wstring group;
-        const int state = api->resource_state(cluster.get(), resource, owner, group);
+        const ObjectState r = resource_state_of(*api, cluster.get(), resource);
+        const int state = r.state;
+        const std::wstring& owner = r.node;
+        const std::wstring& group = r.group;
         if (!same_name(owner, node)) return;  // restores on other nodes are theirs
         switch (state) {
             case clus::kResourceOnlinePending:
@@ -272,26 +175,21 @@ struct Win32Cluster::Session {
     bool next_v1() {
         DWORD_PTR key = 0;
         DWORD filter = 0;
-        std::wstring name(512, L'\0');
-        DWORD cch = static_cast<DWORD>(name.size());
-        DWORD rc =
-            api->GetClusterNotify(port.get(), &key, &filter, name.data(), &cch, kNotifyTimeoutMs);
-        if (rc == ERROR_MORE_DATA) {
-            const auto grown = grown_size(cch, name.size(), kMaxForeignNameChars);
-            if (!grown) {
-                // The notification cannot be read: as good as lost, so resync.
-                report("GetClusterNotify asked for a name of " + std::to_string(cch) +
-                       " characters; the notification is dropped and the cluster resynced");
-                return false;
-            }
-            name.assign(*grown, L'\0');
-            cch = static_cast<DWORD>(name.size());
-            rc = api->GetClusterNotify(port.get(), &key, &filter, name.data(), &cch,
-                                       kNotifyTimeoutMs);
+        const auto got = call_growing<wchar_t, DWORD>(
+            {512, kMaxForeignNameChars, 0}, [&](wchar_t* name, DWORD& cch) {
+                return api->GetClusterNotify(port.get(), &key, &filter, name, &cch,
+                                             kNotifyTimeoutMs);
+            });
+        if (got.refused) {
+            // The notification cannot be read: as good as lost, so resync.
+            report("GetClusterNotify asked for a name of " + std::to_string(got.size) +
+                   " characters; the notification is dropped and the cluster resynced");
+            return false;
         }
+        const DWORD rc = got.status;
         if (rc == WAIT_TIMEOUT) return true;
         if (rc != ERROR_SUCCESS) return false;
-        const std::wstring object = text_of(name);
+        const std::wstring object = text_in(got.buffer);
         if (filter & (clus::kChangeClusterReconnect | clus::kChangeHandleClose)) return false;
         if (filter & clus::kChangeGroupState) on_group(object);
         if (filter & clus::kChangeResourceState) on_resource(object);
@@ -305,10 +203,14 @@ struct Win32Cluster::Session {
         DWORD_PTR key = 0;
         clus::NotifyFilterAndType what{};
         std::vector<BYTE> buffer(1024);
-        std::wstring id(256, L'\0');
-        std::wstring parent(256, L'\0');
-        std::wstring name(512, L'\0');
-        std::wstring type(256, L'\0');
+        std::vector<wchar_t> id(256);
+        std::vector<wchar_t> parent(256);
+        std::vector<wchar_t> name(512);
+        std::vector<wchar_t> type(256);
+        // One call fills five buffers, so call_growing cannot drive it; each
+        // buffer that asked for more grows as that helper grows one, once.
+        constexpr GrowLimits kPayload{0, kMaxForeignPayloadBytes, 0};
+        constexpr GrowLimits kName{0, kMaxForeignNameChars, 0};
         DWORD rc = ERROR_MORE_DATA;
         for (int attempt = 0; attempt < 2 && rc == ERROR_MORE_DATA; ++attempt) {
             DWORD cb = static_cast<DWORD>(buffer.size());
@@ -319,19 +221,12 @@ struct Win32Cluster::Session {
             rc = api->GetClusterNotifyV2(port.get(), &key, &what, buffer.data(), &cb, id.data(),
                                          &id_cch, parent.data(), &parent_cch, name.data(),
                                          &name_cch, type.data(), &type_cch, kNotifyTimeoutMs);
-            if (rc == ERROR_MORE_DATA) {  // grow everything that asked for more, within bounds
-                bool ok = true;
-                if (cb > buffer.size()) {
-                    const auto grown = grown_size(cb, buffer.size(), kMaxForeignPayloadBytes);
-                    if (grown) buffer.resize(*grown);
-                    ok = ok && grown;
-                }
+            if (rc == ERROR_MORE_DATA) {
+                bool ok = cb <= buffer.size() || grow_to_ask(buffer, cb, kPayload);
                 for (auto [text, cch] : {std::pair{&id, id_cch}, std::pair{&parent, parent_cch},
                                          std::pair{&name, name_cch}, std::pair{&type, type_cch}}) {
                     if (cch < text->size()) continue;
-                    const auto grown = grown_size(cch, text->size(), kMaxForeignNameChars);
-                    if (grown) text->assign(*grown, L'\0');
-                    ok = ok && grown;
+                    ok = grow_to_ask(*text, cch, kName) && ok;
                 }
                 if (!ok) {
                     report("GetClusterNotifyV2 asked for " + std::to_string(cb) + " bytes and " +
@@ -344,7 +239,7 @@ struct Win32Cluster::Session {
         }
         if (rc == WAIT_TIMEOUT) return true;
         if (rc != ERROR_SUCCESS) return false;
-        const std::wstring object = text_of(name);
+        const std::wstring object = text_in(name);
         const LONGLONG flags = what.FilterFlags;
         switch (what.dwObjectType) {
             case clus::kObjectTypeCluster:
@@ -407,42 +302,9 @@ Win32Cluster::~Win32Cluster() { disconnect(); }
 
 bool Win32Cluster::load_api() {
     if (api_) return true;
-    std::shared_ptr<ClusapiLibrary> library = ClusapiLibrary::load(why_);
-    if (!library) return false;
-    auto api = std::make_shared<Api>();
-    api->library = library;
-    if (report_) api->report = report_;
-#define PW_LOAD(name) api->name = library->get<decltype(api->name)>(#name)
-    PW_LOAD(GetNodeClusterState);
-    PW_LOAD(OpenCluster);
-    PW_LOAD(CloseCluster);
-    PW_LOAD(GetClusterInformation);
-    PW_LOAD(GetClusterNodeId);
-    PW_LOAD(OpenClusterNode);
-    PW_LOAD(CloseClusterNode);
-    PW_LOAD(CreateClusterNotifyPort);
-    PW_LOAD(GetClusterNotify);
-    PW_LOAD(CreateClusterNotifyPortV2);
-    PW_LOAD(GetClusterNotifyV2);
-    PW_LOAD(CloseClusterNotifyPort);
-    PW_LOAD(ClusterOpenEnum);
-    PW_LOAD(ClusterEnum);
-    PW_LOAD(ClusterCloseEnum);
-    PW_LOAD(OpenClusterResource);
-    PW_LOAD(CloseClusterResource);
-    PW_LOAD(ClusterResourceControl);
-    PW_LOAD(GetClusterResourceState);
-    PW_LOAD(OpenClusterGroup);
-    PW_LOAD(CloseClusterGroup);
-    PW_LOAD(GetClusterGroupState);
-#undef PW_LOAD
-    const bool required = api->OpenCluster && api->CloseCluster && api->GetClusterInformation &&
-                          api->CloseClusterNotifyPort && api->ClusterOpenEnum && api->ClusterEnum &&
-                          api->ClusterCloseEnum && api->OpenClusterResource &&
-                          api->CloseClusterResource && api->ClusterResourceControl &&
-                          api->GetClusterResourceState && api->OpenClusterGroup &&
-                          api->CloseClusterGroup && api->GetClusterGroupState;
-    if (!required || !(api->has_v2() || api->has_v1())) {
+    std::shared_ptr<const ClusapiLibrary> api = ClusapiLibrary::load(why_);
+    if (!api) return false;
+    if (!api->missing(kClusapiNotifications).empty() || !(api->has_v2() || api->has_v1())) {
         // Wine's builtin clusapi.dll is such a DLL: no notification functions.
         why_ = "clusapi.dll lacks functions PermWatch needs (no notification API)";
         return false;  // `api` lets the library go
@@ -455,59 +317,37 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
     disconnect();
     std::lock_guard lock(mutex_);
     if (!load_api()) return false;
-    // Ask first whether the Cluster service runs on this node, and call
-    // nothing else when it does not: that is the documented check, and Wine's
-    // own clusapi.dll implements only it, OpenCluster and CloseCluster (every
-    // other export is a stub that raises an exception when called).
-    DWORD state = 0;
-    if (!api_->GetNodeClusterState) {
-        why_ = "clusapi.dll has no GetNodeClusterState";
-        return false;
-    }
-    if (const DWORD rc = api_->GetNodeClusterState(nullptr, &state); rc != ERROR_SUCCESS) {
+    const ClusterServiceState service = ask_cluster_service(*api_);
+    if (service.outcome == ClusterServiceState::Outcome::failed) {
         cluster_node_ = true;  // it could not say: assume the worst
-        why_ = describe("asking whether the Cluster service runs", rc);
-        return false;
+    } else if (service.outcome == ClusterServiceState::Outcome::answered) {
+        // Not installed (0) or not configured (1): no checkpoint can be
+        // restored here. Anything else is a cluster node, even while its
+        // service is down.
+        cluster_node_ = service.state > 1;
     }
-    // Not installed (0) or not configured (1): no checkpoint can be restored
-    // here. Anything else is a cluster node, even while its service is down.
-    cluster_node_ = state > 1;
-    if (state != clus::kClusterStateRunning) {
-        why_ =
-            "the Cluster service is not running on this node (state " + std::to_string(state) + ")";
+    if (!service.running()) {
+        why_ = service.why;
         return false;
     }
     auto s = std::make_shared<Session>();
     s->api = api_;
-    s->cluster = ClusterObject(api_->OpenCluster(nullptr), {api_->CloseCluster});
-    if (!s->cluster.get()) {
-        why_ = describe("opening the local cluster", GetLastError());
-        return false;
-    }
-    {
-        std::wstring name(256, L'\0');
-        DWORD cch = static_cast<DWORD>(name.size());
-        if (api_->GetClusterInformation(s->cluster.get(), name.data(), &cch, nullptr) ==
-            ERROR_SUCCESS) {
-            s->cluster_name = text_of(name);
-        }
-    }
+    s->report = report_ ? report_ : [](const std::string&) {};
+    s->cluster = open_local_cluster(*api_, why_);
+    if (!s->cluster) return false;
+    s->cluster_name = cluster_name_of(*api_, s->cluster.get()).value_or(L"");
     // This node: the cluster's own answer (the local node's id, matched against
     // every node's id), else the physical NetBIOS name, which is what a
     // cluster node is named after.
     if (api_->GetClusterNodeId && api_->OpenClusterNode && api_->CloseClusterNode) {
-        wchar_t local_id[64] = {};
-        DWORD cch = 64;
-        if (api_->GetClusterNodeId(nullptr, local_id, &cch) == ERROR_SUCCESS) {
-            for (const auto& node : api_->enumerate(s->cluster.get(), clus::kEnumNode)) {
+        if (const auto local_id = node_id_of(*api_, nullptr)) {
+            const ClusterNames nodes =
+                cluster_objects(*api_, s->cluster.get(), clus::kEnumNode, "enumerating the nodes");
+            if (!nodes.ok()) s->report(nodes.error + "; this node is known by its own name");
+            for (const auto& node : nodes.names) {
                 const ClusterObject h(api_->OpenClusterNode(s->cluster.get(), node.c_str()),
                                       {api_->CloseClusterNode});
-                if (!h) continue;
-                wchar_t id[64] = {};
-                DWORD id_cch = 64;
-                const bool match = api_->GetClusterNodeId(h.get(), id, &id_cch) == ERROR_SUCCESS &&
-                                   view_of(id) == view_of(local_id);
-                if (match) {
+                if (h && node_id_of(*api_, h.get()) == local_id) {
                     s->node = node;
                     break;
                 }
@@ -552,7 +392,6 @@ bool Win32Cluster::connect(std::function<void(const ClusterEvent&)> on_event) {
         return false;
     }
     s->on_event = std::move(on_event);
-    s->report = api_->report;
     Session* raw = s.get();
     // The thread holds its own reference: it may outlive a detached session.
     s->thread = std::thread([keep = s, raw] { raw->run(); });
@@ -636,11 +475,16 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
         publish_unread();
         return out;
     }
-    const Api& api = *s->api;
-    for (const auto& resource : api.enumerate(s->cluster.get(), clus::kEnumResource)) {
-        std::wstring owner;
-        std::wstring group;
-        api.resource_state(s->cluster.get(), resource, owner, group);
+    const ClusapiLibrary& api = *s->api;
+    const ClusterNames resources =
+        cluster_objects(api, s->cluster.get(), clus::kEnumResource, "enumerating the resources");
+    if (!resources.ok()) {
+        // Not "no resources": every resource's checkpoints are unknown.
+        s->report(resources.error + "; no resource's checkpoints are known");
+        unread.push_back({kEveryResource, "", resources.error});
+    }
+    for (const auto& resource : resources.names) {
+        const std::wstring group = resource_state_of(api, s->cluster.get(), resource).group;
         try {
             ClusterObject r(api.OpenClusterResource(s->cluster.get(), resource.c_str()),
                             {api.CloseClusterResource});
@@ -649,49 +493,30 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
                                   describe("opening the resource", GetLastError())});
                 continue;
             }
-            std::vector<BYTE> buf(1024);
-            DWORD returned = 0;
-            DWORD rc = api.ClusterResourceControl(
-                r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0, buf.data(),
-                static_cast<DWORD>(buf.size()), &returned);
-            if (rc == ERROR_MORE_DATA) {
-                const auto grown = grown_size(returned, buf.size(), kMaxForeignPayloadBytes);
-                if (grown) {
-                    buf.assign(*grown + sizeof(wchar_t) * 2, 0);
-                    rc = api.ClusterResourceControl(
-                        r.get(), nullptr, clus::kCtlResourceGetRegistryCheckpoints, nullptr, 0,
-                        buf.data(), static_cast<DWORD>(buf.size()), &returned);
-                } else {
-                    api.report("the registry checkpoints of resource " + narrow(resource) +
-                               " asked for a buffer of " + std::to_string(returned) +
-                               " bytes; that resource's checkpoints are not known");
-                }
+            const CheckpointList list = registry_checkpoints(api, r.get());
+            if (list.refused) {
+                s->report("the registry checkpoints of resource " + narrow(resource) +
+                          " asked for a buffer of " + std::to_string(list.asked) +
+                          " bytes; that resource's checkpoints are not known");
             }
-            if (rc != ERROR_SUCCESS) {
+            if (list.rc != ERROR_SUCCESS) {
                 DWORD id_rc = ERROR_SUCCESS;
-                const std::wstring id = api.resource_id(r.get(), id_rc);
+                const std::wstring id = resource_id(api, r.get(), id_rc);
                 r.reset();
-                std::string why = add_regsync_checkpoints(api, resource, group, rc, id, id_rc, out);
+                std::string why =
+                    add_regsync_checkpoints(s->report, resource, group, list.rc, id, id_rc, out);
                 if (!why.empty())
                     unread.push_back({narrow(resource), narrow(group), std::move(why)});
                 continue;
             }
             r.reset();
-            // MULTI_SZ: paths relative to HKLM, each NUL-terminated, then a NUL.
-            const size_t count = std::min<size_t>(returned, buf.size()) / sizeof(wchar_t);
-            const auto* text = reinterpret_cast<const wchar_t*>(buf.data());
-            size_t i = 0;
-            while (i < count && text[i] != L'\0') {
-                size_t end = i;
-                while (end < count && text[end] != L'\0') ++end;
-                std::wstring path(text + i, text + end);
-                i = end + 1;
+            for (std::wstring path : list.paths) {
                 while (!path.empty() && path.front() == L'\\') path.erase(0, 1);
                 // The same rules as a RegSync value: a path that is not a key
                 // below HKLM is told and skipped, never watched or frozen.
                 if (const auto problem = regsync_path_problem(narrow(path))) {
-                    api.report("resource " + narrow(resource) + " names a checkpoint key with " +
-                               *problem + "; ignored");
+                    s->report("resource " + narrow(resource) + " names a checkpoint key with " +
+                              *problem + "; ignored");
                     continue;
                 }
                 out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
@@ -711,7 +536,7 @@ std::vector<ClusterEvent> Win32Cluster::pending_here() {
     const std::shared_ptr<Session> s = session();
     std::vector<ClusterEvent> out;
     if (!s) return out;
-    const Api& api = *s->api;
+    const ClusapiLibrary& api = *s->api;
     const auto now = std::chrono::steady_clock::now();
     auto add = [&](ClusterEvent::Kind kind, const std::wstring& group, const std::wstring& resource,
                    const std::wstring& owner) {
@@ -722,20 +547,23 @@ std::vector<ClusterEvent> Win32Cluster::pending_here() {
                       " has a name that is not valid UTF-16; not prepared by name");
         }
     };
-    for (const auto& group : api.enumerate(s->cluster.get(), clus::kEnumGroup)) {
-        std::wstring owner;
-        if (api.group_state(s->cluster.get(), group, owner) == clus::kGroupPending &&
-            same_name(owner, s->node)) {
-            add(ClusterEvent::Kind::group_moving_here, group, L"", owner);
+    const ClusterNames groups =
+        cluster_objects(api, s->cluster.get(), clus::kEnumGroup, "enumerating the groups");
+    if (!groups.ok()) s->report(groups.error + "; no group is known to be moving here");
+    for (const auto& group : groups.names) {
+        const ObjectState g = group_state_of(api, s->cluster.get(), group);
+        if (g.state == clus::kGroupPending && same_name(g.node, s->node)) {
+            add(ClusterEvent::Kind::group_moving_here, group, L"", g.node);
         }
     }
-    for (const auto& resource : api.enumerate(s->cluster.get(), clus::kEnumResource)) {
-        std::wstring owner;
-        std::wstring group;
-        if (api.resource_state(s->cluster.get(), resource, owner, group) ==
-                clus::kResourceOnlinePending &&
-            same_name(owner, s->node)) {
-            add(ClusterEvent::Kind::resource_online_pending, group, resource, owner);
+    const ClusterNames resources =
+        cluster_objects(api, s->cluster.get(), clus::kEnumResource, "enumerating the resources");
+    if (!resources.ok())
+        s->report(resources.error + "; no resource is known to be coming online here");
+    for (const auto& resource : resources.names) {
+        const ObjectState r = resource_state_of(api, s->cluster.get(), resource);
+        if (r.state == clus::kResourceOnlinePending && same_name(r.node, s->node)) {
+            add(ClusterEvent::Kind::resource_online_pending, r.group, resource, r.node);
         }
     }
     return out;

@@ -20,6 +20,8 @@
 
 namespace permwatch::win {
 
+class ClusapiLibrary;
+
 class Win32Cluster final : public ClusterPort {
 public:
     // Loads clusapi.dll from System32 only (tests put their fake there).
@@ -56,7 +58,6 @@ public:
     // connect(); called on the notification thread or the caller's.
     void on_error(std::function<void(const std::string&)> report);
 
-    struct Api;
     struct Session;
 
 private:
@@ -64,7 +65,7 @@ private:
     // The current session (held by the caller while it uses it), or null.
     std::shared_ptr<Session> session() const;
 
-    std::shared_ptr<Api> api_;
+    std::shared_ptr<const ClusapiLibrary> api_;
     mutable std::mutex mutex_;
     std::shared_ptr<Session> session_;
     std::string why_;

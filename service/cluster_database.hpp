@@ -22,7 +22,6 @@ namespace permwatch::win {
 inline constexpr const wchar_t* kSummaryKeyPath[] = {L"PermWatch", L"Nodes"};
 inline constexpr const wchar_t* kSummaryValue = L"Summary";
 
-struct ClusterDatabaseApi;
 struct ClusterConnection;
 
 class Win32ClusterView final : public ClusterViewPort {

@@ -276,6 +276,15 @@ TEST_F(Cluster, HostileSizesAreNotFollowed) {
     ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) { events.push(e); }))
         << adapter->why_unavailable();
     EXPECT_TRUE(adapter->checkpoints().empty());  // the answers could not be read
+    // Not taken for "no checkpoints": the resources could not be listed, so
+    // every resource's checkpoints are unknown.
+    const std::vector<UnreadCheckpoints> unread = adapter->unread_checkpoints();
+    ASSERT_EQ(unread.size(), 1u);
+    EXPECT_EQ(unread[0].resource, "*");
+    EXPECT_EQ(unread[0].group, "");
+    EXPECT_NE(unread[0].why.find("ClusterEnum asked for a name of 33554432 characters"),
+              std::string::npos)
+        << unread[0].why;
     // The notification thread asks, is told "64 MiB", gives up: a lost connection.
     ASSERT_TRUE(events.wait_for(Kind::connection_lost));
     const SimRun hostile = clussim({"hostile", "--mode", "off"});
@@ -297,6 +306,7 @@ TEST_F(Cluster, HostileSizesAreNotFollowed) {
     ASSERT_TRUE(adapter->connect([this](const ClusterEvent& e) { events.push(e); }))
         << adapter->why_unavailable();
     EXPECT_EQ(adapter->checkpoints(), (std::vector<Checkpoint>{{kResource, kGroup, path}}));
+    EXPECT_TRUE(adapter->unread_checkpoints().empty());
 }
 
 // The engine's callback throwing on the notification thread

@@ -25,7 +25,7 @@
 #include "core/cluster/node_summary.hpp"
 #include "core/journal/journal.hpp"
 #include "core/policy/config.hpp"
-#include "service/clusapi_database_types.hpp"
+#include "service/clusapi_types.hpp"
 #include "service/cluster_database.hpp"
 #include "service/log_alerts.hpp"
 #include "service/watchdog.hpp"
