@@ -1,10 +1,11 @@
 # Third-party dependencies, as targets that look the same in every build:
 #   nlohmann_json::nlohmann_json   JSON (header-only)
-#   permwatch::fmt                 fmt (cross build: header-only, FMT_HEADER_ONLY)
+#   permwatch::fmt                 fmt (cross build: compiled once, cmake/deps/fmt.cpp)
 #   permwatch::spdlog              spdlog, brings permwatch::fmt (cross build:
-#                                  header-only, SPDLOG_HEADER_ONLY)
+#                                  compiled once, cmake/deps/spdlog.cpp)
 #   permwatch::boost               Boost headers
-#   permwatch::asio                Boost.Asio (headers; on Windows also ws2_32 and mswsock)
+#   permwatch::asio                Boost.Asio (cross build: compiled once,
+#                                  cmake/deps/asio.cpp; on Windows also ws2_32 and mswsock)
 #
 # Native and MSVC builds find packages the usual way (Debian packages, vcpkg).
 # The MinGW cross build sees only the header-only libraries, through a folder of
@@ -35,17 +36,35 @@ if(CMAKE_CROSSCOMPILING AND MINGW)
   add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED GLOBAL)
   target_link_libraries(nlohmann_json::nlohmann_json INTERFACE permwatch_xinclude)
 
-  add_library(permwatch_fmt INTERFACE)
-  target_link_libraries(permwatch_fmt INTERFACE permwatch_xinclude)
-  target_compile_definitions(permwatch_fmt INTERFACE FMT_HEADER_ONLY)
+  # fmt, spdlog and Asio are compiled once each into a static library, as the
+  # native build links Debian's compiled fmt and spdlog. Header-only, every
+  # file including them compiled their whole implementation again: object
+  # files several times larger, and most of the cross build's time went into
+  # compiling and linking those copies. Third-party code: no permwatch_warnings.
+  set(PERMWATCH_DEPS_SOURCE_DIR "${CMAKE_CURRENT_LIST_DIR}/deps")
 
-  add_library(permwatch_spdlog INTERFACE)
+  add_library(permwatch_fmt_lib STATIC "${PERMWATCH_DEPS_SOURCE_DIR}/fmt.cpp")
+  target_link_libraries(permwatch_fmt_lib PUBLIC permwatch_xinclude)
+  add_library(permwatch_fmt INTERFACE)
+  target_link_libraries(permwatch_fmt INTERFACE permwatch_fmt_lib)
+
   # Debian's spdlog is configured with SPDLOG_FMT_EXTERNAL (tweakme.h).
-  target_link_libraries(permwatch_spdlog INTERFACE permwatch_xinclude permwatch_fmt)
-  target_compile_definitions(permwatch_spdlog INTERFACE SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL)
+  add_library(permwatch_spdlog_lib STATIC "${PERMWATCH_DEPS_SOURCE_DIR}/spdlog.cpp")
+  target_link_libraries(permwatch_spdlog_lib PUBLIC permwatch_xinclude permwatch_fmt)
+  target_compile_definitions(permwatch_spdlog_lib PUBLIC SPDLOG_COMPILED_LIB SPDLOG_FMT_EXTERNAL)
+  add_library(permwatch_spdlog INTERFACE)
+  target_link_libraries(permwatch_spdlog INTERFACE permwatch_spdlog_lib)
 
   add_library(permwatch_boost INTERFACE)
   target_link_libraries(permwatch_boost INTERFACE permwatch_xinclude)
+
+  # Asio's implementation must see the same Windows version as its users
+  # (service/CMakeLists.txt: permwatch_win's definitions).
+  add_library(permwatch_asio_lib STATIC "${PERMWATCH_DEPS_SOURCE_DIR}/asio.cpp")
+  target_link_libraries(permwatch_asio_lib PUBLIC permwatch_boost ws2_32 mswsock)
+  target_compile_definitions(permwatch_asio_lib
+    PUBLIC BOOST_ASIO_SEPARATE_COMPILATION
+    PRIVATE UNICODE _UNICODE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0601)
 else()
   find_package(nlohmann_json 3 REQUIRED)
   find_package(fmt REQUIRED)
@@ -69,6 +88,9 @@ endif()
 
 add_library(permwatch_asio INTERFACE)
 target_link_libraries(permwatch_asio INTERFACE permwatch_boost)
+if(TARGET permwatch_asio_lib)
+  target_link_libraries(permwatch_asio INTERFACE permwatch_asio_lib)
+endif()
 if(WIN32)
   target_link_libraries(permwatch_asio INTERFACE ws2_32 mswsock)
 endif()
