@@ -65,14 +65,6 @@ if(CMAKE_CROSSCOMPILING AND MINGW)
   target_compile_definitions(permwatch_asio_lib
     PUBLIC BOOST_ASIO_SEPARATE_COMPILATION
     PRIVATE UNICODE _UNICODE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0601)
-
-  # Asio's implementation must see the same Windows version as its users
-  # (service/CMakeLists.txt: permwatch_win's definitions).
-  add_library(permwatch_asio_lib STATIC "${PERMWATCH_DEPS_SOURCE_DIR}/asio.cpp")
-  target_link_libraries(permwatch_asio_lib PUBLIC permwatch_boost ws2_32 mswsock)
-  target_compile_definitions(permwatch_asio_lib
-    PUBLIC BOOST_ASIO_SEPARATE_COMPILATION
-    PRIVATE UNICODE _UNICODE WIN32_LEAN_AND_MEAN NOMINMAX _WIN32_WINNT=0x0601)
 else()
   find_package(nlohmann_json 3 REQUIRED)
   find_package(fmt REQUIRED)
@@ -96,9 +88,6 @@ endif()
 
 add_library(permwatch_asio INTERFACE)
 target_link_libraries(permwatch_asio INTERFACE permwatch_boost)
-if(TARGET permwatch_asio_lib)
-  target_link_libraries(permwatch_asio INTERFACE permwatch_asio_lib)
-endif()
 if(TARGET permwatch_asio_lib)
   target_link_libraries(permwatch_asio INTERFACE permwatch_asio_lib)
 endif()
