@@ -1,0 +1,35 @@
+# Precompiled headers: the third-party headers nearly every file of a target
+# includes (nlohmann/json, GoogleTest, <windows.h>, the standard library) are
+# parsed once per target instead of once per file. Turn them off with
+# -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON (e.g. to check a file's own includes).
+#
+# A precompiled header carries the macros of the command line it was built
+# with, so one target may reuse another's (REUSE_FROM) only when both compile
+# with the same definitions and options: the Windows test executables do.
+include_guard(GLOBAL)
+
+set(PERMWATCH_PCH_STD
+  <algorithm> <array> <chrono> <cstddef> <cstdint> <functional> <map> <memory>
+  <optional> <sstream> <string> <string_view> <utility> <vector>)
+
+# permwatch_precompile(<target> [GTEST] [WINDOWS])
+#   GTEST    adds <gtest/gtest.h> (test executables)
+#   WINDOWS  adds <windows.h> (targets built with permwatch_win's definitions:
+#            WIN32_LEAN_AND_MEAN, NOMINMAX, UNICODE, _WIN32_WINNT)
+function(permwatch_precompile target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "GTEST;WINDOWS" "" "")
+  set(headers ${PERMWATCH_PCH_STD} <nlohmann/json.hpp>)
+  if(arg_GTEST)
+    list(APPEND headers <gtest/gtest.h>)
+  endif()
+  if(arg_WINDOWS)
+    list(APPEND headers <windows.h>)
+  endif()
+  target_precompile_headers(${target} PRIVATE ${headers})
+endfunction()
+
+# permwatch_precompile_reuse(<target> <donor>): <target> compiles with the
+# header <donor> precompiled; the caller makes sure their flags match.
+function(permwatch_precompile_reuse target donor)
+  target_precompile_headers(${target} REUSE_FROM ${donor})
+endfunction()
