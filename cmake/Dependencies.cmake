@@ -4,12 +4,13 @@
 #   permwatch::spdlog              spdlog, brings permwatch::fmt (cross build:
 #                                  compiled once, cmake/deps/spdlog.cpp)
 #   permwatch::boost               Boost headers
+#   permwatch::cli11               CLI11, the command-line parser (header-only)
 #   permwatch::asio                Boost.Asio (cross build: compiled once,
 #                                  cmake/deps/asio.cpp; on Windows also ws2_32 and mswsock)
 #
 # Native and MSVC builds find packages the usual way (Debian packages, vcpkg).
 # The MinGW cross build sees only the header-only libraries, through a folder of
-# links <build>/xinclude/{boost,spdlog,fmt,nlohmann} -> <host include>/...; the
+# links <build>/xinclude/{boost,spdlog,fmt,nlohmann,CLI} -> <host include>/...; the
 # host's /usr/include itself is never added. See DESIGN.md "Cross-build includes".
 include_guard(GLOBAL)
 
@@ -18,7 +19,7 @@ if(CMAKE_CROSSCOMPILING AND MINGW)
       "Host folder holding the header-only libraries linked into the cross build's xinclude")
   set(PERMWATCH_XINCLUDE_DIR "${CMAKE_BINARY_DIR}/xinclude")
   file(MAKE_DIRECTORY "${PERMWATCH_XINCLUDE_DIR}")
-  foreach(lib IN ITEMS boost spdlog fmt nlohmann)
+  foreach(lib IN ITEMS boost spdlog fmt nlohmann CLI)
     if(NOT IS_DIRECTORY "${PERMWATCH_HOST_INCLUDE_DIR}/${lib}")
       message(FATAL_ERROR "${PERMWATCH_HOST_INCLUDE_DIR}/${lib} is missing: run scripts/setup.sh")
     endif()
@@ -58,6 +59,9 @@ if(CMAKE_CROSSCOMPILING AND MINGW)
   add_library(permwatch_boost INTERFACE)
   target_link_libraries(permwatch_boost INTERFACE permwatch_xinclude)
 
+  add_library(permwatch_cli11 INTERFACE)
+  target_link_libraries(permwatch_cli11 INTERFACE permwatch_xinclude)
+
   # Asio's implementation must see the same Windows version as its users
   # (service/CMakeLists.txt: permwatch_win's definitions).
   add_library(permwatch_asio_lib STATIC "${PERMWATCH_DEPS_SOURCE_DIR}/asio.cpp")
@@ -84,6 +88,20 @@ else()
 
   add_library(permwatch_boost INTERFACE)
   target_link_libraries(permwatch_boost INTERFACE Boost::headers)
+
+  # CLI11Config.cmake (Debian's libcli11-dev, vcpkg's cli11), else the header
+  # alone; as a SYSTEM include either way, so its warnings are not ours.
+  find_package(CLI11 CONFIG QUIET)
+  add_library(permwatch_cli11 INTERFACE)
+  if(TARGET CLI11::CLI11)
+    target_link_libraries(permwatch_cli11 INTERFACE CLI11::CLI11)
+  else()
+    find_path(PERMWATCH_CLI11_INCLUDE_DIR CLI/CLI.hpp)
+    if(NOT PERMWATCH_CLI11_INCLUDE_DIR)
+      message(FATAL_ERROR "CLI11 (CLI/CLI.hpp) is missing: run scripts/setup.sh")
+    endif()
+    target_include_directories(permwatch_cli11 SYSTEM INTERFACE "${PERMWATCH_CLI11_INCLUDE_DIR}")
+  endif()
 endif()
 
 add_library(permwatch_asio INTERFACE)
@@ -102,6 +120,7 @@ endif()
 add_library(permwatch::fmt ALIAS permwatch_fmt)
 add_library(permwatch::spdlog ALIAS permwatch_spdlog)
 add_library(permwatch::boost ALIAS permwatch_boost)
+add_library(permwatch::cli11 ALIAS permwatch_cli11)
 add_library(permwatch::asio ALIAS permwatch_asio)
 
 # Tests under Wine: each test executable is started by scripts/wine-run.sh with

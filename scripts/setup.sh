@@ -8,7 +8,7 @@ PACKAGES=(
   mingw-w64 g++-mingw-w64-x86-64-posix
   wine wine64
   msitools wixl
-  libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   googletest libgtest-dev
 )
 
