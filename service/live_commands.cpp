@@ -241,23 +241,37 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
 
 std::optional<int> Win32LiveCommands::run(const CliOptions& o, std::ostream& out,
                                           std::ostream& err) {
-    if (o.cluster) {
-        // No pipe and no config: every node's summary, read from the
-        // cluster database.
-        Win32ClusterView view;
-        const auto now = std::chrono::system_clock::now();
-        if (o.command == "status") return run_cluster_status(view, o.json, out, err, now);
-        return run_cluster_check(view, o.group, o.json, out, err, now);
+    switch (o.command) {
+        case Command::check:
+            // --cluster: no config, every node's summary from the cluster
+            // database. check --snapshot never reaches here (core runs it).
+            if (o.cluster) {
+                Win32ClusterView view;
+                return run_cluster_check(view, o.group, o.json, out, err,
+                                         std::chrono::system_clock::now());
+            }
+            return check(o, out, err);
+        case Command::status:
+            if (o.cluster) {
+                Win32ClusterView view;
+                return run_cluster_status(view, o.json, out, err, std::chrono::system_clock::now());
+            }
+            return run_status(o, out, err);
+        case Command::repair:
+            return repair(o, out, err);
+        case Command::export_keys:
+            return export_keys(o, out, err);
+        case Command::rollback:
+            return rollback(o, out, err);
+        case Command::run:
+            return o.console ? run_console(o, err) : run_service(o, err);
+        case Command::install:
+            return install_service(o, out, err);
+        case Command::uninstall:
+            return uninstall_service(out, err);
+        case Command::validate:  // core's own: no registry needed
+            return std::nullopt;
     }
-    if (o.command == "check") return check(o, out, err);
-    if (o.command == "repair") return repair(o, out, err);
-    if (o.command == "export") return export_keys(o, out, err);
-    if (o.command == "rollback") return rollback(o, out, err);
-    if (o.command == "run" && o.console) return run_console(o, err);
-    if (o.command == "run") return run_service(o, err);
-    if (o.command == "install") return install_service(o, out, err);
-    if (o.command == "uninstall") return uninstall_service(out, err);
-    if (o.command == "status") return run_status(o, out, err);
     return std::nullopt;
 }
 

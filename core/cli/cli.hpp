@@ -1,6 +1,5 @@
-// The command line (CONTRACT.md "Command line"). Parsing, the offline
-// commands, and dispatch of the live ones to a port that only the Windows
-// build provides.
+// The command line (README "Commands"): the offline commands, and dispatch of
+// the live ones to a port that only the Windows build provides.
 #pragma once
 
 #include <iosfwd>
@@ -8,30 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "core/cli/cli_options.hpp"
 #include "core/policy/config.hpp"
 #include "core/policy/paths.hpp"
 #include "core/policy/trusted_files.hpp"
 
 namespace permwatch {
-
-struct CliOptions {
-    std::string command;
-    std::string config_path;  // --config, else the default path expanded
-    std::optional<std::string> snapshot;
-    std::optional<std::string> to_id;
-    std::optional<std::string> account;
-    std::vector<std::string> keys;
-    bool json = false;
-    bool dry_run = false;
-    bool console = false;
-    // install --configure-only: the MSI's custom action (installer/permwatch.wxs)
-    // gives the service Windows Installer created what `install` gives its own.
-    bool configure_only = false;
-    // status --cluster, check --cluster [--group G]: every node's published
-    // summary, read from the cluster database (CONTRACT.md, turn 3).
-    bool cluster = false;
-    std::optional<std::string> group;
-};
 
 // Port: the commands that need the live Windows registry, the SCM or the pipe.
 class LiveCommands {

@@ -805,7 +805,7 @@ protected:
 TEST_F(StatusClientTest, AgainstARunningServer) {
     start_server();
     CliOptions o;
-    o.command = "status";
+    o.command = Command::status;
     o.config_path = write_config(name).string();
     o.json = true;
     std::ostringstream out, err;
@@ -828,7 +828,7 @@ TEST_F(StatusClientTest, AgainstARunningServer) {
 TEST_F(StatusClientTest, NoServerIsExit4WithOneLine) {
     name = unique_pipe_name();
     CliOptions o;
-    o.command = "status";
+    o.command = Command::status;
     o.config_path = write_config(name + "-nobody").string();
     std::ostringstream out, err;
     EXPECT_EQ(win::run_status(o, out, err), 4);
@@ -1008,7 +1008,7 @@ TEST_F(StatusClientTest, ASquatterIsNotBelieved) {
     EXPECT_NE(plain.reply.find("squatter"), std::string::npos) << plain.reply;
 
     CliOptions o;
-    o.command = "status";
+    o.command = Command::status;
     o.config_path = write_config(name).string();
     std::ostringstream out, err;
     EXPECT_EQ(win::run_status(o, out, err), 4);

@@ -1,8 +1,10 @@
 // The offline commands end to end, through run_cli, on the shipped files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -192,17 +194,19 @@ struct RecordingLiveCommands : LiveCommands {
     explicit RecordingLiveCommands(int code) : code(code) {}
     std::optional<int> run(const CliOptions& o, std::ostream&, std::ostream&) override {
         seen = o;
+        ++calls;
         return code;
     }
     int code;
     CliOptions seen;
+    int calls = 0;
 };
 
 TEST(Cli, LiveCommandsGoToThePort) {
     RecordingLiveCommands live(7);
     auto r = cli({"repair", "--dry-run", "--json", "--config", "c.json"}, &live);
     EXPECT_EQ(r.code, 7);
-    EXPECT_EQ(live.seen.command, "repair");
+    EXPECT_EQ(live.seen.command, Command::repair);
     EXPECT_TRUE(live.seen.dry_run);
     EXPECT_TRUE(live.seen.json);
     EXPECT_EQ(live.seen.config_path, "c.json");
@@ -213,7 +217,7 @@ TEST(Cli, LiveCommandsGoToThePort) {
 TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
     RecordingLiveCommands live(0);
     EXPECT_EQ(cli({"install", "--configure-only"}, &live).code, 0);
-    EXPECT_EQ(live.seen.command, "install");
+    EXPECT_EQ(live.seen.command, Command::install);
     EXPECT_TRUE(live.seen.configure_only);
     EXPECT_EQ(cli({"install"}, &live).code, 0);
     EXPECT_FALSE(live.seen.configure_only);
@@ -229,12 +233,12 @@ TEST(Cli, InstallConfigureOnlyReachesThePortAndNoOtherCommandTakesIt) {
 TEST(Cli, ClusterOptionsReachThePort) {
     RecordingLiveCommands live(0);
     EXPECT_EQ(cli({"status", "--cluster", "--json"}, &live).code, 0);
-    EXPECT_EQ(live.seen.command, "status");
+    EXPECT_EQ(live.seen.command, Command::status);
     EXPECT_TRUE(live.seen.cluster);
     EXPECT_TRUE(live.seen.json);
     EXPECT_FALSE(live.seen.group);
     EXPECT_EQ(cli({"check", "--cluster", "--group", "Exchange Group"}, &live).code, 0);
-    EXPECT_EQ(live.seen.command, "check");
+    EXPECT_EQ(live.seen.command, Command::check);
     EXPECT_TRUE(live.seen.cluster);
     EXPECT_EQ(live.seen.group, "Exchange Group");
     EXPECT_EQ(cli({"check"}, &live).code, 0);
@@ -272,6 +276,180 @@ TEST(Cli, UsageErrors) {
     auto v = cli({"--version"});
     EXPECT_EQ(v.code, 0);
     EXPECT_NE(v.out.find(PERMWATCH_VERSION), std::string::npos);
+}
+
+// Every command has its own --help: exit 0, on stdout, naming the command and
+// each option it takes, and no option it does not.
+TEST(Cli, EachCommandHasItsOwnHelp) {
+    const std::map<std::string, std::vector<std::string>> options = {
+        {"run", {"--console", "--config"}},
+        {"install", {"--config", "--account", "--configure-only"}},
+        {"uninstall", {}},
+        {"check", {"--config", "--json", "--snapshot", "--cluster", "--group"}},
+        {"repair", {"--config", "--dry-run", "--json"}},
+        {"export", {"--key", "--config"}},
+        {"validate", {"--config"}},
+        {"status", {"--config", "--json", "--cluster"}},
+        {"rollback", {"--config", "--to", "--key"}},
+    };
+    const std::vector<std::string> every = {
+        "--console", "--config",   "--account", "--configure-only",
+        "--json",    "--snapshot", "--cluster", "--group",
+        "--dry-run", "--key",      "--to"};
+    for (const auto& [command, takes] : options) {
+        for (const char* help : {"--help", "-h"}) {
+            auto r = cli({command, help});
+            EXPECT_EQ(r.code, 0) << command << " " << help;
+            EXPECT_TRUE(r.err.empty()) << r.err;
+            EXPECT_NE(r.out.find("permwatch " + command), std::string::npos) << r.out;
+            EXPECT_NE(r.out.find("exit codes:"), std::string::npos) << r.out;
+            for (const std::string& option : every) {
+                const bool listed = r.out.find(option + " ") != std::string::npos ||
+                                    r.out.find(option + "\n") != std::string::npos;
+                const bool taken = std::find(takes.begin(), takes.end(), option) != takes.end();
+                EXPECT_EQ(listed, taken) << command << " --help and " << option << ":\n" << r.out;
+            }
+        }
+    }
+}
+
+TEST(Cli, HelpAndUsage) {
+    for (const char* help : {"--help", "-h", "help"}) {
+        auto r = cli({help});
+        EXPECT_EQ(r.code, 0) << help;
+        EXPECT_EQ(r.out.rfind("usage: permwatch <command> [options]\n", 0), 0u) << r.out;
+        EXPECT_TRUE(r.err.empty());
+    }
+    // No command at all: the usage, on stderr.
+    auto none = cli({});
+    EXPECT_TRUE(none.out.empty());
+    EXPECT_EQ(none.err.rfind("usage: permwatch", 0), 0u) << none.err;
+    EXPECT_EQ(cli({"--help"}).out, cli({"help"}).out);
+}
+
+// An option that another command takes is refused by this one: one line that
+// names it, exit 2 (the usage exit code); the live port is never asked.
+TEST(Cli, AnOptionOfAnotherCommandIsRefusedNamingIt) {
+    const std::vector<std::vector<std::string>> cases = {
+        {"status", "--dry-run"},       {"status", "--snapshot", "s.json"},
+        {"status", "--group", "G"},    {"status", "--key", "HKLM\\X"},
+        {"check", "--dry-run"},        {"check", "--console"},
+        {"check", "--key", "HKLM\\X"}, {"repair", "--cluster"},
+        {"repair", "--snapshot", "s"}, {"repair", "--console"},
+        {"export", "--json"},          {"export", "--to", "1"},
+        {"export", "--dry-run"},       {"validate", "--json"},
+        {"validate", "--dry-run"},     {"run", "--json"},
+        {"run", "--dry-run"},          {"install", "--json"},
+        {"install", "--console"},      {"uninstall", "--config", "c.json"},
+        {"uninstall", "--json"},       {"rollback", "--dry-run"},
+        {"rollback", "--json"},        {"rollback", "--snapshot", "s"},
+        {"install", "--to", "1"},      {"run", "--configure-only"},
+    };
+    for (const auto& args : cases) {
+        RecordingLiveCommands live(0);
+        auto r = cli(args, &live);
+        EXPECT_EQ(r.code, 2) << args[0] << " " << args[1];
+        EXPECT_TRUE(r.out.empty()) << r.out;
+        EXPECT_EQ(r.err,
+                  "permwatch: unknown option '" + args[1] + "' for " + args[0] + "; see --help\n");
+        EXPECT_EQ(live.calls, 0) << args[0];
+    }
+}
+
+TEST(Cli, WordsNoCommandTakes) {
+    RecordingLiveCommands live(0);
+    auto r = cli({"status", "check"}, &live);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(r.err, "permwatch: unknown option 'check' for status; see --help\n");
+    r = cli({"check", "--config", "c.json", "--", "x"}, &live);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(r.err, "permwatch: unknown option 'x' for check; see --help\n");
+    // Options are --name only, on Windows too: /json is a word, not an option.
+    r = cli({"check", "/json"}, &live);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(r.err, "permwatch: unknown option '/json' for check; see --help\n");
+    // The first word names the command.
+    for (const char* first : {"frobnicate", "--json", "/help", ""}) {
+        r = cli({first, "check"}, &live);
+        EXPECT_EQ(r.code, 2) << first;
+        EXPECT_EQ(r.err, "permwatch: unknown command '" + std::string(first) + "'; see --help\n");
+    }
+    // --version is the program's, not a command's.
+    r = cli({"status", "--version"}, &live);
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("'--version'"), std::string::npos) << r.err;
+}
+
+TEST(Cli, AnOptionWithoutItsValue) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"check", "--config"},
+          std::vector<std::string>{"check", "--json", "--snapshot"},
+          std::vector<std::string>{"export", "--key"}, std::vector<std::string>{"rollback", "--to"},
+          std::vector<std::string>{"install", "--account"}}) {
+        auto r = cli(args);
+        EXPECT_EQ(r.code, 2) << args.back();
+        EXPECT_EQ(r.err, "permwatch: " + args.back() + " needs a value\n");
+    }
+}
+
+// Every combination the command line has: each reaches the port with what it says.
+TEST(Cli, EachCommandsOptionsReachThePort) {
+    RecordingLiveCommands live(0);
+    ASSERT_EQ(cli({"export", "--key", "HKLM\\A", "--key", "HKLM\\B"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, Command::export_keys);
+    EXPECT_EQ(live.seen.keys, (std::vector<std::string>{"HKLM\\A", "HKLM\\B"}));
+
+    ASSERT_EQ(
+        cli({"rollback", "--config", "c.json", "--to", "000000000007", "--key", "HKLM\\A"}, &live)
+            .code,
+        0);
+    EXPECT_EQ(live.seen.command, Command::rollback);
+    EXPECT_EQ(live.seen.to_id, "000000000007");
+    EXPECT_EQ(live.seen.keys, std::vector<std::string>{"HKLM\\A"});
+    EXPECT_EQ(live.seen.config_path, "c.json");
+
+    ASSERT_EQ(cli({"install", "--config", "c.json", "--account", "DOMAIN\\svc"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, Command::install);
+    EXPECT_EQ(live.seen.account, "DOMAIN\\svc");
+    EXPECT_FALSE(live.seen.configure_only);
+
+    ASSERT_EQ(cli({"run", "--console", "--config", "c.json"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, Command::run);
+    EXPECT_TRUE(live.seen.console);
+    ASSERT_EQ(cli({"run", "--config", "c.json"}, &live).code, 0);
+    EXPECT_FALSE(live.seen.console);
+
+    ASSERT_EQ(cli({"status", "--json", "--config", "c.json"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, Command::status);
+    EXPECT_FALSE(live.seen.cluster);
+    EXPECT_EQ(live.seen.config_path, "c.json");
+
+    ASSERT_EQ(cli({"uninstall"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, Command::uninstall);
+
+    ASSERT_EQ(cli({"check", "--json"}, &live).code, 0);
+    EXPECT_EQ(live.seen.command, Command::check);
+    EXPECT_EQ(live.seen.config_path, default_config_path());
+    EXPECT_FALSE(live.seen.snapshot);
+
+    // An option given twice keeps its last value; a flag given twice is set.
+    ASSERT_EQ(
+        cli({"repair", "--config", "a.json", "--config", "b.json", "--json", "--json"}, &live).code,
+        0);
+    EXPECT_EQ(live.seen.config_path, "b.json");
+    EXPECT_TRUE(live.seen.json);
+    // The value is the next word, whatever it looks like.
+    ASSERT_EQ(cli({"repair", "--config", "--json"}, &live).code, 0);
+    EXPECT_EQ(live.seen.config_path, "--json");
+    EXPECT_FALSE(live.seen.json);
+}
+
+// validate and check --snapshot never reach the port: core runs them.
+TEST(Cli, OfflineCommandsStayInCore) {
+    RecordingLiveCommands live(7);
+    EXPECT_EQ(cli({"validate", "--config", config}, &live).code, 0);
+    EXPECT_EQ(cli({"check", "--snapshot", repaired, "--config", config}, &live).code, 0);
+    EXPECT_EQ(live.calls, 0);
 }
 
 TEST(Cli, MissingConfigFileIsOneLine) {
