@@ -25,6 +25,7 @@
 #include "core/cluster/node_summary.hpp"
 #include "core/journal/journal.hpp"
 #include "core/policy/config.hpp"
+#include "service/clusapi_library.hpp"
 #include "service/clusapi_types.hpp"
 #include "service/cluster_database.hpp"
 #include "service/log_alerts.hpp"
@@ -175,41 +176,38 @@ TEST_F(ClusterDatabase, AWrittenSummaryIsReadBackAndJudged) {
     EXPECT_EQ(check(out), 0) << out;
 }
 
+// Writes node's "Summary" value straight into the cluster database, as
+// anyone who can write it could: through clusapi, not Win32SummaryStore.
+void write_value(const std::wstring& node, DWORD type, const BYTE* data, DWORD size) {
+    std::string why;
+    const auto api = win::ClusapiLibrary::load(why);
+    ASSERT_TRUE(api) << why;
+    const win::ClusterObject cluster(api->OpenCluster(nullptr), {api->CloseCluster});
+    ASSERT_TRUE(cluster);
+    const win::ClusterKey root(api->GetClusterKey(cluster.get(), KEY_ALL_ACCESS),
+                               {api->ClusterRegCloseKey});
+    ASSERT_TRUE(root);
+    HKEY raw = nullptr;
+    DWORD disposition = 0;
+    const std::wstring path = L"PermWatch\\Nodes\\" + node;
+    ASSERT_EQ(api->ClusterRegCreateKey(root.get(), path.c_str(), 0, KEY_ALL_ACCESS, nullptr, &raw,
+                                       &disposition),
+              ERROR_SUCCESS);
+    const win::ClusterKey key(raw, {api->ClusterRegCloseKey});
+    ASSERT_EQ(api->ClusterRegSetValue(key.get(), win::kSummaryValue, type, data, size), 0u);
+}
+
+void write_text(const std::wstring& node, const std::wstring& text) {
+    write_value(node, REG_SZ, reinterpret_cast<const BYTE*>(text.c_str()),
+                static_cast<DWORD>((text.size() + 1) * sizeof(wchar_t)));
+}
+
 // Anyone who can write the cluster database can put anything there: a value
 // that is not a string, or not a summary, is unreadable and not ready.
 TEST_F(ClusterDatabase, AValueThatIsNotASummaryIsUnreadable) {
-    HMODULE h = LoadLibraryExW(L"clusapi.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
-    ASSERT_TRUE(h);
-    auto get = [&](const char* name) { return reinterpret_cast<void*>(GetProcAddress(h, name)); };
-    auto open_cluster = reinterpret_cast<clus::OpenClusterFn>(get("OpenCluster"));
-    auto close_cluster = reinterpret_cast<clus::CloseClusterFn>(get("CloseCluster"));
-    auto root_of = reinterpret_cast<clus::GetClusterKeyFn>(get("GetClusterKey"));
-    auto create = reinterpret_cast<clus::ClusterRegCreateKeyFn>(get("ClusterRegCreateKey"));
-    auto set = reinterpret_cast<clus::ClusterRegSetValueFn>(get("ClusterRegSetValue"));
-    auto close_key = reinterpret_cast<clus::ClusterRegCloseKeyFn>(get("ClusterRegCloseKey"));
-    clus::HCluster c = open_cluster(nullptr);
-    ASSERT_TRUE(c);
-    HKEY root = root_of(c, KEY_ALL_ACCESS);
-    HKEY key = nullptr;
-    DWORD disposition = 0;
-    ASSERT_EQ(
-        create(root, L"PermWatch\\Nodes\\NODE1", 0, KEY_ALL_ACCESS, nullptr, &key, &disposition),
-        ERROR_SUCCESS);
     const BYTE junk[] = {1, 2, 3, 4, 5};
-    ASSERT_EQ(set(key, win::kSummaryValue, REG_BINARY, junk, sizeof junk), 0u);
-    const std::wstring escape = L"\x1b[2J{\"format\":1}";
-    HKEY key2 = nullptr;
-    ASSERT_EQ(
-        create(root, L"PermWatch\\Nodes\\NODE2", 0, KEY_ALL_ACCESS, nullptr, &key2, &disposition),
-        ERROR_SUCCESS);
-    ASSERT_EQ(set(key2, win::kSummaryValue, REG_SZ, reinterpret_cast<const BYTE*>(escape.c_str()),
-                  static_cast<DWORD>((escape.size() + 1) * sizeof(wchar_t))),
-              0u);
-    close_key(key2);
-    close_key(key);
-    close_key(root);
-    close_cluster(c);
-    FreeLibrary(h);
+    write_value(L"NODE1", REG_BINARY, junk, sizeof junk);
+    write_text(L"NODE2", L"\x1b[2J{\"format\":1}");
 
     std::string out;
     EXPECT_EQ(check(out), 1) << out;
@@ -235,37 +233,12 @@ TEST_F(ClusterDatabase, ASummaryWithAnUnpairedSurrogateIsUnreadableNotReady) {
     std::wstring bad = good;
     bad.insert(at + version.size(), 1, static_cast<wchar_t>(0xD800));
 
-    HMODULE h = LoadLibraryExW(L"clusapi.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
-    ASSERT_TRUE(h);
-    auto get = [&](const char* name) { return reinterpret_cast<void*>(GetProcAddress(h, name)); };
-    auto open_cluster = reinterpret_cast<clus::OpenClusterFn>(get("OpenCluster"));
-    auto close_cluster = reinterpret_cast<clus::CloseClusterFn>(get("CloseCluster"));
-    auto root_of = reinterpret_cast<clus::GetClusterKeyFn>(get("GetClusterKey"));
-    auto create = reinterpret_cast<clus::ClusterRegCreateKeyFn>(get("ClusterRegCreateKey"));
-    auto set = reinterpret_cast<clus::ClusterRegSetValueFn>(get("ClusterRegSetValue"));
-    auto close_key = reinterpret_cast<clus::ClusterRegCloseKeyFn>(get("ClusterRegCloseKey"));
-    clus::HCluster c = open_cluster(nullptr);
-    ASSERT_TRUE(c);
-    HKEY root = root_of(c, KEY_ALL_ACCESS);
-    HKEY key = nullptr;
-    DWORD disposition = 0;
-    ASSERT_EQ(
-        create(root, L"PermWatch\\Nodes\\NODE2", 0, KEY_ALL_ACCESS, nullptr, &key, &disposition),
-        ERROR_SUCCESS);
     // First the same summary without the surrogate: ready, so what follows
     // is the surrogate's doing.
-    ASSERT_EQ(set(key, win::kSummaryValue, REG_SZ, reinterpret_cast<const BYTE*>(good.c_str()),
-                  static_cast<DWORD>((good.size() + 1) * sizeof(wchar_t))),
-              0u);
+    write_text(L"NODE2", good);
     std::string out;
     EXPECT_EQ(check(out), 0) << out;
-    ASSERT_EQ(set(key, win::kSummaryValue, REG_SZ, reinterpret_cast<const BYTE*>(bad.c_str()),
-                  static_cast<DWORD>((bad.size() + 1) * sizeof(wchar_t))),
-              0u);
-    close_key(key);
-    close_key(root);
-    close_cluster(c);
-    FreeLibrary(h);
+    write_text(L"NODE2", bad);
 
     EXPECT_EQ(check(out), 1) << out;
     const auto doc = nlohmann::json::parse(out.substr(0, out.rfind('}') + 1));
