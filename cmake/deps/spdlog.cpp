@@ -3,8 +3,9 @@
 // file that includes a spdlog header compiles all of spdlog again, which made
 // each such object file several times larger and the links slow. The explicit
 // instantiations are the sinks PermWatch's code names (stdout/stderr, basic and
-// rotating file) and the async logger's queue; spdlog's colour sinks are left
-// out. A sink used without one fails at link time, not at run time.
+// rotating file), the Windows colour sinks (the registry's default logger is
+// one) and the async logger's queue. A sink used without one fails at link
+// time, not at run time.
 #ifndef SPDLOG_COMPILED_LIB
 #error "SPDLOG_COMPILED_LIB must be defined for this file (cmake/Dependencies.cmake)"
 #endif
@@ -27,7 +28,9 @@
 #include <spdlog/sinks/basic_file_sink-inl.h>
 #include <spdlog/sinks/rotating_file_sink-inl.h>
 #include <spdlog/sinks/sink-inl.h>
+#include <spdlog/sinks/stdout_color_sinks-inl.h>
 #include <spdlog/sinks/stdout_sinks-inl.h>
+#include <spdlog/sinks/wincolor_sink-inl.h>
 #include <spdlog/spdlog-inl.h>
 
 #include <mutex>
@@ -58,3 +61,16 @@ template class SPDLOG_API spdlog::sinks::rotating_file_sink<std::mutex>;
 template class SPDLOG_API spdlog::sinks::rotating_file_sink<spdlog::details::null_mutex>;
 
 template class SPDLOG_API spdlog::details::mpmc_blocking_queue<spdlog::details::async_msg>;
+
+template class SPDLOG_API spdlog::sinks::wincolor_sink<spdlog::details::console_mutex>;
+template class SPDLOG_API spdlog::sinks::wincolor_sink<spdlog::details::console_nullmutex>;
+template class SPDLOG_API spdlog::sinks::wincolor_stdout_sink<spdlog::details::console_mutex>;
+template class SPDLOG_API spdlog::sinks::wincolor_stdout_sink<spdlog::details::console_nullmutex>;
+template class SPDLOG_API spdlog::sinks::wincolor_stderr_sink<spdlog::details::console_mutex>;
+template class SPDLOG_API spdlog::sinks::wincolor_stderr_sink<spdlog::details::console_nullmutex>;
+template SPDLOG_API std::shared_ptr<spdlog::logger>
+spdlog::stdout_color_mt<spdlog::synchronous_factory>(const std::string& logger_name,
+                                                     color_mode mode);
+template SPDLOG_API std::shared_ptr<spdlog::logger>
+spdlog::stderr_color_mt<spdlog::synchronous_factory>(const std::string& logger_name,
+                                                     color_mode mode);
