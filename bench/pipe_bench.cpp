@@ -43,19 +43,19 @@ using Clock = std::chrono::steady_clock;
 
 class FakeStatus : public permwatch::StatusService {
 public:
-    nlohmann::ordered_json status() override {
-        return {{"version", "0.1.0-bench"},
-                {"mode", "enforce"},
-                {"keys",
-                 {{{"path", "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES"},
-                   {"state", "compliant"},
-                   {"last_check", "2026-11-26T04:15:00.123Z"},
-                   {"last_repair", nullptr},
-                   {"findings", nlohmann::json::array()}}}},
-                {"counters", {{"checks", 1}, {"repairs", 0}}}};
+    permwatch::StatusSnapshot status() override {
+        permwatch::StatusSnapshot s;
+        s.version = "0.1.0-bench";
+        s.mode = "enforce";
+        permwatch::StatusSnapshot::Key key;
+        key.status.path = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
+        key.status.last_check = "2026-11-26T04:15:00.123Z";
+        s.keys.push_back(key);
+        s.counters.checks = 1;
+        return s;
     }
-    nlohmann::ordered_json check_now() override { return {{"ok", true}}; }
-    std::optional<std::string> reload() override { return std::nullopt; }
+    std::vector<permwatch::KeyReport> check_now() override { return {}; }
+    std::optional<permwatch::ConfigRefusal> reload() override { return std::nullopt; }
 };
 
 const char* const kRequest = "{\"cmd\":\"status\"}\n";

@@ -475,36 +475,4 @@ bool Engine::finish_repair(std::size_t index, const AppliedPlan& applied) {
     return s.state == KeyState::repaired;
 }
 
-nlohmann::ordered_json Engine::status_json() const {
-    using nlohmann::ordered_json;
-    ordered_json keys = ordered_json::array();
-    for (const KeyStatus& s : status_) {
-        ordered_json findings = ordered_json::array();
-        for (const Finding& f : s.findings) findings.push_back(to_json(f));
-        auto when = [](const std::string& t) {
-            return t.empty() ? ordered_json(nullptr) : ordered_json(t);
-        };
-        keys.push_back({{"path", s.path},
-                        {"state", to_string(s.state)},
-                        {"last_check", when(s.last_check)},
-                        {"last_repair", when(s.last_repair)},
-                        {"findings", std::move(findings)},
-                        {"sddl", s.sddl},
-                        {"repairs", s.repairs},
-                        {"frozen", static_cast<bool>(frozen_[&s - status_.data()])}});
-    }
-    const EngineCounters& c = counters_;
-    return {{"keys", std::move(keys)},
-            {"counters",
-             {{"checks", c.checks},
-              {"notifications", c.notifications},
-              {"sweeps", c.sweeps},
-              {"drift_found", c.drift_found},
-              {"repairs", c.repairs},
-              {"repair_failures", c.repair_failures},
-              {"flapping", c.flapping},
-              {"deferred", c.deferred},
-              {"replans", c.replans}}}};
-}
-
 }  // namespace permwatch

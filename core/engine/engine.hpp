@@ -11,8 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/check/key_report.hpp"
 #include "core/engine/apply_plan.hpp"
 #include "core/journal/journal.hpp"
@@ -99,7 +97,6 @@ public:
     const Config& config() const { return config_; }
     const std::vector<KeyStatus>& keys() const { return status_; }
     const EngineCounters& counters() const { return counters_; }
-    nlohmann::ordered_json status_json() const;
 
 private:
     // What the engine tracks per key beyond its status.

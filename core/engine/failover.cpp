@@ -232,23 +232,10 @@ std::optional<FailoverCoordinator::TimePoint> FailoverCoordinator::next_due() co
     return next;
 }
 
-nlohmann::ordered_json FailoverCoordinator::status() const {
-    nlohmann::ordered_json frozen = nlohmann::ordered_json::array();
-    for (const auto& [group, freeze] : frozen_) frozen.push_back(group);
-    return {{"available", cluster_.available()},
-            {"node", cluster_.available() ? nlohmann::ordered_json(cluster_.node_name())
-                                          : nlohmann::ordered_json(nullptr)},
-            {"last_event", last_event_.empty() ? nlohmann::ordered_json(nullptr)
-                                               : nlohmann::ordered_json(last_event_)},
-            {"failovers_prepared", counters_.failovers_prepared},
-            {"last_prepare_ms", counters_.last_prepare_ms},
-            {"prepare_failures", counters_.prepare_failures},
-            {"rechecks", counters_.rechecks},
-            {"resyncs", counters_.resyncs},
-            {"timeouts", counters_.timeouts},
-            {"resync_events_held_back", counters_.resync_events_held_back},
-            {"handles_released", handles_released()},
-            {"frozen_groups", std::move(frozen)}};
+std::vector<std::string> FailoverCoordinator::frozen_groups() const {
+    std::vector<std::string> groups;
+    for (const auto& [group, freeze] : frozen_) groups.push_back(group);
+    return groups;
 }
 
 }  // namespace permwatch

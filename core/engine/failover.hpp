@@ -18,8 +18,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/engine/engine.hpp"
 #include "core/engine/event_rate_limit.hpp"
 #include "core/ports/cluster_port.hpp"
@@ -64,8 +62,10 @@ public:
     const std::vector<UnreadCheckpoints>& unread_checkpoints() const { return unread_; }
     const FailoverCounters& counters() const { return counters_; }
     bool handles_released() const { return !frozen_.empty(); }
-    // The status pipe's "cluster" object.
-    nlohmann::ordered_json status() const;
+    // The last cluster event seen, as text ("" before the first).
+    const std::string& last_event() const { return last_event_; }
+    // The groups whose failover holds keys frozen now.
+    std::vector<std::string> frozen_groups() const;
 
 private:
     // One failover in flight towards this node, from prepare to thaw.

@@ -24,18 +24,26 @@ std::string handle_pipe_request(std::string_view line, bool is_admin, StatusServ
     try {
         if (cmd == "status") {
             json reply = {{"ok", true}};
-            reply.update(service.status());
+            reply.update(to_json(service.status()));
             return reply.dump(-1, ' ', false, json::error_handler_t::replace);
         }
         if (cmd == "check" || cmd == "reload") {
             if (!is_admin) return pipe_error(cmd + " is for administrators only");
             if (cmd == "check") {
-                json reply = service.check_now();
+                json reply = to_json(service.check_now());
                 reply["ok"] = reply.value("ok", true);
                 return reply.dump(-1, ' ', false, json::error_handler_t::replace);
             }
-            if (auto error = service.reload())
-                return pipe_error("configuration rejected: " + *error);
+            if (auto refusal = service.reload()) {
+                json reply = {{"ok", false}, {"error", "configuration rejected: " + refusal->text}};
+                if (!refusal->problems.empty()) {
+                    json problems = json::array();
+                    for (const ConfigProblem& p : refusal->problems)
+                        problems.push_back({{"pointer", p.pointer}, {"message", p.message}});
+                    reply["problems"] = std::move(problems);
+                }
+                return reply.dump(-1, ' ', false, json::error_handler_t::replace);
+            }
             return json{{"ok", true}, {"reloaded", true}}.dump();
         }
     } catch (const std::exception& e) {

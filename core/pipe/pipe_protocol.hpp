@@ -8,25 +8,37 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "core/check/key_report.hpp"
+#include "core/pipe/status_snapshot.hpp"
+#include "core/policy/config.hpp"
 
 namespace permwatch {
 
 // Longest request line accepted, newline not counted.
 inline constexpr std::size_t max_request_bytes = 65536;
 
+// Why a reload kept the running config: the text (one line per problem)
+// and, for a config that was read but is wrong, each problem with its JSON
+// pointer. A file refused before it was read (not trusted) has no problems.
+struct ConfigRefusal {
+    std::string text;
+    std::vector<ConfigProblem> problems;
+};
+
 // What the protocol needs from the running watchdog. Called on its thread.
 class StatusService {
 public:
     virtual ~StatusService() = default;
-    // The status document without "ok": version, mode, config, keys, cluster, counters.
-    virtual nlohmann::ordered_json status() = 0;
-    // Checks every key now (repairing in enforce mode) and returns the
+    // What the status reply says (it adds "ok").
+    virtual StatusSnapshot status() = 0;
+    // Checks every key now (repairing in enforce mode); the reply is the
     // check --json document.
-    virtual nlohmann::ordered_json check_now() = 0;
-    // Reloads the config file; the error (one line per problem) when it was
-    // rejected and the old one kept.
-    virtual std::optional<std::string> reload() = 0;
+    virtual std::vector<KeyReport> check_now() = 0;
+    // Reloads the config file; why not when it was rejected or refused and
+    // the old one kept.
+    virtual std::optional<ConfigRefusal> reload() = 0;
 };
 
 // One reply line (no newline) for one request line.

@@ -100,7 +100,7 @@ protected:
     nlohmann::ordered_json status() {
         std::promise<nlohmann::ordered_json> p;
         auto f = p.get_future();
-        watchdog->post([&] { p.set_value(watchdog->status()); });
+        watchdog->post([&] { p.set_value(to_json(watchdog->status())); });
         return f.get();
     }
     int alert_count(EventId id) {

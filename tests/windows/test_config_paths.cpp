@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/policy/trusted_config.hpp"
+#include "process_test_support.hpp"
 #include "service/file_journal.hpp"
 #include "service/file_security.hpp"
 #include "service/opened_file.hpp"
@@ -36,77 +37,10 @@ namespace {
 using namespace std::chrono_literals;
 using test::eventually;
 
-std::filesystem::path permwatch_exe() {
-    wchar_t self[MAX_PATH];
-    const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
-    return std::filesystem::path(std::wstring(self, n)).parent_path().parent_path() / L"service" /
-           L"permwatch.exe";
-}
-
-// A permwatch.exe whose stdout and stderr are collected by a thread while it
-// runs; killed at the end if it still runs.
-class Process {
+// A permwatch.exe run with its output collected.
+class Process : public test::ChildProcess {
 public:
-    explicit Process(const std::wstring& args) {
-        SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
-        HANDLE read = nullptr;
-        HANDLE write = nullptr;
-        if (!CreatePipe(&read, &write, &inherit, 0)) return;
-        SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
-        STARTUPINFOW si{};
-        si.cb = sizeof si;
-        si.dwFlags = STARTF_USESTDHANDLES;
-        si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-        si.hStdOutput = write;
-        si.hStdError = write;
-        std::wstring line = L"\"" + permwatch_exe().wstring() + L"\" " + args;
-        started_ = CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr,
-                                  &si, &pi_);
-        CloseHandle(write);
-        reader_ = std::thread([this, read] {
-            char buffer[4096];
-            DWORD got = 0;
-            while (ReadFile(read, buffer, sizeof buffer, &got, nullptr) && got > 0) {
-                std::lock_guard lock(mutex_);
-                text_.append(buffer, got);
-            }
-            CloseHandle(read);
-        });
-    }
-    ~Process() {
-        if (started_) {
-            TerminateProcess(pi_.hProcess, 9);
-            WaitForSingleObject(pi_.hProcess, 30000);
-            CloseHandle(pi_.hProcess);
-            CloseHandle(pi_.hThread);
-        }
-        if (reader_.joinable()) reader_.join();
-    }
-    bool started() const { return started_; }
-    std::string text() const {
-        std::lock_guard lock(mutex_);
-        return text_;
-    }
-    bool has(const std::string& s) const { return text().find(s) != std::string::npos; }
-    // The exit code, once it has exited within `limit`; else 0xFFFFFFFF.
-    // Returns after the reader has taken everything it wrote (the pipe ends
-    // when the process does), so text() is complete.
-    DWORD wait(std::chrono::milliseconds limit) {
-        DWORD code = 0xFFFFFFFF;
-        if (started_ &&
-            WaitForSingleObject(pi_.hProcess, static_cast<DWORD>(limit.count())) == WAIT_OBJECT_0) {
-            GetExitCodeProcess(pi_.hProcess, &code);
-            if (reader_.joinable()) reader_.join();
-        }
-        return code;
-    }
-
-private:
-    BOOL started_ = FALSE;
-    PROCESS_INFORMATION pi_{};
-    std::thread reader_;
-    mutable std::mutex mutex_;
-    std::string text_;
+    explicit Process(const std::wstring& args) : ChildProcess(test::built_permwatch_exe(), args) {}
 };
 
 std::string config_text(const std::string& key, const std::string& journal,

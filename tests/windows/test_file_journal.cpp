@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/journal/journal_reader.hpp"
+#include "process_test_support.hpp"
 #include "service/file_journal.hpp"
 #include "wine_test_support.hpp"
 
@@ -273,18 +274,9 @@ TEST_F(FileJournalTest, ARotationThatCannotRenameLosesNoLine) {
 // the holder is killed; no time is asserted.
 TEST_F(FileJournalTest, AnAppendWaitsForAWriterOfAnotherProcess) {
     const std::filesystem::path marker = dir / "locked";
-    wchar_t self[MAX_PATH];
-    const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
-    const auto exe =
-        std::filesystem::path(std::wstring(self, n)).parent_path() / L"journal_actor.exe";
-    std::wstring line = L"\"" + exe.wstring() + L"\" lock \"" + win::widen(path) + L"\" \"" +
-                        marker.wstring() + L"\"";
-    STARTUPINFOW si{};
-    si.cb = sizeof si;
-    PROCESS_INFORMATION pi{};
-    ASSERT_TRUE(CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                               &si, &pi))
-        << GetLastError();
+    test::ChildProcess holder(test::test_exe_dir() / L"journal_actor.exe",
+                              L"lock \"" + win::widen(path) + L"\" \"" + marker.wstring() + L"\"");
+    ASSERT_TRUE(holder.started()) << holder.start_error();
     for (int i = 0; i < 600 && !std::filesystem::exists(marker); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ASSERT_TRUE(std::filesystem::exists(marker)) << "journal_actor did not take the lock";
@@ -299,10 +291,7 @@ TEST_F(FileJournalTest, AnAppendWaitsForAWriterOfAnotherProcess) {
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     holder_killed = true;
-    TerminateProcess(pi.hProcess, 9);
-    WaitForSingleObject(pi.hProcess, 10000);
-    CloseHandle(pi.hProcess);
-    CloseHandle(pi.hThread);
+    holder.kill();
     writer.join();
     EXPECT_FALSE(returned_before_kill) << "the append did not wait for the other writer";
     EXPECT_EQ(error, std::nullopt);

@@ -36,12 +36,13 @@
 #include "core/pipe/pipe_admission.hpp"
 #include "core/pipe/pipe_protocol.hpp"
 #include "core/policy/config.hpp"
+#include "process_test_support.hpp"
 #include "service/log_alerts.hpp"
 #include "service/pipe_server.hpp"
 #include "service/status_client.hpp"
-#include "service/watchdog.hpp"
 #include "service/win32_error.hpp"
 #include "tests/fakes/fake_ports.hpp"
+#include "watchdog_test_support.hpp"
 #include "wine_test_support.hpp"
 
 namespace permwatch {
@@ -53,22 +54,22 @@ using Clock = std::chrono::steady_clock;
 
 class FakeStatus : public StatusService {
 public:
-    nlohmann::ordered_json status() override {
-        return {{"version", "0.1.0-test"},
-                {"mode", "enforce"},
-                {"keys",
-                 {{{"path", "HKLM\\SOFTWARE\\PermWatchTest\\Pipe"},
-                   {"state", "compliant"},
-                   {"last_check", "2026-11-26T04:15:00.123Z"},
-                   {"last_repair", nullptr},
-                   {"findings", json::array()}}}},
-                {"counters", {{"checks", 1}}}};
+    StatusSnapshot status() override {
+        StatusSnapshot s;
+        s.version = "0.1.0-test";
+        s.mode = "enforce";
+        StatusSnapshot::Key key;
+        key.status.path = "HKLM\\SOFTWARE\\PermWatchTest\\Pipe";
+        key.status.last_check = "2026-11-26T04:15:00.123Z";
+        s.keys.push_back(key);
+        s.counters.checks = 1;
+        return s;
     }
-    nlohmann::ordered_json check_now() override {
+    std::vector<KeyReport> check_now() override {
         ++checks;
-        return {{"ok", true}, {"keys", json::array()}};
+        return {};
     }
-    std::optional<std::string> reload() override {
+    std::optional<ConfigRefusal> reload() override {
         if (throw_anything) throw 42;  // not a std::exception
         return std::nullopt;
     }
@@ -618,17 +619,7 @@ TEST_F(PipeServerTest, TheAdministratorsDoorRefusesOthersAndStatusFallsBack) {
     start_server(options);
     Client door;
     ASSERT_EQ(door.open(win::admin_pipe_path(name)), 0u);
-    PSECURITY_DESCRIPTOR sd = nullptr;
-    PACL dacl = nullptr;
-    ASSERT_EQ(GetSecurityInfo(door.handle(), SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
-                              nullptr, &dacl, nullptr, &sd),
-              static_cast<DWORD>(ERROR_SUCCESS));
-    wchar_t* text = nullptr;
-    ASSERT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorW(
-        sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr));
-    const std::string sddl = win::narrow(text);
-    LocalFree(text);
-    LocalFree(sd);
+    const std::string sddl = test::handle_sddl(door.handle(), DACL_SECURITY_INFORMATION);
     EXPECT_EQ(sddl, "D:P(A;;FA;;;SY)(A;;FA;;;BA)");
     const auto refusal = door.read_line();
     ASSERT_TRUE(refusal);
@@ -718,32 +709,12 @@ TEST_F(PipeServerTest, PipeSecurity) {
     start_server();
     Client c;
     ASSERT_EQ(c.open(path()), 0u);
-    PSECURITY_DESCRIPTOR sd = nullptr;
-    PACL dacl = nullptr;
-    ASSERT_EQ(GetSecurityInfo(c.handle(), SE_KERNEL_OBJECT, DACL_SECURITY_INFORMATION, nullptr,
-                              nullptr, &dacl, nullptr, &sd),
-              static_cast<DWORD>(ERROR_SUCCESS));
-    wchar_t* text = nullptr;
-    ASSERT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorW(
-        sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION, &text, nullptr));
-    const std::string sddl = win::narrow(text);
-    LocalFree(text);
-    LocalFree(sd);
+    const std::string sddl = test::handle_sddl(c.handle(), DACL_SECURITY_INFORMATION);
     std::cout << "[ info ] the pipe's DACL reads back as " << sddl << "\n";
     // Its owner (O:SY, as WinFsp's launcher pipe has; a process not running
     // as SYSTEM falls back to its own account, and says so).
     {
-        PSECURITY_DESCRIPTOR osd = nullptr;
-        PSID owner = nullptr;
-        ASSERT_EQ(GetSecurityInfo(c.handle(), SE_KERNEL_OBJECT, OWNER_SECURITY_INFORMATION, &owner,
-                                  nullptr, nullptr, nullptr, &osd),
-                  static_cast<DWORD>(ERROR_SUCCESS));
-        wchar_t* otext = nullptr;
-        ASSERT_TRUE(ConvertSecurityDescriptorToStringSecurityDescriptorW(
-            osd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION, &otext, nullptr));
-        const std::string owner_sddl = win::narrow(otext);
-        LocalFree(otext);
-        LocalFree(osd);
+        const std::string owner_sddl = test::handle_sddl(c.handle(), OWNER_SECURITY_INFORMATION);
         bool fell_back = false;
         for (const std::string& e : errors) {
             fell_back = fell_back || e.find("SYSTEM cannot be its owner") != std::string::npos;
@@ -848,60 +819,16 @@ TEST_F(StatusClientTest, NoServerIsExit4WithOneLine) {
     std::filesystem::remove_all(std::filesystem::path(write_config("x")).parent_path());
 }
 
-// A child process of the build tree (tests/pipe_actor.exe and the like), its
-// stdout captured; killed when the object goes if still running.
-class Child {
+// tests/pipe_actor.exe, its output collected; killed when the object goes.
+class Child : public test::ChildProcess {
 public:
-    explicit Child(const std::wstring& args) {
-        wchar_t self[MAX_PATH];
-        const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
-        const auto exe =
-            std::filesystem::path(std::wstring(self, n)).parent_path() / L"pipe_actor.exe";
-        SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
-        HANDLE write = nullptr;
-        if (!CreatePipe(&read_, &write, &inherit, 0)) return;
-        SetHandleInformation(read_, HANDLE_FLAG_INHERIT, 0);
-        STARTUPINFOW si{};
-        si.cb = sizeof si;
-        si.dwFlags = STARTF_USESTDHANDLES;
-        si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-        si.hStdOutput = write;
-        si.hStdError = write;
-        std::wstring line = L"\"" + exe.wstring() + L"\" " + args;
-        if (CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si,
-                           &pi_)) {
-            image = win::narrow(exe.wstring());
-        }
-        CloseHandle(write);
+    explicit Child(const std::wstring& args) : ChildProcess(exe(), args) {}
+    // Waits (at most `limit`) for the end and returns what it printed.
+    std::string output(std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+        wait(limit);
+        return text();
     }
-    ~Child() {
-        if (pi_.hProcess) {
-            TerminateProcess(pi_.hProcess, 9);
-            WaitForSingleObject(pi_.hProcess, 5000);
-            CloseHandle(pi_.hProcess);
-            CloseHandle(pi_.hThread);
-        }
-        if (read_) CloseHandle(read_);
-    }
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-    bool started() const { return pi_.hProcess != nullptr; }
-    DWORD pid() const { return pi_.dwProcessId; }
-    // Waits for the end and returns what it printed.
-    std::string output(DWORD wait_ms = 60000) {
-        std::string text;
-        if (!read_) return text;
-        char buf[4096];
-        DWORD got = 0;
-        while (ReadFile(read_, buf, sizeof buf, &got, nullptr) && got > 0) text.append(buf, got);
-        WaitForSingleObject(pi_.hProcess, wait_ms);
-        return text;
-    }
-    std::string image;
-
-private:
-    PROCESS_INFORMATION pi_{};
-    HANDLE read_ = nullptr;
+    static std::filesystem::path exe() { return test::test_exe_dir() / L"pipe_actor.exe"; }
 };
 
 // Pipe exhaustion, end to end: 500 hostile connections from five
@@ -1047,23 +974,10 @@ TEST_F(StatusClientTest, AServerRunningOurOwnImageIsBelieved) {
 class WatchdogPipeTest : public test::WineKeyTest {
 protected:
     void TearDown() override {
-        if (watchdog) {
-            watchdog->stop();
-            thread.join();
-            watchdog.reset();
-        }
+        watchdog.stop();
         WineKeyTest::TearDown();
     }
-    template <class F>
-    auto on_watchdog(F f) {
-        std::promise<decltype(f())> p;
-        auto result = p.get_future();
-        watchdog->post([&] { p.set_value(f()); });
-        return result.get();
-    }
-    fakes::RecordingAlerts alerts;  // read on the watchdog's thread or after stop
-    std::unique_ptr<win::Watchdog> watchdog;
-    std::thread thread;
+    test::RunningWatchdog watchdog;
 };
 
 TEST_F(WatchdogPipeTest, ASquattedNameIsRetriedWithAnEventUntilItIsFree) {
@@ -1080,11 +994,10 @@ TEST_F(WatchdogPipeTest, ASquattedNameIsRetriedWithAnEventUntilItIsFree) {
                {{{"path", path}, {"require", {{{"principal", "SY"}, {"rights", {"KEY_READ"}}}}}}}}};
     const auto config = load_config(j.dump());
     ASSERT_TRUE(config.config.has_value());
-    watchdog = std::make_unique<win::Watchdog>(
-        *config.config, (temp_dir / "permwatch.json").string(), win::make_logger(true, {}), alerts);
-    thread = std::thread([this] { watchdog->run(); });
+    watchdog.start(*config.config, (temp_dir / "permwatch.json").string());
     auto raised = [&] {
-        return on_watchdog([&] { return alerts.count(EventId::pipe_not_created); });
+        return watchdog.on_watchdog(
+            [&] { return watchdog.alerts.count(EventId::pipe_not_created); });
     };
     const auto t0 = Clock::now();
     while (raised() < 2 && Clock::now() - t0 < std::chrono::seconds(20)) {
@@ -1092,8 +1005,8 @@ TEST_F(WatchdogPipeTest, ASquattedNameIsRetriedWithAnEventUntilItIsFree) {
     }
     const double two_events_s = std::chrono::duration<double>(Clock::now() - t0).count();
     ASSERT_GE(raised(), 2) << "no retry with an event";
-    const auto first = on_watchdog([&] {
-        for (const auto& a : alerts.raised) {
+    const auto first = watchdog.on_watchdog([&] {
+        for (const auto& a : watchdog.alerts.raised) {
             if (a.id == EventId::pipe_not_created) return a.strings;
         }
         return std::vector<std::string>{};
@@ -1103,7 +1016,8 @@ TEST_F(WatchdogPipeTest, ASquattedNameIsRetriedWithAnEventUntilItIsFree) {
     EXPECT_NE(first[1].find("183"), std::string::npos) << first[1];  // ERROR_ALREADY_EXISTS
     EXPECT_EQ(first[2], "1");
     // The keys are guarded meanwhile.
-    EXPECT_EQ(on_watchdog([&] { return watchdog->status()["counters"]["checks"]; }), 1);
+    EXPECT_EQ(
+        watchdog.on_watchdog([&] { return to_json(watchdog->status())["counters"]["checks"]; }), 1);
     std::cout << "[ info ] event 4002: " << event_message(EventId::pipe_not_created, first)
               << "; two events after " << two_events_s << " s\n";
 

@@ -21,6 +21,7 @@
 
 #include "core/engine/event_text.hpp"
 #include "core/security/sddl.hpp"
+#include "process_test_support.hpp"
 #include "scm_test_support.hpp"
 #include "service/file_journal.hpp"
 #include "wine_test_support.hpp"
@@ -37,14 +38,6 @@ using Clock = std::chrono::steady_clock;
 const char* const kBroken = "D:(A;CI;KR;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
 const char* const kFixed = "D:(A;CI;KA;;;BU)(A;CI;KA;;;SY)(A;CI;KA;;;BA)";
 
-// The build tree: tests/windows_tests.exe and service/permwatch.exe.
-std::filesystem::path built_permwatch_exe() {
-    wchar_t self[MAX_PATH];
-    const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
-    return std::filesystem::path(std::wstring(self, n)).parent_path().parent_path() / L"service" /
-           L"permwatch.exe";
-}
-
 // What the tests install: a copy under C:\Program Files, as an administrator
 // would install it. `install` refuses an exe in a folder others may change,
 // and the build tree may sit below /tmp, which Wine reports (from its Unix
@@ -55,9 +48,9 @@ std::filesystem::path permwatch_exe() {
         const std::filesystem::path folder = L"C:\\Program Files\\PermWatchTest";
         const std::filesystem::path copy = folder / L"permwatch.exe";
         CreateDirectoryW(folder.c_str(), nullptr);
-        return CopyFileW(built_permwatch_exe().c_str(), copy.c_str(), FALSE)
+        return CopyFileW(test::built_permwatch_exe().c_str(), copy.c_str(), FALSE)
                    ? copy
-                   : built_permwatch_exe();
+                   : test::built_permwatch_exe();
     }();
     return exe;
 }
@@ -69,38 +62,11 @@ struct Output {
 
 // Runs a command line with stdout+stderr captured; gives up after `limit`.
 Output run(const std::wstring& command_line, std::chrono::milliseconds limit = 30s) {
-    Output out;
-    SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
-    HANDLE read = nullptr;
-    HANDLE write = nullptr;
-    if (!CreatePipe(&read, &write, &inherit, 0)) return out;
-    SetHandleInformation(read, HANDLE_FLAG_INHERIT, 0);
-    STARTUPINFOW si{};
-    si.cb = sizeof si;
-    si.dwFlags = STARTF_USESTDHANDLES;
-    si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
-    si.hStdOutput = write;
-    si.hStdError = write;
-    PROCESS_INFORMATION pi{};
-    std::wstring line = command_line;
-    const BOOL started =
-        CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &si, &pi);
-    CloseHandle(write);
-    if (!started) {
-        out.text = "CreateProcess failed: " + std::to_string(GetLastError());
-        CloseHandle(read);
-        return out;
-    }
-    char buffer[4096];
-    DWORD got = 0;
-    while (ReadFile(read, buffer, sizeof buffer, &got, nullptr) && got > 0)
-        out.text.append(buffer, got);
-    CloseHandle(read);
-    if (WaitForSingleObject(pi.hProcess, static_cast<DWORD>(limit.count())) == WAIT_OBJECT_0)
-        GetExitCodeProcess(pi.hProcess, &out.exit_code);
-    CloseHandle(pi.hProcess);
-    CloseHandle(pi.hThread);
-    return out;
+    test::ChildProcess child(command_line);
+    if (!child.started())
+        return {0xFFFFFFFF, "CreateProcess failed: " + std::to_string(child.start_error())};
+    const DWORD code = child.wait(limit);
+    return {code, child.text()};
 }
 
 Output permwatch(const std::wstring& args) {

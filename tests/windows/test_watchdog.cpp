@@ -6,6 +6,7 @@
 // the sweep, set to 1 s here; a value change reaches it through the watcher.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,11 +17,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/security/sddl.hpp"
+#include "process_test_support.hpp"
 #include "service/file_journal.hpp"
 #include "service/key_handle.hpp"
 #include "service/log_alerts.hpp"
-#include "service/watchdog.hpp"
 #include "tests/fakes/fake_ports.hpp"
+#include "watchdog_test_support.hpp"
 #include "wine_test_support.hpp"
 
 namespace permwatch {
@@ -59,25 +61,15 @@ protected:
             return std::string(std::istreambuf_iterator<char>(in), {});
         }());
         ASSERT_TRUE(config.config.has_value());
-        logger = win::make_logger(true, {});
-        watchdog = std::make_unique<win::Watchdog>(*config.config, config_path(), logger, alerts);
-        thread = std::thread([this] { watchdog->run(); });
+        watchdog.start(*config.config, config_path());
     }
     void TearDown() override {
-        if (watchdog) {
-            watchdog->stop();
-            thread.join();
-            watchdog.reset();
-        }
+        watchdog.stop();
         WineKeyTest::TearDown();
     }
-    // Runs `f` on the watchdog's thread and returns its result.
     template <class F>
     auto on_watchdog(F f) {
-        std::promise<decltype(f())> p;
-        auto result = p.get_future();
-        watchdog->post([&] { p.set_value(f()); });
-        return result.get();
+        return watchdog.on_watchdog(f);
     }
     // Bounded wait for a condition that the watchdog makes true.
     template <class Pred>
@@ -85,10 +77,8 @@ protected:
         return test::eventually(pred, limit);
     }
 
-    fakes::RecordingAlerts alerts;  // read only on the watchdog thread or after stop
-    std::shared_ptr<spdlog::logger> logger;
-    std::unique_ptr<win::Watchdog> watchdog;
-    std::thread thread;
+    test::RunningWatchdog watchdog;
+    fakes::RecordingAlerts& alerts = watchdog.alerts;
 };
 
 TEST_F(WatchdogTest, RepairsAtStartThenAfterSabotageFoundByTheSweep) {
@@ -98,7 +88,7 @@ TEST_F(WatchdogTest, RepairsAtStartThenAfterSabotageFoundByTheSweep) {
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
-    const auto status = on_watchdog([&] { return watchdog->status(); });
+    const auto status = on_watchdog([&] { return to_json(watchdog->status()); });
     EXPECT_EQ(status["keys"][0]["state"], "repaired");
     EXPECT_EQ(status["counters"]["repairs"], 2);
     EXPECT_EQ(status["mode"], "enforce");
@@ -109,11 +99,12 @@ TEST_F(WatchdogTest, ValueChangeReachesTheEngineThroughTheWatcher) {
     write_config("enforce", 3600);  // no sweep: only the watcher can tell
     start();
     EXPECT_TRUE(eventually([&] {
-        return on_watchdog([&] { return watchdog->status()["counters"]["checks"]; }) == 1;
+        return on_watchdog([&] { return to_json(watchdog->status())["counters"]["checks"]; }) == 1;
     }));
     ASSERT_TRUE(test::set_value(path, L"Touched", 1));
     EXPECT_TRUE(eventually([&] {
-        return on_watchdog([&] { return watchdog->status()["counters"]["notifications"]; }) >= 1;
+        return on_watchdog(
+                   [&] { return to_json(watchdog->status())["counters"]["notifications"]; }) >= 1;
     }));
 }
 
@@ -125,7 +116,11 @@ TEST_F(WatchdogTest, BadReloadIsRejectedAndTheOldPolicyStaysEnforced) {
     std::ofstream(config_path()) << R"({"version":1,"mode":"fast","keys":[]})";
     const auto error = on_watchdog([&] { return watchdog->reload(); });
     ASSERT_TRUE(error.has_value());
-    EXPECT_NE(error->find("/mode"), std::string::npos) << *error;
+    EXPECT_NE(error->text.find("/mode"), std::string::npos) << error->text;
+    // The pipe's reply carries each problem with its pointer.
+    EXPECT_TRUE(std::any_of(error->problems.begin(), error->problems.end(),
+                            [](const ConfigProblem& p) { return p.pointer == "/mode"; }))
+        << error->text;
     EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_rejected); }), 1);
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
@@ -147,9 +142,10 @@ TEST_F(WatchdogTest, RefusedReloadRaises4001AndTheOldPolicyStaysEnforced) {
     std::ofstream(config_path()) << doc.dump();
     const auto error = on_watchdog([&] { return watchdog->reload(); });
     ASSERT_TRUE(error.has_value());
-    EXPECT_NE(error->find("refusing journal"), std::string::npos) << *error;
+    EXPECT_NE(error->text.find("refusing journal"), std::string::npos) << error->text;
+    EXPECT_TRUE(error->problems.empty());  // refused before it was read
     EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_refused); }), 1);
-    EXPECT_EQ(on_watchdog([&] { return watchdog->status()["mode"]; }), "enforce");
+    EXPECT_EQ(on_watchdog([&] { return to_json(watchdog->status())["mode"]; }), "enforce");
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
 }
@@ -160,12 +156,14 @@ TEST_F(WatchdogTest, ConfigFileChangeIsPickedUp) {
     start();
     std::this_thread::sleep_for(1100ms);  // a different mtime than the first write
     write_config("audit");
-    EXPECT_TRUE(eventually(
-        [&] { return on_watchdog([&] { return watchdog->status()["mode"]; }) == "audit"; }));
+    EXPECT_TRUE(eventually([&] {
+        return on_watchdog([&] { return to_json(watchdog->status())["mode"]; }) == "audit";
+    }));
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);
     std::this_thread::sleep_for(2500ms);  // two sweeps: audit reports, never repairs
     EXPECT_EQ(test::dacl_sddl(path), kBroken);
-    EXPECT_EQ(on_watchdog([&] { return watchdog->status()["keys"][0]["state"]; }), "drift");
+    EXPECT_EQ(on_watchdog([&] { return to_json(watchdog->status())["keys"][0]["state"]; }),
+              "drift");
 }
 
 // A file caught half-saved is read again, even when the
@@ -190,13 +188,14 @@ TEST_F(WatchdogTest, AHalfSavedConfigIsRetriedUntilItLoads) {
         [&] { return on_watchdog([&] { return alerts.count(EventId::config_rejected); }) == 1; }));
     std::this_thread::sleep_for(4500ms);  // two more polls of the same half file
     EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_rejected); }), 1);
-    EXPECT_EQ(on_watchdog([&] { return watchdog->status()["mode"]; }), "enforce");
+    EXPECT_EQ(on_watchdog([&] { return to_json(watchdog->status())["mode"]; }), "enforce");
     // The rest of the file arrives, and the file time is what it was.
     std::ofstream(config_path()) << good_audit;
     std::filesystem::last_write_time(config_path(), half_time);
     ASSERT_EQ(std::filesystem::last_write_time(config_path()), half_time);
-    EXPECT_TRUE(eventually(
-        [&] { return on_watchdog([&] { return watchdog->status()["mode"]; }) == "audit"; }));
+    EXPECT_TRUE(eventually([&] {
+        return on_watchdog([&] { return to_json(watchdog->status())["mode"]; }) == "audit";
+    }));
     EXPECT_EQ(on_watchdog([&] { return alerts.count(EventId::config_rejected); }), 1);
 }
 
@@ -209,8 +208,9 @@ TEST_F(WatchdogTest, AHandlerThatThrowsDoesNotEndTheWatchdog) {
     start();
     watchdog->post([] { throw std::runtime_error("injected failure"); });
     watchdog->post([] { throw 42; });
-    EXPECT_TRUE(eventually(
-        [&] { return on_watchdog([&] { return watchdog->status()["loop_errors"]; }) == 2; }));
+    EXPECT_TRUE(eventually([&] {
+        return on_watchdog([&] { return to_json(watchdog->status())["loop_errors"]; }) == 2;
+    }));
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }));
 }
@@ -221,9 +221,7 @@ TEST_F(WatchdogTest, StopsPromptlyAndReleasesItsHandles) {
     start();
     EXPECT_TRUE(eventually([&] { return win::open_key_handles() > before; }));
     const auto t0 = std::chrono::steady_clock::now();
-    watchdog->stop();
-    thread.join();
-    watchdog.reset();
+    watchdog.stop();
     RecordProperty("stop_ms",
                    static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::steady_clock::now() - t0)
@@ -241,11 +239,11 @@ TEST_F(WatchdogTest, AOneShotWriterOfTheSameJournalGetsInRightAfterARepair) {
     write_config("enforce");
     start();
     ASSERT_TRUE(eventually([&] {
-        return on_watchdog([&] { return watchdog->status()["counters"]["checks"]; }) >= 1;
+        return on_watchdog([&] { return to_json(watchdog->status())["counters"]["checks"]; }) >= 1;
     }));
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);  // found by the next sweep, a handler
     ASSERT_TRUE(eventually([&] {
-        return on_watchdog([&] { return watchdog->status()["counters"]["repairs"]; }) == 1;
+        return on_watchdog([&] { return to_json(watchdog->status())["counters"]["repairs"]; }) == 1;
     }));
     {
         win::FileJournal oneshot((temp_dir / "journal.jsonl").string());
@@ -256,7 +254,7 @@ TEST_F(WatchdogTest, AOneShotWriterOfTheSameJournalGetsInRightAfterARepair) {
     }
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);
     ASSERT_TRUE(eventually([&] {
-        return on_watchdog([&] { return watchdog->status()["counters"]["repairs"]; }) == 2;
+        return on_watchdog([&] { return to_json(watchdog->status())["counters"]["repairs"]; }) == 2;
     }));
     const JournalContents c = win::read_journal_file((temp_dir / "journal.jsonl").string());
     ASSERT_EQ(c.entries.size(), 3u);
@@ -274,27 +272,10 @@ TEST_F(WatchdogTest, AOneShotWriterOfTheSameJournalGetsInRightAfterARepair) {
 TEST_F(WatchdogTest, RepairsAndJournalsWhileAnotherProcessHoldsTheOldJournalObjects) {
     const std::string journal = (temp_dir / "journal.jsonl").string();
     const std::filesystem::path marker = temp_dir / "squatting";
-    wchar_t self[MAX_PATH];
-    const DWORD n = GetModuleFileNameW(nullptr, self, MAX_PATH);
-    const auto exe =
-        std::filesystem::path(std::wstring(self, n)).parent_path() / L"journal_actor.exe";
-    std::wstring line = L"\"" + exe.wstring() + L"\" squat \"" + win::widen(journal) + L"\" \"" +
-                        marker.wstring() + L"\"";
-    STARTUPINFOW si{};
-    si.cb = sizeof si;
-    PROCESS_INFORMATION pi{};
-    ASSERT_TRUE(CreateProcessW(nullptr, line.data(), nullptr, nullptr, FALSE, 0, nullptr, nullptr,
-                               &si, &pi))
-        << GetLastError();
-    struct Kill {
-        PROCESS_INFORMATION& pi;
-        ~Kill() {
-            TerminateProcess(pi.hProcess, 9);
-            WaitForSingleObject(pi.hProcess, 5000);
-            CloseHandle(pi.hProcess);
-            CloseHandle(pi.hThread);
-        }
-    } kill{pi};
+    test::ChildProcess squatter(
+        test::test_exe_dir() / L"journal_actor.exe",
+        L"squat \"" + win::widen(journal) + L"\" \"" + marker.wstring() + L"\"");
+    ASSERT_TRUE(squatter.started()) << squatter.start_error();
     ASSERT_TRUE(eventually([&] { return std::filesystem::exists(marker); }, 60s))
         << "journal_actor did not take the objects";
 
@@ -305,16 +286,14 @@ TEST_F(WatchdogTest, RepairsAndJournalsWhileAnotherProcessHoldsTheOldJournalObje
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }, 60s));
     ASSERT_EQ(test::set_dacl(path, kBroken), 0);
     EXPECT_TRUE(eventually([&] { return test::dacl_sddl(path) == kFixed; }, 60s));
-    const auto status = on_watchdog([&] { return watchdog->status(); });
+    const auto status = on_watchdog([&] { return to_json(watchdog->status()); });
     EXPECT_EQ(status["keys"][0]["state"], "repaired");
     EXPECT_EQ(status["counters"]["repairs"], 2);
     const JournalContents c = win::read_journal_file(journal);
     ASSERT_EQ(c.entries.size(), 2u);
     EXPECT_EQ(c.entries[0].key, path);
     EXPECT_EQ(c.entries[1].reason, "drift");
-    DWORD code = 0;
-    EXPECT_TRUE(GetExitCodeProcess(pi.hProcess, &code) && code == STILL_ACTIVE)
-        << "the squatter held the objects throughout";
+    EXPECT_TRUE(squatter.running()) << "the squatter held the objects throughout";
 }
 
 }  // namespace

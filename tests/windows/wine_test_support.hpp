@@ -6,6 +6,7 @@
 
 #include <windows.h>
 // sddl.h needs windows.h first
+#include <aclapi.h>
 #include <sddl.h>
 
 #include <chrono>
@@ -124,6 +125,25 @@ inline std::string dacl_sddl(const std::string& path) {
         }
     }
     RegCloseKey(key);
+    return out;
+}
+
+// A kernel object's security (`what`: DACL_SECURITY_INFORMATION, ...) as
+// SDDL, read through its handle; "<cannot read>" when it cannot be.
+inline std::string handle_sddl(HANDLE handle, SECURITY_INFORMATION what) {
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    if (GetSecurityInfo(handle, SE_KERNEL_OBJECT, what, nullptr, nullptr, nullptr, nullptr, &sd) !=
+        ERROR_SUCCESS) {
+        return "<cannot read>";
+    }
+    std::string out = "<cannot read>";
+    wchar_t* text = nullptr;
+    if (ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, what, &text,
+                                                             nullptr)) {
+        out = win::narrow(text);
+        LocalFree(text);
+    }
+    LocalFree(sd);
     return out;
 }
 

@@ -303,14 +303,13 @@ TEST(Engine, ReplaceConfigKeepsStateOfKeysThatStay) {
     EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
 }
 
-TEST(Engine, StatusJsonHasKeysAndCounters) {
+TEST(Engine, KeysAndCountersSayWhatHappened) {
     Rig rig;
     rig.engine.check_all();
-    const auto j = rig.engine.status_json();
-    EXPECT_EQ(j["keys"][0]["path"], key);
-    EXPECT_EQ(j["keys"][0]["state"], "repaired");
-    EXPECT_TRUE(j["keys"][0]["last_check"].is_string());
-    EXPECT_EQ(j["counters"]["repairs"], 1);
+    EXPECT_EQ(rig.engine.keys()[0].path, key);
+    EXPECT_EQ(rig.engine.keys()[0].state, KeyState::repaired);
+    EXPECT_FALSE(rig.engine.keys()[0].last_check.empty());
+    EXPECT_EQ(rig.engine.counters().repairs, 1u);
 }
 
 TEST(Engine, HashDescriptorSeesEveryField) {

@@ -10,15 +10,21 @@ using json = nlohmann::json;
 class FakeService : public StatusService {
 public:
     int checks = 0, reloads = 0;
-    std::optional<std::string> reload_error;
-    nlohmann::ordered_json status() override {
-        return {{"version", "0.1.0"}, {"mode", "enforce"}, {"keys", json::array()}};
+    std::optional<ConfigRefusal> reload_error;
+    StatusSnapshot status() override {
+        StatusSnapshot s;
+        s.version = "0.1.0";
+        s.mode = "enforce";
+        return s;
     }
-    nlohmann::ordered_json check_now() override {
+    std::vector<KeyReport> check_now() override {
         ++checks;
-        return {{"ok", false}, {"keys", json::array()}};
+        KeyReport drift;
+        drift.path = "HKLM\\SOFTWARE\\K";
+        drift.state = KeyState::drift;
+        return {drift};
     }
-    std::optional<std::string> reload() override {
+    std::optional<ConfigRefusal> reload() override {
         ++reloads;
         return reload_error;
     }
@@ -46,10 +52,17 @@ TEST(PipeProtocol, CheckAndReloadForAdministratorsOnly) {
     EXPECT_TRUE(check.contains("keys"));
     EXPECT_EQ(s.checks, 1);
     EXPECT_EQ(ask(R"({"cmd":"reload"})", true, s)["ok"], true);
-    s.reload_error = "/mode: found \"fast\"";
+    s.reload_error = ConfigRefusal{"/mode: found \"fast\"", {{"/mode", "found \"fast\""}}};
     const auto rejected = ask(R"({"cmd":"reload"})", true, s);
     EXPECT_EQ(rejected["ok"], false);
     EXPECT_NE(rejected["error"].get<std::string>().find("/mode"), std::string::npos);
+    // Each problem with its JSON pointer, for a client that shows where.
+    ASSERT_EQ(rejected["problems"].size(), 1u);
+    EXPECT_EQ(rejected["problems"][0]["pointer"], "/mode");
+    EXPECT_EQ(rejected["problems"][0]["message"], "found \"fast\"");
+    // A file refused before it was read has no problems to point at.
+    s.reload_error = ConfigRefusal{"refusing config C:\\x: ...", {}};
+    EXPECT_FALSE(ask(R"({"cmd":"reload"})", true, s).contains("problems"));
 }
 
 TEST(PipeProtocol, BadRequestsGetErrors) {
