@@ -3,6 +3,7 @@
 // aclapi.h needs windows.h first
 #include <aclapi.h>
 
+#include <optional>
 #include <vector>
 
 #include "service/file_security.hpp"
@@ -89,6 +90,35 @@ UniqueKernelHandle open_folder(const std::string& folder) {
                     kNoFollow | FILE_FLAG_BACKUP_SEMANTICS, nullptr));
 }
 
+// `path` in UTF-16 and its folder, opened and held while the file is judged
+// (the file's final path then also proves that it is in this very folder).
+struct PathAndFolder {
+    std::wstring wide;
+    std::string folder;
+    UniqueKernelHandle handle;
+    std::optional<OpenedFile> failure;  // set when either could not be had
+};
+
+PathAndFolder path_and_folder(const std::string& path) {
+    PathAndFolder out;
+    try {
+        out.wide = widen(path);
+    } catch (const std::exception& e) {
+        out.failure = failed(OpenedFile::Status::error, e.what());
+        return out;
+    }
+    out.folder = folder_of(path);
+    out.handle = open_folder(out.folder);
+    if (!out.handle) {
+        const DWORD code = GetLastError();
+        out.failure = failed(status_of_open_error(code) == OpenedFile::Status::missing
+                                 ? OpenedFile::Status::missing
+                                 : OpenedFile::Status::error,
+                             describe("opening the folder " + out.folder, code));
+    }
+    return out;
+}
+
 void add_folder_facts(OpenedFile& out, HANDLE folder, const std::string& folder_path) {
     out.folder = security_of(folder, folder_path);
     if (is_reparse_point(folder)) out.reparse_point = true;
@@ -98,18 +128,10 @@ void add_folder_facts(OpenedFile& out, HANDLE folder, const std::string& folder_
 
 OpenedFile facts_of_handle(HANDLE file, const std::string& path) {
     OpenedFile out;
-    std::wstring wide;
-    try {
-        wide = widen(path);
-    } catch (const std::exception& e) {
-        return failed(OpenedFile::Status::error, e.what());
-    }
-    const std::string folder = folder_of(path);
-    const UniqueKernelHandle folder_handle = open_folder(folder);
-    if (!folder_handle)
-        return failed(OpenedFile::Status::error,
-                      describe("opening its folder " + folder, GetLastError()));
-    add_folder_facts(out, folder_handle.get(), folder);
+    PathAndFolder at = path_and_folder(path);
+    if (at.failure) return std::move(*at.failure);
+    const std::wstring& wide = at.wide;
+    add_folder_facts(out, at.handle.get(), at.folder);
     out.sd = [&] {
         FileSecurityRead read = security_of(file, path);
         if (read.status != FileSecurityRead::Status::ok) {
@@ -130,23 +152,12 @@ OpenedFile facts_of_handle(HANDLE file, const std::string& path) {
 }
 
 OpenedFile open_and_read_file(const std::string& path) {
-    std::wstring wide;
-    try {
-        wide = widen(path);
-    } catch (const std::exception& e) {
-        return failed(OpenedFile::Status::error, e.what());
-    }
-    // The folder first, held until the file is read: the file's final path
-    // then also proves that it is in this very folder.
-    const std::string folder = folder_of(path);
-    const UniqueKernelHandle folder_handle = open_folder(folder);
-    if (!folder_handle) {
-        const DWORD code = GetLastError();
-        return failed(status_of_open_error(code) == OpenedFile::Status::missing
-                          ? OpenedFile::Status::missing
-                          : OpenedFile::Status::error,
-                      describe("opening the folder " + folder, code));
-    }
+    // The folder first, held until the file is read.
+    PathAndFolder at = path_and_folder(path);
+    if (at.failure) return std::move(*at.failure);
+    const std::wstring& wide = at.wide;
+    const std::string& folder = at.folder;
+    const UniqueKernelHandle& folder_handle = at.handle;
     const UniqueKernelHandle file(CreateFileW(wide.c_str(), GENERIC_READ | READ_CONTROL,
                                               FILE_SHARE_READ, nullptr, OPEN_EXISTING, kNoFollow,
                                               nullptr));

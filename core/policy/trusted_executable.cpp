@@ -11,32 +11,17 @@ namespace {
 // More folders than any Windows path can hold (32,767 characters).
 constexpr int kMaxDepth = 16384;
 
-std::string account_text(const std::optional<Sid>& sid, const ExecutableFacts& facts) {
-    if (!sid) return "(no owner)";
-    const std::string name = facts.account_name ? facts.account_name(*sid) : std::string();
-    return name.empty() ? sid->str() : name + " (" + sid->str() + ")";
-}
-
 std::optional<std::string> judge(const std::string& label, const std::string& path,
                                  ExecutablePart part, const std::vector<Sid>& trusted,
                                  const ExecutableFacts& facts) {
-    const FileSecurityRead read = facts.read(path);
-    switch (read.status) {
-        case FileSecurityRead::Status::ok:
-            break;
-        case FileSecurityRead::Status::missing:
-            return label + " " + path + " does not exist";
-        case FileSecurityRead::Status::error:
-            return "cannot read the security of " + label + " " + path + ": " + read.error;
-    }
-    const auto untrusted = untrusted_executable_accounts(read.sd, part, trusted);
-    if (untrusted.empty()) return std::nullopt;
-    std::string line = label + " " + path + ":";
-    for (std::size_t i = 0; i < untrusted.size(); ++i) {
-        line +=
-            (i ? "; " : " ") + account_text(untrusted[i].account, facts) + " " + untrusted[i].why;
-    }
-    return line;
+    return refusal_of(
+        label, path, facts.read(path),
+        [&](const SecurityDescriptor& sd) {
+            return untrusted_executable_accounts(sd, part, trusted);
+        },
+        [&](const Sid& sid) {
+            return facts.account_name ? facts.account_name(sid) : std::string();
+        });
 }
 
 }  // namespace

@@ -7,16 +7,22 @@ namespace permwatch {
 
 namespace {
 
-std::string account_text(const std::optional<Sid>& sid, FileSecurityPort& files) {
-    if (!sid) return "(no owner)";
-    const std::string name = files.account_name(*sid);
-    return name.empty() ? sid->str() : name + " (" + sid->str() + ")";
-}
-
 // The refusal for one object, or nullopt when it is trusted.
 std::optional<std::string> judge(const std::string& label, const std::string& path,
                                  const FileSecurityRead& read, FileKind kind,
                                  const std::vector<Sid>& trusted, FileSecurityPort& files) {
+    return refusal_of(
+        label, path, read,
+        [&](const SecurityDescriptor& sd) { return untrusted_accounts(sd, kind, trusted); },
+        [&](const Sid& sid) { return files.account_name(sid); });
+}
+
+}  // namespace
+
+std::optional<std::string> refusal_of(
+    const std::string& label, const std::string& path, const FileSecurityRead& read,
+    const std::function<std::vector<UntrustedAccount>(const SecurityDescriptor&)>& untrusted_of,
+    const std::function<std::string(const Sid&)>& name) {
     switch (read.status) {
         case FileSecurityRead::Status::ok:
             break;
@@ -25,17 +31,19 @@ std::optional<std::string> judge(const std::string& label, const std::string& pa
         case FileSecurityRead::Status::error:
             return "cannot read the security of " + label + " " + path + ": " + read.error;
     }
-    const auto untrusted = untrusted_accounts(read.sd, kind, trusted);
+    const auto untrusted = untrusted_of(read.sd);
     if (untrusted.empty()) return std::nullopt;
     std::string line = label + " " + path + ":";
     for (std::size_t i = 0; i < untrusted.size(); ++i) {
-        line +=
-            (i ? "; " : " ") + account_text(untrusted[i].account, files) + " " + untrusted[i].why;
+        const std::optional<Sid>& sid = untrusted[i].account;
+        const std::string account_name = sid ? name(*sid) : std::string();
+        const std::string account = !sid                   ? "(no owner)"
+                                    : account_name.empty() ? sid->str()
+                                                           : account_name + " (" + sid->str() + ")";
+        line += (i ? "; " : " ") + account + " " + untrusted[i].why;
     }
     return line;
 }
-
-}  // namespace
 
 std::string folder_of(const std::string& path) {
     const std::size_t slash = path.find_last_of("\\/");

@@ -5,8 +5,10 @@
 // one, tests use fakes.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/policy/file_trust.hpp"
 
@@ -18,6 +20,14 @@ struct FileSecurityRead {
     SecurityDescriptor sd;  // owner and DACL, when ok
     std::string error;      // what and where, when not ok
 };
+
+// The refusal of one file or folder ("<label> <path>: <account> <why>; ..."),
+// or why its security could not be read; nullopt when it was read and
+// `untrusted_of` finds no one. `name` gives an account's name ("" unknown).
+std::optional<std::string> refusal_of(
+    const std::string& label, const std::string& path, const FileSecurityRead& read,
+    const std::function<std::vector<UntrustedAccount>(const SecurityDescriptor&)>& untrusted_of,
+    const std::function<std::string(const Sid&)>& name);
 
 // A file opened once, and what that one handle says about it: the judge
 // and the reader see the same file, so nothing can be swapped in between
