@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/check/repair_plan.hpp"
+#include "core/engine/apply_outcome.hpp"
 #include "core/engine/apply_plan.hpp"
 #include "core/security/key_path.hpp"
 #include "core/security/sddl.hpp"
@@ -430,17 +431,14 @@ bool Engine::finish_repair(std::size_t index, const AppliedPlan& applied) {
             if (applied.before.status == KeyRead::Status::missing) {
                 tracking_[index].hash.reset();
                 set_error(index, FindingKind::key_missing, applied.before.error);
-            } else {
-                // Not openable for WRITE_DAC (access denied) or not readable
-                // through that handle: the repair failed.
-                repair_failed(index, applied.before.error);
+                return false;
             }
-            return false;
+            // Not openable for WRITE_DAC (access denied) or not readable
+            // through that handle: the repair failed.
+            [[fallthrough]];
         case AppliedPlan::Outcome::not_journaled:
-            repair_failed(index, "not written: the journal could not record it: " + applied.error);
-            return false;
         case AppliedPlan::Outcome::write_failed:
-            repair_failed(index, applied.error);
+            repair_failed(index, *apply_failure(applied));
             return false;
         case AppliedPlan::Outcome::written:
             break;
