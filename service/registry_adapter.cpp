@@ -237,22 +237,6 @@ KeyRead Win32Registry::read(const std::string& path) {
     return read_through(key, path);
 }
 
-KeyWrite Win32Registry::write_dacl(const std::string& path, const Acl& dacl) {
-    KeyHandle opened;
-    HKEY key = nullptr;
-    LinkFound target;
-    const LONG rc = acquire(path, WRITE_DAC | READ_CONTROL, opened, key, target);
-    if (rc == kErrorKeyIsLink) {
-        const KeyRead failed = open_failed(path, rc, " to write its DACL", target);
-        return {false, static_cast<unsigned long>(rc), failed.error};
-    }
-    if (rc != ERROR_SUCCESS) {
-        return {false, static_cast<unsigned long>(rc),
-                describe("opening " + path + " to write its DACL", static_cast<unsigned long>(rc))};
-    }
-    return write_through(key, path, dacl);
-}
-
 KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision& decide,
                                      const SubkeyJournal& journal_subkey) {
     KeyUpdate u;

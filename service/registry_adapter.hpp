@@ -1,5 +1,5 @@
 // RegistryPort on the real registry: reads a key's owner, group and DACL and
-// writes its DACL (owner and group untouched), in the 64-bit view.
+// updates its DACL (owner and group untouched), in the 64-bit view.
 #pragma once
 
 #include <windows.h>
@@ -34,7 +34,6 @@ public:
     explicit Win32Registry(Keys keys = Keys::opened_per_call) : keys_(keys) {}
 
     KeyRead read(const std::string& path) override;
-    KeyWrite write_dacl(const std::string& path, const Acl& dacl) override;
     KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide,
                           const SubkeyJournal& journal_subkey) override;
 

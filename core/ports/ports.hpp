@@ -56,8 +56,8 @@ public:
 
     virtual ~RegistryPort() = default;
     virtual KeyRead read(const std::string& path) = 0;
-    // Writes the DACL only; owner and group stay as they are.
-    virtual KeyWrite write_dacl(const std::string& path, const Acl& dacl) = 0;
+    // The one way to write a DACL (owner and group stay as they are), so
+    // that every write is planned from what is there and journaled first.
     // Opens the key once, reads its descriptor, lets `decide` choose the DACL
     // (and journal it), writes it and reads it back, all through that handle:
     // a change another administrator made after the caller's own read is seen

@@ -24,6 +24,9 @@ public:
     std::function<void(const std::string&)> on_read;        // sees every key opened
     std::function<void(const std::string&)> before_update;  // another actor, just before the write
     KeyWrite next_write_result;                             // ok unless a test says otherwise
+    // Keys that read, but whose open for WRITE_DAC fails with this error
+    // (access denied): update_dacl reads nothing and writes nothing.
+    std::map<std::string, std::string> not_writable;
     int writes = 0;
     int reads = 0;
 
@@ -37,23 +40,20 @@ public:
         if (it == keys.end()) return {KeyRead::Status::missing, {}, path + " does not exist"};
         return {KeyRead::Status::ok, it->second, {}};
     }
-    KeyWrite write_dacl(const std::string& path, const Acl& dacl) override {
-        if (before_write) before_write(path);
-        if (!next_write_result.ok) return next_write_result;
-        ++writes;
-        keys[path].dacl = dacl;
-        if (after_write) after_write(path);
-        return {};
-    }
     KeyUpdate update_dacl(const std::string& path, const DaclDecision& decide,
                           const SubkeyJournal& journal_subkey) override {
         if (before_update) before_update(path);
         KeyUpdate u;
+        if (auto denied = not_writable.find(path); denied != not_writable.end()) {
+            u.before = {KeyRead::Status::error, {}, denied->second};
+            u.write = {false, 5, denied->second};
+            return u;
+        }
         u.before = read(path);  // the open: counted once
         if (u.before.status != KeyRead::Status::ok) return u;
         const std::optional<Acl> dacl = decide(u.before.sd);
         if (!dacl) return u;
-        u.write = write_dacl(path, *dacl);
+        u.write = write(path, *dacl);
         if (!u.write.ok) return u;
         u.written = true;
         u.after = {KeyRead::Status::ok, keys.at(path), {}};  // through the same handle
@@ -67,6 +67,15 @@ public:
     std::vector<std::string> links;
 
 private:
+    KeyWrite write(const std::string& path, const Acl& dacl) {
+        if (before_write) before_write(path);
+        if (!next_write_result.ok) return next_write_result;
+        ++writes;
+        keys[path].dacl = dacl;
+        if (after_write) after_write(path);
+        return {};
+    }
+
     // The real adapter's walk, over the map: direct subkeys only, each
     // journaled before it is written.
     bool propagate(const std::string& path, const Acl& dacl, const SubkeyJournal& journal,
@@ -88,8 +97,6 @@ private:
         }
         return true;
     }
-
-public:
 };
 
 class FakeJournal final : public Journal {

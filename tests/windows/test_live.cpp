@@ -125,12 +125,6 @@ public:
     UndoingRegistry(RegistryPort& real, std::string broken)
         : real_(real), broken_(std::move(broken)) {}
     KeyRead read(const std::string& p) override { return real_.read(p); }
-    KeyWrite write_dacl(const std::string& p, const Acl& dacl) override {
-        ++writes;
-        KeyWrite w = real_.write_dacl(p, dacl);
-        test::set_dacl(p, broken_);
-        return w;
-    }
     KeyUpdate update_dacl(const std::string& p, const DaclDecision& decide,
                           const SubkeyJournal& journal_subkey) override {
         KeyUpdate u = real_.update_dacl(p, decide, journal_subkey);

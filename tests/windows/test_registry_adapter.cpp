@@ -39,8 +39,9 @@ TEST_F(RegistryAdapter, WritesTheDaclExactlyAndKeepsProtection) {
                              "D:(A;OICINPIO;KA;;;S-1-5-21-1-2-3-1105)(A;CI;KR;;;BA)", "D:"}) {
         SCOPED_TRACE(sddl);
         const SecurityDescriptor want = parse_sddl(sddl);
-        const KeyWrite w = registry.write_dacl(path, *want.dacl);
-        ASSERT_TRUE(w.ok) << w.error;
+        const KeyUpdate u = registry.update_dacl(
+            path, [&](const SecurityDescriptor&) { return want.dacl; }, kAnySubkey);
+        ASSERT_TRUE(u.written) << u.write.error;
         const KeyRead read = registry.read(path);
         ASSERT_EQ(read.status, KeyRead::Status::ok) << read.error;
         EXPECT_EQ(read.sd.dacl, want.dacl) << format_sddl(read.sd);
@@ -109,11 +110,13 @@ TEST_F(RegistryAdapter, MissingKeyIsReportedAsMissingWithItsPath) {
 
 TEST_F(RegistryAdapter, WriteToAMissingKeyNamesTheKeyAndTheError) {
     win::Win32Registry registry;
-    const KeyWrite w = registry.write_dacl(path + "\\nope", Acl{});
-    EXPECT_FALSE(w.ok);
-    EXPECT_EQ(w.code, static_cast<unsigned long>(ERROR_FILE_NOT_FOUND));
-    EXPECT_NE(w.error.find(path + "\\nope"), std::string::npos) << w.error;
-    EXPECT_NE(w.error.find("(2)"), std::string::npos) << w.error;
+    const KeyUpdate u = registry.update_dacl(
+        path + "\\nope", [](const SecurityDescriptor&) { return std::optional<Acl>(Acl{}); },
+        kAnySubkey);
+    EXPECT_FALSE(u.written);
+    EXPECT_EQ(u.before.status, KeyRead::Status::missing);
+    EXPECT_EQ(u.write.code, static_cast<unsigned long>(ERROR_FILE_NOT_FOUND));
+    EXPECT_NE(u.write.error.find(path + "\\nope"), std::string::npos) << u.write.error;
 }
 
 TEST_F(RegistryAdapter, ReadAndWriteReleaseTheirHandles) {
@@ -122,7 +125,9 @@ TEST_F(RegistryAdapter, ReadAndWriteReleaseTheirHandles) {
     for (int i = 0; i < 50; ++i) {
         const KeyRead read = registry.read(path);
         ASSERT_EQ(read.status, KeyRead::Status::ok);
-        ASSERT_TRUE(registry.write_dacl(path, *read.sd.dacl).ok);
+        const KeyUpdate u = registry.update_dacl(
+            path, [&](const SecurityDescriptor&) { return read.sd.dacl; }, kAnySubkey);
+        ASSERT_TRUE(u.written) << u.write.error;
     }
     EXPECT_EQ(win::open_key_handles(), before);
 }
@@ -303,9 +308,6 @@ TEST_F(RegistryAdapter, ASymbolicLinkIsAnErrorAndIsNotFollowed) {
     EXPECT_EQ(read.status, KeyRead::Status::error) << format_sddl(read.sd);
     EXPECT_NE(read.error.find("is a registry symbolic link"), std::string::npos) << read.error;
     EXPECT_NE(read.error.find("\\Target"), std::string::npos) << read.error;
-    const KeyWrite w = registry.write_dacl(link, *parse_sddl("D:(A;CI;KA;;;WD)").dacl);
-    EXPECT_FALSE(w.ok);
-    EXPECT_NE(w.error.find("is a registry symbolic link"), std::string::npos) << w.error;
     const KeyUpdate u = registry.update_dacl(
         link,
         [](const SecurityDescriptor&) {
@@ -313,6 +315,8 @@ TEST_F(RegistryAdapter, ASymbolicLinkIsAnErrorAndIsNotFollowed) {
         },
         kAnySubkey);
     EXPECT_FALSE(u.written);
+    EXPECT_NE(u.write.error.find("is a registry symbolic link"), std::string::npos)
+        << u.write.error;
     EXPECT_EQ(test::dacl_sddl(target), "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
     EXPECT_EQ(win::open_key_handles(), handles);
     // An ordinary key is still read as before.
