@@ -4,10 +4,10 @@
 #include <ostream>
 
 #include "core/check/key_report.hpp"
-#include "core/check/repair_plan.hpp"
 #include "core/check/snapshot.hpp"
 #include "core/cluster/cluster_commands.hpp"
-#include "core/engine/apply_plan.hpp"
+#include "core/engine/one_shot_repair.hpp"
+#include "core/engine/one_shot_rollback.hpp"
 #include "core/journal/journal_reader.hpp"
 #include "core/policy/trusted_config.hpp"
 #include "core/security/key_path.hpp"
@@ -82,52 +82,6 @@ private:
     std::optional<FileJournal> journal_;  // its destructor waits for the last flush
 };
 
-std::string utc_now() { return format_utc(std::chrono::system_clock::now()); }
-
-// Checks one key and repairs it through one handle (apply_plan): the plan is
-// made from what that handle read. Returns the report after the write.
-KeyReport repair_key(const KeyPolicy& key, RegistryPort& registry, AccountResolver& accounts,
-                     Journal& journal, std::ostream& err) {
-    KeyReport report;
-    const AppliedPlan applied = apply_plan(
-        registry, journal, key.path, "manual", utc_now(),
-        [&](const SecurityDescriptor& current) -> std::optional<PlannedDacl> {
-            report = check_key(key, &current, accounts);
-            if (!report.planned_sddl) return std::nullopt;
-            return PlannedDacl{*report.planned->dacl, *report.sddl, *report.planned_sddl};
-        });
-    switch (applied.outcome) {
-        case AppliedPlan::Outcome::not_read:
-            if (applied.before.status == KeyRead::Status::missing)
-                return check_read(key, applied.before, accounts);
-            // Not openable for WRITE_DAC: look read-only to say what is wrong.
-            report = check_read(key, registry.read(key.path), accounts);
-            if (report.planned_sddl) {
-                err << "permwatch: " << key.path << " not repaired: " << applied.before.error
-                    << "\n";
-                report.state = KeyState::error;
-            }
-            return report;
-        case AppliedPlan::Outcome::nothing_to_do:
-            return report;
-        case AppliedPlan::Outcome::not_journaled:
-            err << "permwatch: " << key.path << " not repaired: " << applied.error << "\n";
-            report.state = KeyState::error;
-            return report;
-        case AppliedPlan::Outcome::write_failed:
-            err << "permwatch: " << applied.error << "\n";
-            report.state = KeyState::error;
-            return report;
-        case AppliedPlan::Outcome::written:
-            break;
-    }
-    for (const std::string& problem : applied.propagation.problems)
-        err << "permwatch: " << key.path << ": " << problem << "\n";
-    KeyReport after = check_read(key, applied.after, accounts);
-    if (after.state == KeyState::compliant) after.state = KeyState::repaired;
-    return after;
-}
-
 int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32FileSecurity files;
     const auto config = load_trusted_config_file(o.config_path, err, &files);
@@ -136,23 +90,11 @@ int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32Accounts accounts;
     JournalOnFirstAppend journal(expand_environment(config->journal), files.self(),
                                  config->journal_max_bytes);
-    std::vector<KeyReport> reports;
-    bool unrepaired = false;
-    for (const KeyPolicy& key : config->keys) {
-        KeyReport report = o.dry_run ? check_read(key, registry.read(key.path), accounts)
-                                     : repair_key(key, registry, accounts, journal, err);
-        // A dry run leaves keys as they are; the exit code is the real run's.
-        const bool fixed = report.state == KeyState::compliant ||
-                           report.state == KeyState::repaired ||
-                           (o.dry_run && report.planned_sddl && report.blockers.empty());
-        unrepaired = unrepaired || !fixed;
-        reports.push_back(std::move(report));
-    }
-    print(reports, o.json, out);
-    const bool any_error = std::any_of(reports.begin(), reports.end(), [](const KeyReport& r) {
-        return r.state == KeyState::error;
-    });
-    return any_error ? 2 : unrepaired ? 1 : 0;
+    SystemClock clock;
+    const RepairRun run =
+        repair_keys(config->keys, o.dry_run, registry, accounts, journal, clock, err);
+    print(run.reports, o.json, out);
+    return run.exit_code;
 }
 
 int export_keys(const CliOptions& o, std::ostream& out, std::ostream& err) {
@@ -183,20 +125,15 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     if (read.refused) return fail_line(err, *read.refused);
     const JournalContents& contents = read.contents;
     for (const std::string& w : contents.warnings) err << "permwatch: warning: " << w << "\n";
-    const std::optional<std::string> key =
-        o.keys.empty() ? std::nullopt : std::optional(o.keys.front());
     std::vector<std::string> policy_keys;
     for (const KeyPolicy& k : config->keys) policy_keys.push_back(k.path);
-    // Every target is parsed and checked (core) and read (here) before
-    // anything is written: a problem with any one of them writes nothing.
-    const RollbackPlan plan = plan_rollback(contents, policy_keys, o.to_id, key);
+    // Every target is parsed, checked and read before anything is written: a
+    // problem with any one of them writes nothing.
+    const RollbackPlan plan = plan_rollback_of_keys(contents, policy_keys, o.to_id, o.keys);
     if (!plan.error.empty()) return fail_line(err, plan.error + " (" + path + ")");
     Win32Registry registry;
-    for (const RollbackTarget& t : plan.targets) {
-        const KeyRead now = registry.read(t.key);
-        if (now.status != KeyRead::Status::ok)
-            return fail_line(err, now.error + "; nothing was rolled back");
-    }
+    if (auto unreadable = unreadable_rollback_target(registry, plan))
+        return fail_line(err, *unreadable);
     std::optional<FileJournal> journal;
     try {
         ensure_data_folder_for(path, files.self());
@@ -204,37 +141,8 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     } catch (const Win32Error& e) {
         return fail_line(err, e.what());
     }
-    int code = 0;
-    for (const RollbackTarget& t : plan.targets) {
-        // t.dacl is never a missing DACL made empty (core refuses that); a
-        // null DACL stays null. The journal's "before" is what the write
-        // handle read, so a rollback can itself be rolled back.
-        const AppliedPlan applied =
-            apply_plan(registry, *journal, t.key, "rollback", utc_now(),
-                       [&](const SecurityDescriptor& current) -> std::optional<PlannedDacl> {
-                           return PlannedDacl{t.dacl, format_sddl(current), t.sddl};
-                       });
-        switch (applied.outcome) {
-            case AppliedPlan::Outcome::written:
-                out << t.key << ": restored the DACL recorded before journal entry " << t.from_id
-                    << " (journal entry " << applied.entry.id << ")\n";
-                for (const std::string& problem : applied.propagation.problems)
-                    err << "permwatch: " << t.key << ": " << problem << "\n";
-                continue;
-            case AppliedPlan::Outcome::not_read:
-                err << "permwatch: " << applied.before.error << "\n";
-                break;
-            case AppliedPlan::Outcome::not_journaled:
-                err << "permwatch: " << t.key << " not rolled back: " << applied.error << "\n";
-                break;
-            case AppliedPlan::Outcome::write_failed:
-            case AppliedPlan::Outcome::nothing_to_do:  // the planner always plans
-                err << "permwatch: " << applied.error << "\n";
-                break;
-        }
-        code = 2;
-    }
-    return code;
+    SystemClock clock;
+    return apply_rollback(plan, registry, *journal, clock, out, err);
 }
 
 }  // namespace

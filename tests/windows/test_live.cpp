@@ -361,6 +361,49 @@ TEST_F(LiveCommands, RollbackRestoresANullDaclAsANullDacl) {
     EXPECT_TRUE(read.sd.dacl->is_null) << test::dacl_sddl(path);
 }
 
+// Restore-PermWatchKey -Key a,b passes --key twice: both keys are restored,
+// each journaled and reported on its own line. Three sibling keys without
+// subkeys, so no restore passes anything down to another.
+TEST_F(LiveCommands, RollbackRestoresEveryKeyGiven) {
+    const std::string a = path + "\\A", b = path + "\\B", c = path + "\\C";
+    nlohmann::json config_json = nlohmann::json::parse(config_text(a, journal_path()));
+    for (const std::string& k : {a, b, c}) {
+        ASSERT_TRUE(test::create_key(k));
+        ASSERT_EQ(test::set_dacl(k, kFixed), 0);
+        if (k == a) continue;
+        nlohmann::json key = config_json["keys"][0];
+        key["path"] = k;
+        config_json["keys"].push_back(key);
+    }
+    const std::string config = write_config(config_json.dump());
+    std::ofstream(journal_path()) << journal_line("000000000001", a, kBroken)
+                                  << journal_line("000000000002", b, kBroken)
+                                  << journal_line("000000000003", c, kBroken);
+    auto r = run({"rollback", "--config", config, "--key", a, "--key", b});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(test::dacl_sddl(a), kBroken);
+    EXPECT_EQ(test::dacl_sddl(b), kBroken);
+    EXPECT_EQ(test::dacl_sddl(c), kFixed);  // not asked for
+    EXPECT_NE(r.out.find(a + ": restored the DACL recorded before journal entry 000000000001"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find(b + ": restored the DACL recorded before journal entry 000000000002"),
+              std::string::npos)
+        << r.out;
+    const auto journal = win::read_journal_file(journal_path());
+    ASSERT_EQ(journal.entries.size(), 5u);
+    EXPECT_EQ(journal.entries[3].key, a);
+    EXPECT_EQ(journal.entries[3].reason, "rollback");
+    EXPECT_EQ(journal.entries[4].key, b);
+    EXPECT_EQ(journal.entries[4].reason, "rollback");
+    // One key the config does not name: nothing is written, the other key
+    // included.
+    ASSERT_EQ(test::set_dacl(a, kFixed), 0);
+    r = run({"rollback", "--config", config, "--key", a, "--key", path + "\\Nope"});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_EQ(test::dacl_sddl(a), kFixed);
+}
+
 // Rollback reads the rotated files too. Entry 1 lives in
 // journal.jsonl.2; a rollback that read only the live file would say "no entry with
 // id 000000000001" and wrote nothing.
