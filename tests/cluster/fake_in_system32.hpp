@@ -52,3 +52,18 @@ inline bool system32_clusapi_is_fake() {
 }
 
 }  // namespace permwatch::test
+
+// Every cluster test's first step: skipped when the simulated cluster (the
+// fake clusapi.dll and clussim.exe) is not beside the test executable, failed
+// when System32's clusapi.dll is not the fake (a run without the override).
+#define PERMWATCH_REQUIRE_SIMULATED_CLUSTER()                                                 \
+    do {                                                                                      \
+        const auto beside = ::permwatch::test::exe_dir();                                     \
+        if (!std::filesystem::exists(beside / "clussim.exe") ||                               \
+            !std::filesystem::exists(beside / "clusapi.dll")) {                               \
+            GTEST_SKIP() << "the fake clusapi.dll and clussim.exe are not next to this exe: " \
+                            "run cluster_tests (tests/fakes)";                                \
+        }                                                                                     \
+        ASSERT_TRUE(::permwatch::test::system32_clusapi_is_fake())                            \
+            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";       \
+    } while (0)

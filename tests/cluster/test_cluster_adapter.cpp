@@ -82,13 +82,7 @@ class Cluster : public WineKeyTest {
 protected:
     void SetUp() override {
         dir = exe_dir();
-        if (!std::filesystem::exists(dir / "clussim.exe") ||
-            !std::filesystem::exists(dir / "clusapi.dll")) {
-            GTEST_SKIP() << "the fake clusapi.dll and clussim.exe are not next to this exe: "
-                            "run cluster_tests (tests/fakes)";
-        }
-        ASSERT_TRUE(system32_clusapi_is_fake())
-            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
+        PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
         use_in_process_state_file();
         WineKeyTest::SetUp();
         checkpoint = path.substr(5);  // relative to HKLM

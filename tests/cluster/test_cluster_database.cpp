@@ -74,11 +74,7 @@ NodeSummary summary(const std::string& node, KeyState state, const std::string& 
 class ClusterDatabase : public WineKeyTest {
 protected:
     void SetUp() override {
-        if (!std::filesystem::exists(exe_dir() / "clussim.exe")) {
-            GTEST_SKIP() << "needs clussim.exe and the fake clusapi.dll beside the test";
-        }
-        ASSERT_TRUE(system32_clusapi_is_fake())
-            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
+        PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
         if (!fake_has_cluster_database()) {
             GTEST_SKIP() << "this fake clusapi.dll has no cluster registry functions (they come "
                             "with the multi-node simulator, branch cluster-sim)";

@@ -42,11 +42,7 @@ using namespace std::chrono_literals;
 class FailoverE2E : public WineKeyTest {
 protected:
     void SetUp() override {
-        if (!std::filesystem::exists(exe_dir() / "clussim.exe")) {
-            GTEST_SKIP() << "needs clussim.exe and the fake clusapi.dll beside the test";
-        }
-        ASSERT_TRUE(system32_clusapi_is_fake())
-            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
+        PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
         static const std::wstring state =
             (std::filesystem::temp_directory_path() /
              ("permwatch-failover-e2e-" + std::to_string(GetCurrentProcessId()) + ".state"))

@@ -47,11 +47,7 @@ constexpr DWORD kValueBound = 320 * 1024;  // clussim::kDbValueBytes
 class FakeClusterDatabase : public ::testing::Test, protected DatabaseCalls {
 protected:
     void SetUp() override {
-        if (!std::filesystem::exists(exe_dir() / "clussim.exe")) {
-            GTEST_SKIP() << "needs clussim.exe and the fake clusapi.dll beside the test";
-        }
-        ASSERT_TRUE(system32_clusapi_is_fake())
-            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
+        PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
         use_in_process_state_file();
         const SimRun r = clussim({"setup", "--node", "NODE1", "--other-node", "NODE2", "--group",
                                   "SQL Group", "--owner", "NODE1", "--resource", "SQL Server",

@@ -69,14 +69,7 @@ void remove_link(const std::string& link) {
 class RegSync : public WineKeyTest {
 protected:
     void SetUp() override {
-        const auto dir = exe_dir();
-        if (!std::filesystem::exists(dir / "clussim.exe") ||
-            !std::filesystem::exists(dir / "clusapi.dll")) {
-            GTEST_SKIP() << "the fake clusapi.dll and clussim.exe are not next to this exe: "
-                            "run cluster_tests (tests/fakes)";
-        }
-        ASSERT_TRUE(system32_clusapi_is_fake())
-            << "System32\\clusapi.dll is not the fake: set WINEDLLOVERRIDES=clusapi=n";
+        PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
         static const std::wstring state =
             (std::filesystem::temp_directory_path() /
              ("permwatch-regsync-test-" + std::to_string(GetCurrentProcessId()) + ".state"))
