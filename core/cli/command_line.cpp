@@ -28,7 +28,7 @@ constexpr const char* usage =
     "  status --cluster [--json]       every node's PermWatch, from the cluster database\n"
     "  check --cluster [--group G] [--json]\n"
     "                                  pre-flight: is every node that may own G ready?\n"
-    "  rollback [--to ID] [--key K]    restore descriptors from the journal\n"
+    "  rollback [--to ID] [--key K...] restore descriptors from the journal\n"
     "  <command> --help                the options of one command\n"
     "  --version, --help\n"
     "exit codes: 0 ok/compliant/ready, 1 drift/not ready, 2 error, 3 not permitted,\n"
@@ -130,7 +130,7 @@ public:
                 "exit codes: 0 restored, 2 error");
         config(c);
         value(c, "--to", o_.to_id, "ID", "restore the descriptor from before this journal entry");
-        keys(c, "only this key");
+        keys(c, "only these keys (repeatable)");
     }
 
     CLI::App& app() { return app_; }

@@ -715,18 +715,22 @@ function Restore-PermWatchKey {
         if ($Id) { $action = "Restore the DACL recorded before journal entry $Id (permwatch rollback --to $Id)" }
         if (-not $PSCmdlet.ShouldProcess($what, $action)) { return }
         $run = Invoke-PermWatchExe -ArgumentList $arguments -ExePath $ExePath
+        # One line per key restored, even when another key given failed.
+        $restored = @($run.Output -split "`n" | ForEach-Object { $_.TrimEnd("`r") } | Where-Object { $_ })
+        foreach ($line in $restored) {
+            $restoredKey = $null
+            if ($line -match '^(HK[^:]+): ') { $restoredKey = $Matches[1] }
+            [pscustomobject]@{ PSTypeName = 'PermWatch.RestoreResult'; Key = $restoredKey; Message = $line }
+        }
         if ($run.ExitCode -ne 0) {
             $said = ($run.ErrorText -split "`n" | Where-Object { $_ -match '^permwatch: ' }) -join '; '
             if (-not $said) { $said = $run.ErrorText.Trim() }
             $category = [System.Management.Automation.ErrorCategory]::InvalidOperation
             if ($run.ExitCode -eq 3) { $category = [System.Management.Automation.ErrorCategory]::PermissionDenied }
-            $PSCmdlet.ThrowTerminatingError((New-PermWatchError -Message "permwatch rollback exited $($run.ExitCode), nothing restored: $said" `
+            $outcome = 'nothing restored'
+            if ($restored.Count) { $outcome = "only $($restored.Count) key(s) restored" }
+            $PSCmdlet.ThrowTerminatingError((New-PermWatchError -Message "permwatch rollback exited $($run.ExitCode), $($outcome): $said" `
                         -ErrorId 'PermWatch.RollbackRefused' -Category $category -TargetObject $what -ExitCode $run.ExitCode))
-        }
-        foreach ($line in $run.Output -split "`n" | ForEach-Object { $_.TrimEnd("`r") } | Where-Object { $_ }) {
-            $restoredKey = $null
-            if ($line -match '^(HK[^:]+): ') { $restoredKey = $Matches[1] }
-            [pscustomobject]@{ PSTypeName = 'PermWatch.RestoreResult'; Key = $restoredKey; Message = $line }
         }
     }
 }
