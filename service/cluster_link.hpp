@@ -37,6 +37,9 @@ public:
 
     // The first connection, on the io thread's caller before the loop runs.
     void start(Handlers handlers);
+    // Cancels a pending retry; the connection stays (a stopping watchdog
+    // still publishes its last summary through it).
+    void cancel() { timer_.cancel(); }
     // Cancels a pending retry and closes the connection (waits for the
     // notification thread).
     void stop();

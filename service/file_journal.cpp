@@ -267,7 +267,10 @@ void FileJournal::catch_up() {
     if (found && (!last_id_ || id_number(*found) > id_number(*last_id_))) last_id_ = found;
 }
 
-void FileJournal::lease_ids() { leases_ids_ = true; }
+void FileJournal::lease_ids(std::chrono::milliseconds longest) {
+    leases_ids_ = true;
+    max_id_lease_ = longest;
+}
 
 void FileJournal::end_id_lease() {
     if (!id_lease_held_) return;
@@ -278,7 +281,7 @@ void FileJournal::end_id_lease() {
 std::optional<std::string> FileJournal::lock_ids() {
     const auto now = std::chrono::steady_clock::now();
     if (id_lease_held_) {
-        if (now - id_lease_since_ < kMaxIdLease) return std::nullopt;
+        if (now - id_lease_since_ < max_id_lease_) return std::nullopt;
         // Held for a while (a long sweep repairing many keys): a writer
         // waiting for the lock gets it first (JournalLock serves waiters in
         // turn), then this one goes on.

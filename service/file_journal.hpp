@@ -59,7 +59,9 @@ public:
     // repairs then takes the lock once instead of once a line (wineserver
     // round trips, docs/testing.md (r2)). Every append and end_id_lease()
     // must run on one thread: the lock is held per thread.
-    void lease_ids();
+    // `longest`: how long a lease may keep the lock (kMaxIdLease unless a
+    // test shows the lease itself, free of the machine's speed).
+    void lease_ids(std::chrono::milliseconds longest = kMaxIdLease);
     // Gives the writer lock back if an append kept it.
     void end_id_lease();
     static constexpr std::chrono::milliseconds kMaxIdLease{100};
@@ -123,6 +125,7 @@ private:
     bool leases_ids_ = false;  // lease_ids() was called
     bool id_lease_held_ = false;
     std::chrono::steady_clock::time_point id_lease_since_;
+    std::chrono::milliseconds max_id_lease_ = kMaxIdLease;
     // How many rotations every writer had made at this writer's last look
     // (JournalLock::rotations): while the count has not moved, its handle is
     // still the live file, known without opening the file's name (a

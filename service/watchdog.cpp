@@ -170,7 +170,7 @@ void Watchdog::stop() {
         publishing_.cancel();
         due_timer_.cancel();
         config_watch_.stop();
-        link_.stop();
+        link_.cancel();
         pipe_timer_.cancel();
         if (pipe_) pipe_->stop();
         io_.stop();
