@@ -9,6 +9,7 @@
 #include "core/cluster/cluster_commands.hpp"
 #include "core/cluster/cluster_readiness.hpp"
 #include "core/journal/journal.hpp"
+#include "tests/core/cluster/node_summary_builders.hpp"
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
@@ -21,20 +22,8 @@ const auto kNow = *parse_utc("2026-11-30T12:00:00.000Z");
 
 NodeSummary summary(const std::string& node, KeyState state, std::chrono::seconds age,
                     const std::string& group = "EXCH") {
-    NodeSummary s;
-    s.node = node;
-    s.version = "1.0.0";
-    s.mode = "enforce";
-    s.heartbeat = format_utc(kNow - age);
-    s.time = s.heartbeat;
-    s.sweep_interval_s = 60;
-    PublishedKey k;
-    k.path = kKey;
-    k.state = state;
-    k.checkpointed = true;
-    k.resource = "EXCH-RES";
-    k.group = group;
-    s.keys.push_back(k);
+    NodeSummary s = test::summary_of(node, "1.0.0", format_utc(kNow - age));
+    s.keys.push_back(test::checkpointed_key(kKey, state, "EXCH-RES", group));
     return s;
 }
 
@@ -59,6 +48,11 @@ struct Cluster {
         view.group_list = {group("EXCH", {"NODE1", "NODE2"})};
     }
     void publish(const NodeSummary& s) { view.publish(s.node, serialize_summary(s)); }
+    // NODE1 and NODE2 each published their key, in these states, `age` ago.
+    void publish_both(KeyState node1, KeyState node2, std::chrono::seconds age) {
+        publish(summary("NODE1", node1, age));
+        publish(summary("NODE2", node2, age));
+    }
 };
 
 struct Out {
@@ -79,6 +73,17 @@ Out status(Cluster& c, bool json = false) {
     return {code, out.str(), err.str()};
 }
 
+// A text report of check --cluster that is not ready: exit 1, its first line
+// names `nodes`, and it says each of `said` and none of `unsaid`.
+void expect_not_ready(const Out& r, const std::string& nodes,
+                      std::initializer_list<std::string> said,
+                      std::initializer_list<std::string> unsaid = {}) {
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_EQ(r.out.rfind("not ready: " + nodes + "\n", 0), 0u) << r.out;
+    for (const std::string& part : said) EXPECT_NE(r.out.find(part), std::string::npos) << r.out;
+    for (const std::string& part : unsaid) EXPECT_EQ(r.out.find(part), std::string::npos) << r.out;
+}
+
 TEST(ClusterCheck, TwoCompliantFreshNodesAreReady) {
     Cluster c;
     c.publish(summary("NODE1", KeyState::compliant, 10s));
@@ -91,14 +96,8 @@ TEST(ClusterCheck, TwoCompliantFreshNodesAreReady) {
 
 TEST(ClusterCheck, OneDriftedNodeIsNamedWithKeyAndReason) {
     Cluster c;
-    c.publish(summary("NODE1", KeyState::compliant, 10s));
-    c.publish(summary("NODE2", KeyState::drift, 10s));
-    const Out r = check(c, "EXCH");
-    EXPECT_EQ(r.code, 1);
-    EXPECT_EQ(r.out.rfind("not ready: NODE2\n", 0), 0u) << r.out;
-    EXPECT_NE(r.out.find(kKey), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("drift"), std::string::npos) << r.out;
-    EXPECT_EQ(r.out.find("NODE1"), std::string::npos) << r.out;
+    c.publish_both(KeyState::compliant, KeyState::drift, 10s);
+    expect_not_ready(check(c, "EXCH"), "NODE2", {kKey, "drift"}, {"NODE1"});
 }
 
 TEST(ClusterCheck, JsonNamesEachNodeKeyAndReason) {
@@ -206,15 +205,10 @@ TEST(ClusterCheck, ANodeThatCouldNotLearnAResourcesCheckpointsIsNotReady) {
     n2.checkpoints_unknown.push_back({"EXCH-DB", "EXCH", "The RPC server is unavailable. (1722)"});
     n2.checkpoints_unknown.push_back({"SQL-DB", "SQL", "Access is denied. (5)"});  // not EXCH's
     c.publish(n2);
-    Out r = check(c, "EXCH");
-    EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_EQ(r.out.rfind("not ready: NODE2\n", 0), 0u) << r.out;
-    EXPECT_NE(r.out.find("checkpoints unknown"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("EXCH-DB"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("(1722)"), std::string::npos) << r.out;
-    EXPECT_EQ(r.out.find("SQL-DB"), std::string::npos) << r.out;
+    expect_not_ready(check(c, "EXCH"), "NODE2", {"checkpoints unknown", "EXCH-DB", "(1722)"},
+                     {"SQL-DB"});
 
-    r = check(c, "EXCH", true);
+    const Out r = check(c, "EXCH", true);
     EXPECT_EQ(r.code, 1);
     const auto doc = nlohmann::json::parse(r.out);
     ASSERT_EQ(doc["not_ready"].size(), 1u) << r.out;
@@ -239,10 +233,7 @@ TEST(ClusterCheck, CheckpointsNoNodeCouldLearnAreNotReadyRatherThanNoKeys) {
         s.checkpoints_unknown.push_back({"EXCH-RES", "", "Access is denied. (5)"});
         c.publish(s);
     }
-    const Out r = check(c, "EXCH");
-    EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_EQ(r.out.rfind("not ready: NODE1, NODE2\n", 0), 0u) << r.out;
-    EXPECT_EQ(r.out.find("checkpointed keys"), std::string::npos) << r.out;
+    expect_not_ready(check(c, "EXCH"), "NODE1, NODE2", {}, {"checkpointed keys"});
 }
 
 // What the node running the check could not read itself counts too (when
@@ -250,18 +241,12 @@ TEST(ClusterCheck, CheckpointsNoNodeCouldLearnAreNotReadyRatherThanNoKeys) {
 // it is all there is to go by).
 TEST(ClusterCheck, CheckpointsThisNodeCouldNotReadAreNotReady) {
     Cluster c;
-    c.publish(summary("NODE1", KeyState::compliant, 10s));
-    c.publish(summary("NODE2", KeyState::compliant, 10s));
+    c.publish_both(KeyState::compliant, KeyState::compliant, 10s);
     c.view.group_list[0].unreadable.push_back(
         {"EXCH-RES", "EXCH", "CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS: error (1726)"});
-    Out r = check(c, "EXCH");
-    EXPECT_EQ(r.code, 1) << r.out;
-    EXPECT_EQ(r.out.rfind("not ready: this node\n", 0), 0u) << r.out;
-    EXPECT_NE(r.out.find("checkpoints unknown"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("EXCH-RES"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("(1726)"), std::string::npos) << r.out;
+    expect_not_ready(check(c, "EXCH"), "this node", {"checkpoints unknown", "EXCH-RES", "(1726)"});
 
-    r = check(c, "EXCH", true);
+    const Out r = check(c, "EXCH", true);
     const auto doc = nlohmann::json::parse(r.out);
     ASSERT_EQ(doc["not_ready"].size(), 1u) << r.out;
     EXPECT_EQ(doc["not_ready"][0]["node"], std::string(kThisNode));
@@ -275,8 +260,7 @@ TEST(ClusterCheck, CheckpointsThisNodeCouldNotReadAreNotReady) {
 TEST(ClusterCheck, AGroupWithoutCheckpointsIsReadyWithNoCheckpointedKeys) {
     Cluster c;
     c.view.group_list.push_back(group("FILES", {"NODE1", "NODE2"}, {}, 0));
-    c.publish(summary("NODE1", KeyState::compliant, 10s));
-    c.publish(summary("NODE2", KeyState::compliant, 10s));
+    c.publish_both(KeyState::compliant, KeyState::compliant, 10s);
     Out r = check(c, "FILES");
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(r.out,

@@ -7,24 +7,17 @@
 
 #include "core/cluster/node_summary.hpp"
 #include "core/journal/journal.hpp"
+#include "tests/core/cluster/node_summary_builders.hpp"
 
 namespace permwatch {
 namespace {
 
 NodeSummary sample() {
-    NodeSummary s;
-    s.node = "NODE1";
-    s.version = "1.2.3";
-    s.mode = "enforce";
+    NodeSummary s = test::summary_of("NODE1", "1.2.3", "2026-11-30T11:00:00.250Z");
     s.time = "2026-11-30T10:00:00.000Z";
-    s.heartbeat = "2026-11-30T11:00:00.250Z";
-    s.sweep_interval_s = 60;
-    PublishedKey k;
-    k.path = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
-    k.state = KeyState::repaired;
-    k.checkpointed = true;
-    k.resource = "Exchange Event Service";
-    k.group = "EXCH";
+    PublishedKey k =
+        test::checkpointed_key("HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES",
+                               KeyState::repaired, "Exchange Event Service", "EXCH");
     k.last_repair = "2026-11-30T09:59:59.999Z";
     s.keys.push_back(k);
     PublishedKey plain;
@@ -50,19 +43,11 @@ TEST(NodeSummary, RoundTrips) {
 // default config (config/permwatch.json: one key, checkpointed by a
 // resource). Names as long as real ones; printed for the record.
 TEST(NodeSummary, SizeWithTheDefaultConfig) {
-    NodeSummary s;
-    s.node = "EXCHNODE01";
-    s.version = PERMWATCH_VERSION;
-    s.mode = "enforce";
-    s.time = format_utc(std::chrono::system_clock::now());
-    s.heartbeat = s.time;
-    s.sweep_interval_s = 60;
-    PublishedKey k;
-    k.path = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
-    k.state = KeyState::compliant;
-    k.checkpointed = true;
-    k.resource = "Exchange Event Service";
-    k.group = "Exchange Virtual Server";
+    NodeSummary s = test::summary_of("EXCHNODE01", PERMWATCH_VERSION,
+                                     format_utc(std::chrono::system_clock::now()));
+    PublishedKey k = test::checkpointed_key(
+        "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES", KeyState::compliant,
+        "Exchange Event Service", "Exchange Virtual Server");
     k.last_repair = s.time;
     s.keys.push_back(k);
     const std::string text = serialize_summary(s);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/cluster/summary_publisher.hpp"
+#include "tests/core/cluster/node_summary_builders.hpp"
 
 namespace permwatch {
 namespace {
@@ -18,18 +19,19 @@ std::vector<PublishedKey> keys(KeyState state) {
     return {k};
 }
 
-NodeSummary header(const std::string& beat) {
-    NodeSummary h;
-    h.node = "NODE1";
-    h.version = "1";
-    h.mode = "enforce";
-    h.heartbeat = beat;
-    return h;
+NodeSummary header(const std::string& beat) { return test::summary_of("NODE1", "1", beat); }
+
+const TimePoint t0{};
+
+// Observes a first, compliant state (changed at `since`) and takes it at t0:
+// whether it was written.
+bool first_written(SummaryPublisher& p, const std::string& since) {
+    p.observe(keys(KeyState::compliant), since, t0);
+    return p.take(t0, header(since)).has_value();
 }
 
 TEST(SummaryPublisher, FirstStateGoesOutAtOnce) {
     SummaryPublisher p;
-    const TimePoint t0{};
     EXPECT_FALSE(p.next_due());
     p.observe(keys(KeyState::compliant), "2026-11-30T11:00:00.000Z", t0);
     ASSERT_TRUE(p.next_due());
@@ -44,18 +46,14 @@ TEST(SummaryPublisher, FirstStateGoesOutAtOnce) {
 
 TEST(SummaryPublisher, NoChangeNoPublish) {
     SummaryPublisher p;
-    const TimePoint t0{};
-    p.observe(keys(KeyState::compliant), "a", t0);
-    ASSERT_TRUE(p.take(t0, header("a")));
+    ASSERT_TRUE(first_written(p, "a"));
     p.observe(keys(KeyState::compliant), "b", t0 + 10s);
     EXPECT_FALSE(p.next_due());
 }
 
 TEST(SummaryPublisher, AChangeInsideFiveSecondsIsDelayedNotLost) {
     SummaryPublisher p;
-    const TimePoint t0{};
-    p.observe(keys(KeyState::compliant), "t0", t0);
-    ASSERT_TRUE(p.take(t0, header("t0")));
+    ASSERT_TRUE(first_written(p, "t0"));
     p.observe(keys(KeyState::drift), "t1", t0 + 1s);
     ASSERT_TRUE(p.next_due());
     EXPECT_EQ(*p.next_due(), t0 + 5s);
@@ -73,9 +71,7 @@ TEST(SummaryPublisher, AChangeInsideFiveSecondsIsDelayedNotLost) {
 
 TEST(SummaryPublisher, HeartbeatEachSweepAtMostEveryFiveSeconds) {
     SummaryPublisher p;
-    const TimePoint t0{};
-    p.observe(keys(KeyState::compliant), "t0", t0);
-    ASSERT_TRUE(p.take(t0, header("t0")));
+    ASSERT_TRUE(first_written(p, "t0"));
     // A sweep every second (sweep_interval_s 1): writes every 5 s, not every second.
     int written = 0;
     for (int s = 1; s <= 60; ++s) {
@@ -86,8 +82,7 @@ TEST(SummaryPublisher, HeartbeatEachSweepAtMostEveryFiveSeconds) {
     EXPECT_EQ(written, 12);
     // A sweep every 60 s: each heartbeat is written at once.
     SummaryPublisher q;
-    q.observe(keys(KeyState::compliant), "t0", t0);
-    ASSERT_TRUE(q.take(t0, header("t0")));
+    ASSERT_TRUE(first_written(q, "t0"));
     q.heartbeat(t0 + 60s);
     EXPECT_EQ(*q.next_due(), t0 + 60s);
     const auto s = q.take(t0 + 60s, header("t60"));
