@@ -9,11 +9,7 @@ namespace permwatch {
 namespace {
 
 using namespace std::chrono_literals;
-using fakes::FakeAccounts;
-using fakes::FakeClock;
-using fakes::FakeJournal;
-using fakes::FakeRegistry;
-using fakes::RecordingAlerts;
+using namespace fakes;
 
 const std::string key = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
 const std::string svc = "S-1-5-21-1-2-3-1105";

@@ -10,10 +10,7 @@
 namespace permwatch {
 namespace {
 
-using fakes::FakeAccounts;
-using fakes::FakeClock;
-using fakes::FakeJournal;
-using fakes::FakeRegistry;
+using namespace fakes;
 
 const std::string key = "HKLM\\SOFTWARE\\Contoso\\App";
 const std::string broken = "O:BAG:SYD:(A;CI;KR;;;BU)";

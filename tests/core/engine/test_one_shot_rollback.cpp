@@ -11,9 +11,7 @@
 namespace permwatch {
 namespace {
 
-using fakes::FakeClock;
-using fakes::FakeJournal;
-using fakes::FakeRegistry;
+using namespace fakes;
 
 const std::string a = "HKLM\\SOFTWARE\\Contoso\\A";
 const std::string b = "HKLM\\SOFTWARE\\Contoso\\B";
