@@ -150,27 +150,28 @@ TEST(Rollback, ATornLastLineIsOnlyAWarning) {
     EXPECT_TRUE(plan_rollback(journal, kPolicy, std::nullopt, std::nullopt).error.empty());
 }
 
+// The plan of rolling HKLM\A back to `before`, its one repair in the journal.
+RollbackPlan plan_back_to(const std::string& before) {
+    return plan_rollback(journal_of({entry("1", "HKLM\\A", before, kA1)}), kPolicy, std::nullopt,
+                         std::nullopt);
+}
+
 TEST(Rollback, ANullDaclIsRestoredAsANullDacl) {
-    const auto journal = journal_of({entry("1", "HKLM\\A", "O:BAD:NO_ACCESS_CONTROL", kA1)});
-    const auto plan = plan_rollback(journal, kPolicy, std::nullopt, std::nullopt);
+    const auto plan = plan_back_to("O:BAD:NO_ACCESS_CONTROL");
     ASSERT_EQ(plan.targets.size(), 1u) << plan.error;
-    EXPECT_TRUE(plan.targets[0].dacl.is_null);
-    EXPECT_TRUE(plan.targets[0].dacl.aces.empty());
+    EXPECT_EQ(plan.targets[0].dacl, (Acl{.is_null = true, .aces = {}})) << "null, and no ACEs";
 }
 
 TEST(Rollback, AnAbsentDaclIsRefusedNeverMadeEmpty) {
-    const auto journal = journal_of({entry("1", "HKLM\\A", "O:BAG:SY", kA1)});
-    const auto plan = plan_rollback(journal, kPolicy, std::nullopt, std::nullopt);
+    const auto plan = plan_back_to("O:BAG:SY");
     EXPECT_TRUE(plan.targets.empty());
     EXPECT_NE(plan.error.find("'before' has no DACL"), std::string::npos) << plan.error;
 }
 
 TEST(Rollback, AnEmptyDaclIsWhatTheJournalSaidAndIsRestored) {
-    const auto journal = journal_of({entry("1", "HKLM\\A", "D:", kA1)});
-    const auto plan = plan_rollback(journal, kPolicy, std::nullopt, std::nullopt);
+    const auto plan = plan_back_to("D:");
     ASSERT_EQ(plan.targets.size(), 1u) << plan.error;
-    EXPECT_FALSE(plan.targets[0].dacl.is_null);
-    EXPECT_TRUE(plan.targets[0].dacl.aces.empty());
+    EXPECT_EQ(plan.targets[0].dacl, Acl{}) << "not null, and no ACEs";
 }
 
 TEST(Journal, EntryLinesCountEveryLine) {
