@@ -9,6 +9,7 @@ namespace {
 
 using test::kinds;
 using test::requirement;
+using test::unresolved_service_account;
 using FK = FindingKind;
 constexpr auto CI = ace_flags::container_inherit;
 const std::string svc = "S-1-5-21-1-2-3-1105";
@@ -310,11 +311,8 @@ TEST(Evaluation, NonCanonicalDaclIsAFinding) {
 }
 
 TEST(Evaluation, UnresolvedAccountIsReportedWithThePolicyText) {
-    ResolvedRequirement r;
-    r.requirement.principal.kind = Principal::Kind::service_account_of;
-    r.requirement.principal.name = "MSExchangeSA";
-    r.requirement.rights = rights::key_all_access;
-    r.unresolved_reason = "service does not exist";
+    const ResolvedRequirement r = unresolved_service_account("MSExchangeSA", rights::key_all_access,
+                                                             "service does not exist");
     auto f = eval("D:(A;CI;KA;;;SY)", {r});
     ASSERT_EQ(kinds(f), std::vector<FK>{FK::unresolved_account});
     EXPECT_EQ(f[0].principal, "service_account_of:MSExchangeSA");

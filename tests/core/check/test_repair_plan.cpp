@@ -10,6 +10,7 @@ namespace permwatch {
 namespace {
 
 using test::requirement;
+using test::unresolved_service_account;
 constexpr auto CI = ace_flags::container_inherit;
 const std::string svc = "S-1-5-21-1-2-3-1105";
 const std::string clus = "S-1-5-21-1-2-3-1106";
@@ -116,11 +117,8 @@ TEST(RepairPlan, NullDaclIsLeftAlone) {
 }
 
 TEST(RepairPlan, UnresolvedAccountBlocksOnlyItself) {
-    ResolvedRequirement unknown;
-    unknown.requirement.principal.kind = Principal::Kind::service_account_of;
-    unknown.requirement.principal.name = "MSExchangeSA";
-    unknown.requirement.rights = rights::key_all_access;
-    unknown.unresolved_reason = "no such service";
+    const ResolvedRequirement unknown =
+        unresolved_service_account("MSExchangeSA", rights::key_all_access, "no such service");
     auto plan = plan_repair(parse_sddl("D:(A;CI;KR;;;BU)"),
                             {unknown, requirement("S-1-5-18", rights::key_all_access)});
     ASSERT_TRUE(plan.planned.has_value());

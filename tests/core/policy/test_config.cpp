@@ -20,6 +20,7 @@
 #include "core/policy/json_pointer.hpp"
 #include "core/security/key_path.hpp"
 #include "core/security/security_descriptor.hpp"
+#include "tests/core/test_support.hpp"
 
 namespace permwatch {
 namespace {
@@ -113,24 +114,15 @@ Requirement requirement(Principal p, AccessMask rights, std::uint8_t inherit) {
 }
 
 Principal service_account_of(std::string name) {
-    Principal p;
-    p.kind = Principal::Kind::service_account_of;
-    p.name = std::move(name);
-    return p;
+    return {.kind = Principal::Kind::service_account_of, .sid = {}, .name = std::move(name)};
 }
 
 Principal sid_principal(Sid sid) {
-    Principal p;
-    p.kind = Principal::Kind::sid;
-    p.sid = std::move(sid);
-    return p;
+    return {.kind = Principal::Kind::sid, .sid = std::move(sid), .name = {}};
 }
 
 Principal account(std::string name) {
-    Principal p;
-    p.kind = Principal::Kind::account_name;
-    p.name = std::move(name);
-    return p;
+    return {.kind = Principal::Kind::account_name, .sid = {}, .name = std::move(name)};
 }
 
 // ---------------------------------------------------------------------------
@@ -789,11 +781,10 @@ TEST(ConfigPaths, NormalizeKeyPath) {
 }
 
 TEST(ConfigPaths, SameKeyPath) {
-    EXPECT_TRUE(same_key_path("HKLM\\SOFTWARE\\X", "HKEY_LOCAL_MACHINE\\software\\x"));
-    EXPECT_TRUE(same_key_path("hklm\\A\\B", "HKLM\\a\\b"));
-    EXPECT_FALSE(same_key_path("HKLM\\A\\B", "HKLM\\A"));
-    EXPECT_FALSE(same_key_path("HKLM\\A", "HKLM\\AB"));
-    EXPECT_FALSE(same_key_path("HKLM\\A", "HKCU\\A"));
+    test::expect_path_comparison(
+        same_key_path,
+        {{"HKLM\\SOFTWARE\\X", "HKEY_LOCAL_MACHINE\\software\\x"}, {"hklm\\A\\B", "HKLM\\a\\b"}},
+        {{"HKLM\\A\\B", "HKLM\\A"}, {"HKLM\\A", "HKLM\\AB"}, {"HKLM\\A", "HKCU\\A"}});
 }
 
 TEST(ConfigMode, ToString) {

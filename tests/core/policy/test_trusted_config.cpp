@@ -255,15 +255,17 @@ TEST_F(TrustedConfig, TheConfigIsParsedFromTheJudgedHandlesBytes) {
 }
 
 TEST(SameFilePath, PrefixesSlashesAndAsciiCaseDoNotMatterOtherCharactersDo) {
-    EXPECT_TRUE(same_file_path("C:\\ProgramData\\PermWatch\\permwatch.json",
-                               "\\\\?\\C:\\programdata\\PERMWATCH\\permwatch.json"));
-    EXPECT_TRUE(same_file_path("C:/a/b.json", "\\\\?\\C:\\a\\b.json"));
-    EXPECT_TRUE(same_file_path("\\\\srv\\share\\b.json", "\\\\?\\UNC\\srv\\share\\b.json"));
-    EXPECT_TRUE(same_file_path("C:\\\xC3\x9C\\x", "\\\\?\\C:\\\xC3\x9C\\x"));
-    EXPECT_FALSE(same_file_path("C:\\a\\b.json", "\\\\?\\D:\\a\\b.json"));
-    EXPECT_FALSE(same_file_path("C:\\a\\b.json", "\\\\?\\C:\\a\\b.json.evil"));
-    // Ü against ü: Windows may call them the same; refusing is the safe side.
-    EXPECT_FALSE(same_file_path("C:\\\xC3\x9C\\x", "C:\\\xC3\xBC\\x"));
+    test::expect_path_comparison(
+        same_file_path,
+        {{"C:\\ProgramData\\PermWatch\\permwatch.json",
+          "\\\\?\\C:\\programdata\\PERMWATCH\\permwatch.json"},
+         {"C:/a/b.json", "\\\\?\\C:\\a\\b.json"},
+         {"\\\\srv\\share\\b.json", "\\\\?\\UNC\\srv\\share\\b.json"},
+         {"C:\\\xC3\x9C\\x", "\\\\?\\C:\\\xC3\x9C\\x"}},
+        {{"C:\\a\\b.json", "\\\\?\\D:\\a\\b.json"},
+         {"C:\\a\\b.json", "\\\\?\\C:\\a\\b.json.evil"},
+         // Ü against ü: Windows may call them the same; refusing is the safe side.
+         {"C:\\\xC3\x9C\\x", "C:\\\xC3\xBC\\x"}});
 }
 
 TEST_F(TrustedConfig, ValidateRefusesWithOneLineAndExit2) {
