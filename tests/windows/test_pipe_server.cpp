@@ -167,9 +167,9 @@ bool self_is_admin() {
 
 class PipeServerTest : public ::testing::Test {
 protected:
-    // force_admin: what the handler passes on instead of the server's answer.
-    void start_server(PipeServer::Options options = {},
-                      std::optional<bool> force_admin = std::nullopt) {
+    // Starts a server with `options`. force_admin: what the handler passes on
+    // instead of the server's answer.
+    void start_server(std::optional<bool> force_admin = std::nullopt) {
         name = unique_pipe_name();
         options.on_error = [this](const std::string& line) { errors.push_back(line); };
         server = std::make_unique<PipeServer>(
@@ -197,6 +197,20 @@ protected:
         server.reset();
     }
     std::wstring path() const { return win::pipe_path(name); }
+    // Connects `c` and has it answered once.
+    void connect_and_ask(Client& c) {
+        ASSERT_EQ(c.open(path()), 0u);
+        ASSERT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    }
+    // A client connecting now is answered: what the test did to the others
+    // left the server serving.
+    void expect_a_new_client_is_answered() {
+        Client after;
+        ASSERT_EQ(after.open(path()), 0u);
+        EXPECT_TRUE(is_status_reply(after.ask(R"({"cmd":"status"})")));
+    }
+
+    PipeServer::Options options;  // the service's defaults unless a test changes them
 
     std::string name;
     boost::asio::io_context io;
@@ -241,9 +255,8 @@ TEST_F(PipeServerTest, ManyRequestsOnOneConnection) {
 TEST_F(PipeServerTest, TwoHundredClientsFiftyRequestsEach) {
     // Every client here is a thread of this one process: the per-process cap
     // (tested below) would make most of them wait, so it is lifted.
-    PipeServer::Options options;
     options.per_process = options.max_instances;
-    start_server(options);
+    start_server();
     // 200 clients, each its own connection doing 50 requests, from 40
     // threads (5 clients in turn each): 200 threads under Wine cost seconds
     // of start-up alone, and only 16 can be served at once anyway.
@@ -342,9 +355,8 @@ TEST_F(PipeServerTest, OversizedLineClosesThatConnectionOnly) {
 }
 
 TEST_F(PipeServerTest, SilentAndHalfSentClientsAreDisconnected) {
-    PipeServer::Options options;
     options.idle_timeout = std::chrono::milliseconds(300);
-    start_server(options);
+    start_server();
 
     Client silent, half;
     ASSERT_EQ(silent.open(path()), 0u);
@@ -379,23 +391,17 @@ TEST_F(PipeServerTest, SilentAndHalfSentClientsAreDisconnected) {
     EXPECT_LT(silent_s, 3.0);
     EXPECT_GT(answered.load(), 10) << "the busy client was starved";
 
-    Client after;
-    ASSERT_EQ(after.open(path()), 0u);
-    EXPECT_TRUE(is_status_reply(after.ask(R"({"cmd":"status"})")));
-    after.close();
+    expect_a_new_client_is_answered();
     stop_server();
     EXPECT_EQ(stats.timeouts, 2u);
 }
 
 TEST_F(PipeServerTest, BusyInstancesMakeClientsWait) {
-    PipeServer::Options options;
     options.max_instances = 2;
-    start_server(options);
+    start_server();
     Client a, b;
-    ASSERT_EQ(a.open(path()), 0u);
-    ASSERT_EQ(b.open(path()), 0u);
-    ASSERT_TRUE(is_status_reply(a.ask(R"({"cmd":"status"})")));
-    ASSERT_TRUE(is_status_reply(b.ask(R"({"cmd":"status"})")));
+    ASSERT_NO_FATAL_FAILURE(connect_and_ask(a));
+    ASSERT_NO_FATAL_FAILURE(connect_and_ask(b));
     Client c;
     EXPECT_EQ(c.open(path(), 0), static_cast<DWORD>(ERROR_PIPE_BUSY));
     std::thread leave([&] {
@@ -458,7 +464,7 @@ TEST_F(PipeServerTest, SecondServerOrSquatterMakesStartFail) {
 }
 
 TEST_F(PipeServerTest, CheckIsRefusedWhenNotAdmin) {
-    start_server({}, /*force_admin=*/false);
+    start_server(/*force_admin=*/false);
     Client c;
     ASSERT_EQ(c.open(path()), 0u);
     const auto check = c.ask(R"({"cmd":"check"})");
@@ -510,10 +516,9 @@ TEST_F(PipeServerTest, InstancesAreReusedAfterEachClient) {
 // A client that sends a line more often than the idle
 // timeout is still closed at the lifetime cap.
 TEST_F(PipeServerTest, LifetimeCapEndsABusyConnection) {
-    PipeServer::Options options;
     options.idle_timeout = std::chrono::milliseconds(400);
     options.lifetime = std::chrono::milliseconds(1000);
-    start_server(options);
+    start_server();
     Client c;
     ASSERT_EQ(c.open(path()), 0u);
     const auto t0 = Clock::now();
@@ -530,10 +535,7 @@ TEST_F(PipeServerTest, LifetimeCapEndsABusyConnection) {
     EXPECT_GE(lived, 0.9);
     EXPECT_LT(lived, 10.0) << "the idle deadline restarted forever";
     EXPECT_GT(answered, 3);
-    Client after;
-    ASSERT_EQ(after.open(path()), 0u);
-    EXPECT_TRUE(is_status_reply(after.ask(R"({"cmd":"status"})")));
-    after.close();
+    expect_a_new_client_is_answered();
     stop_server();
     EXPECT_EQ(stats.lifetimes, 1u);
     EXPECT_EQ(stats.timeouts, 0u);
@@ -541,9 +543,8 @@ TEST_F(PipeServerTest, LifetimeCapEndsABusyConnection) {
 
 // One client process holds at most per_process instances.
 TEST_F(PipeServerTest, PerProcessCapRefusesTheNextConnection) {
-    PipeServer::Options options;
     options.per_process = 3;
-    start_server(options);
+    start_server();
     std::vector<std::unique_ptr<Client>> held;
     for (int i = 0; i < 3; ++i) {
         held.push_back(std::make_unique<Client>());
@@ -579,7 +580,6 @@ TEST_F(PipeServerTest, PerProcessCapRefusesTheNextConnection) {
 TEST_F(PipeServerTest, TheLastInstanceIsKeptForAnAdministrator) {
     std::atomic<bool> caller_is_admin{false};
     std::atomic<int> asked{0};
-    PipeServer::Options options;
     options.max_instances = 3;
     options.per_process = 3;
     options.process_is_admin = [&](std::uint32_t pid) {
@@ -587,12 +587,10 @@ TEST_F(PipeServerTest, TheLastInstanceIsKeptForAnAdministrator) {
         EXPECT_EQ(pid, GetCurrentProcessId());
         return caller_is_admin.load();
     };
-    start_server(options);
+    start_server();
     Client a, b;
-    ASSERT_EQ(a.open(path()), 0u);
-    ASSERT_EQ(b.open(path()), 0u);
-    ASSERT_TRUE(is_status_reply(a.ask(R"({"cmd":"status"})")));
-    ASSERT_TRUE(is_status_reply(b.ask(R"({"cmd":"status"})")));
+    ASSERT_NO_FATAL_FAILURE(connect_and_ask(a));
+    ASSERT_NO_FATAL_FAILURE(connect_and_ask(b));
     EXPECT_EQ(asked.load(), 0) << "ordinary instances need no identity check";
     Client user;
     ASSERT_EQ(user.open(path()), 0u);
@@ -614,9 +612,8 @@ TEST_F(PipeServerTest, TheLastInstanceIsKeptForAnAdministrator) {
 // non-administrators out before the server sees them; under Wine the DACL is
 // stored, not enforced, so this test reads it back instead.
 TEST_F(PipeServerTest, TheAdministratorsDoorRefusesOthersAndStatusFallsBack) {
-    PipeServer::Options options;
     options.process_is_admin = [](std::uint32_t) { return false; };
-    start_server(options);
+    start_server();
     Client door;
     ASSERT_EQ(door.open(win::admin_pipe_path(name)), 0u);
     const std::string sddl = test::handle_sddl(door.handle(), DACL_SECURITY_INFORMATION);
@@ -636,9 +633,8 @@ TEST_F(PipeServerTest, TheAdministratorsDoorRefusesOthersAndStatusFallsBack) {
 // Administrators, so with the default identity a second connection on a
 // 2-instance pipe takes the reserved one.
 TEST_F(PipeServerTest, DefaultIdentityOfTheClientProcessIsItsToken) {
-    PipeServer::Options options;
     options.max_instances = 2;
-    start_server(options);
+    start_server();
     Client a, b;
     ASSERT_EQ(a.open(path()), 0u);
     ASSERT_TRUE(is_status_reply(a.ask(R"({"cmd":"status"})")));
@@ -656,7 +652,7 @@ TEST_F(PipeServerTest, DefaultIdentityOfTheClientProcessIsItsToken) {
 // server go on. Without the catch it would unwind out of io_context::run().
 TEST_F(PipeServerTest, AHandlerThatThrowsAnythingAnswersWithAnErrorAndServingGoesOn) {
     fake.throw_anything = true;
-    start_server({}, /*force_admin=*/true);
+    start_server(/*force_admin=*/true);
     Client c;
     ASSERT_EQ(c.open(path()), 0u);
     const auto r = c.ask(R"({"cmd":"reload"})");
@@ -675,13 +671,12 @@ TEST_F(PipeServerTest, AHandlerThatThrowsAnythingAnswersWithAnErrorAndServingGoe
 // exception would leave io_context::run() and end the server's thread.
 TEST_F(PipeServerTest, ACallbackThatThrowsEndsOnlyThatConnection) {
     std::atomic<bool> throw_next{true};
-    PipeServer::Options options;
     options.max_instances = 2;
     options.process_is_admin = [&](std::uint32_t) -> bool {
         if (throw_next.exchange(false)) throw std::runtime_error("identity lookup failed");
         return true;
     };
-    start_server(options);
+    start_server();
     Client a;
     ASSERT_EQ(a.open(path()), 0u);
     ASSERT_TRUE(is_status_reply(a.ask(R"({"cmd":"status"})")));
@@ -852,13 +847,13 @@ TEST_F(PipeServerTest, AnAdministratorIsAnsweredDuringAFlood) {
         ASSERT_TRUE(flooders.back()->started());
         pids.push_back(flooders.back()->pid());
     }
-    PipeServer::Options options;  // the service's defaults: 16 instances, 1 reserved, 4 per process
+    // The service's defaults: 16 instances, 1 reserved, 4 per process.
     options.process_is_admin = [pids](std::uint32_t pid) {
         return std::find(pids.begin(), pids.end(), pid) == pids.end();
     };
     const auto flood_start = Clock::now();
     // start_server picks the same name again (it is the test's name).
-    start_server(options);
+    start_server();
     ASSERT_EQ(name, unique_pipe_name());
     // Let the flood fill every instance it may.
     std::this_thread::sleep_for(std::chrono::seconds(2));
