@@ -65,18 +65,10 @@ int main() {
     for (const wchar_t* s : {L"S-1-5-18", L"S-1-5-32-544", L"S-1-5-32-545", L"S-1-5-11", L"S-1-1-0",
                              L"S-1-5-19", L"S-1-5-20", L"S-1-5-21-1-2-3-1105"})
         by_sid(s);
-    HANDLE token = nullptr;
-    if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
-        char buf[512];
-        DWORD len = 0;
-        if (GetTokenInformation(token, TokenUser, buf, sizeof buf, &len)) {
-            LPWSTR s = nullptr;
-            ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buf)->User.Sid, &s);
-            std::printf("[e] token user SID %s\n", probe::narrow(s).c_str());
-            by_sid(s);
-            LocalFree(s);
-        }
-        CloseHandle(token);
+    const std::wstring me = probe::token_user_sid();
+    if (!me.empty()) {
+        std::printf("[e] token user SID %s\n", probe::narrow(me.c_str()).c_str());
+        by_sid(me.c_str());
     }
     return 0;
 }

@@ -60,6 +60,28 @@ inline DWORD set_dacl_aclapi(HKEY key, const wchar_t* sddl) {
     return rc;
 }
 
+// The SID as text ("S-1-5-18"), or "" when it cannot be converted.
+inline std::wstring sid_text(PSID sid) {
+    LPWSTR s = nullptr;
+    if (!ConvertSidToStringSidW(sid, &s)) return L"";
+    std::wstring out = s;
+    LocalFree(s);
+    return out;
+}
+
+// The user of this process's token as SID text, or "" when it cannot be read.
+inline std::wstring token_user_sid() {
+    HANDLE token = nullptr;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return L"";
+    char buf[512];
+    DWORD len = 0;
+    std::wstring out;
+    if (GetTokenInformation(token, TokenUser, buf, sizeof buf, &len))
+        out = sid_text(reinterpret_cast<TOKEN_USER*>(buf)->User.Sid);
+    CloseHandle(token);
+    return out;
+}
+
 inline HKEY create_key(const wchar_t* path, REGSAM sam = KEY_ALL_ACCESS) {
     HKEY key = nullptr;
     LONG rc = RegCreateKeyExW(HKEY_LOCAL_MACHINE, path, 0, nullptr, REG_OPTION_NON_VOLATILE, sam,

@@ -146,49 +146,38 @@ int main() {
     } opens[] = {{"KEY_SET_VALUE", KEY_SET_VALUE}, {"KEY_QUERY_VALUE", KEY_QUERY_VALUE},
                  {"KEY_READ", KEY_READ},           {"READ_CONTROL", READ_CONTROL},
                  {"WRITE_DAC", WRITE_DAC},         {"KEY_ALL_ACCESS", KEY_ALL_ACCESS}};
-    for (const auto& o : opens) {
-        HKEY k = nullptr;
-        LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE,
-                                L"SYSTEM\\CurrentControlSet\\Services\\PermWatchProbe\\locked", 0,
-                                o.sam, &k);
-        std::printf("[d] RegOpenKeyEx(locked, %s) = %ld\n", o.name, rc);
-        if (rc == ERROR_SUCCESS) RegCloseKey(k);
-    }
+    // Opens HKLM\<path> with each access in turn and prints what each gave.
+    const auto try_opens = [&opens](const wchar_t* path, const char* label) {
+        for (const auto& o : opens) {
+            HKEY k = nullptr;
+            const LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, path, 0, o.sam, &k);
+            std::printf("[d] RegOpenKeyEx(%s, %s) = %ld\n", label, o.name, rc);
+            if (rc == ERROR_SUCCESS) RegCloseKey(k);
+        }
+    };
+    try_opens(L"SYSTEM\\CurrentControlSet\\Services\\PermWatchProbe\\locked", "locked");
     // The same with a DACL that grants nothing at all (D:).
     HKEY none = probe::create_key(L"SYSTEM\\CurrentControlSet\\Services\\PermWatchProbe\\none");
     if (none) {
         probe::set_dacl(none, L"D:");
         RegCloseKey(none);
-        for (const auto& o : opens) {
-            HKEY k = nullptr;
-            LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE,
-                                    L"SYSTEM\\CurrentControlSet\\Services\\PermWatchProbe\\none", 0,
-                                    o.sam, &k);
-            std::printf("[d] RegOpenKeyEx(none = D:, %s) = %ld\n", o.name, rc);
-            if (rc == ERROR_SUCCESS) RegCloseKey(k);
-        }
+        try_opens(L"SYSTEM\\CurrentControlSet\\Services\\PermWatchProbe\\none", "none = D:");
     }
 
     // Who the prefix user is, in the token.
+    const std::wstring me = probe::token_user_sid();
+    if (!me.empty()) std::printf("[d] token user %s\n", probe::narrow(me.c_str()).c_str());
     HANDLE token = nullptr;
     if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) {
         char buf[4096];
         DWORD len = 0;
-        if (GetTokenInformation(token, TokenUser, buf, sizeof buf, &len)) {
-            LPWSTR s = nullptr;
-            ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buf)->User.Sid, &s);
-            std::printf("[d] token user %s\n", probe::narrow(s).c_str());
-            LocalFree(s);
-        }
         if (GetTokenInformation(token, TokenGroups, buf, sizeof buf, &len)) {
             auto* g = reinterpret_cast<TOKEN_GROUPS*>(buf);
             std::printf("[d] token groups:");
-            for (DWORD i = 0; i < g->GroupCount; ++i) {
-                LPWSTR s = nullptr;
-                ConvertSidToStringSidW(g->Groups[i].Sid, &s);
-                std::printf(" %s(0x%lx)", probe::narrow(s).c_str(), g->Groups[i].Attributes);
-                LocalFree(s);
-            }
+            for (DWORD i = 0; i < g->GroupCount; ++i)
+                std::printf(" %s(0x%lx)",
+                            probe::narrow(probe::sid_text(g->Groups[i].Sid).c_str()).c_str(),
+                            g->Groups[i].Attributes);
             std::printf("\n");
         }
         CloseHandle(token);
