@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/engine/one_shot_repair.hpp"
+#include "tests/core/engine/sample_dacls.hpp"
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
@@ -13,8 +14,6 @@ namespace {
 using namespace fakes;
 
 const std::string key = "HKLM\\SOFTWARE\\Contoso\\App";
-const std::string broken = "O:BAG:SYD:(A;CI;KR;;;BU)";
-const std::string fixed = "O:BAG:SYD:(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
 
 std::vector<KeyPolicy> policy(const std::vector<std::string>& paths = {key}) {
     std::string keys;
@@ -39,7 +38,7 @@ struct Rig {
     FakeClock clock;
     std::ostringstream err;
 
-    Rig() { registry.set(key, broken); }
+    Rig() { registry.set(key, test::kDaclBefore); }
     RepairRun repair(bool dry_run = false, const std::vector<KeyPolicy>& keys = policy()) {
         return repair_keys(keys, dry_run, registry, accounts, journal, clock, err);
     }
@@ -55,19 +54,19 @@ TEST(OneShotRepair, ADriftedKeyIsJournaledWrittenAndReadBack) {
     EXPECT_EQ(run.exit_code, 0);
     ASSERT_EQ(run.reports.size(), 1u);
     EXPECT_EQ(run.reports[0].state, KeyState::repaired);
-    EXPECT_EQ(run.reports[0].sddl, fixed);
+    EXPECT_EQ(run.reports[0].sddl, test::kDaclAfter);
     EXPECT_EQ(journaled_at_write, 1u);
     ASSERT_EQ(rig.journal.entries.size(), 1u);
     EXPECT_EQ(rig.journal.entries[0].reason, "manual");
-    EXPECT_EQ(rig.journal.entries[0].before, broken);
-    EXPECT_EQ(rig.journal.entries[0].after, fixed);
-    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    EXPECT_EQ(rig.journal.entries[0].before, test::kDaclBefore);
+    EXPECT_EQ(rig.journal.entries[0].after, test::kDaclAfter);
+    EXPECT_EQ(rig.registry.sddl(key), test::kDaclAfter);
     EXPECT_EQ(rig.err.str(), "");
 }
 
 TEST(OneShotRepair, ACompliantKeyIsNotWrittenNorJournaled) {
     Rig rig;
-    rig.registry.set(key, fixed);
+    rig.registry.set(key, test::kDaclAfter);
     const RepairRun run = rig.repair();
     EXPECT_EQ(run.exit_code, 0);
     EXPECT_EQ(run.reports[0].state, KeyState::compliant);
@@ -94,17 +93,17 @@ TEST(OneShotRepair, AKeyNotOpenableForWriteIsAnErrorNamingWhy) {
     const RepairRun run = rig.repair();
     EXPECT_EQ(run.exit_code, 2);
     EXPECT_EQ(run.reports[0].state, KeyState::error);
-    EXPECT_EQ(run.reports[0].planned_sddl, fixed);  // looked at read-only
+    EXPECT_EQ(run.reports[0].planned_sddl, test::kDaclAfter);  // looked at read-only
     EXPECT_EQ(rig.err.str(), "permwatch: " + key + " not repaired: opening " + key +
                                  " to write its DACL: access denied (5)\n");
-    EXPECT_EQ(rig.registry.sddl(key), broken);
+    EXPECT_EQ(rig.registry.sddl(key), test::kDaclBefore);
     EXPECT_TRUE(rig.journal.entries.empty());
 }
 
 // Without the right to write, a key that needs nothing is still compliant.
 TEST(OneShotRepair, ACompliantKeyNotOpenableForWriteIsNotAnError) {
     Rig rig;
-    rig.registry.set(key, fixed);
+    rig.registry.set(key, test::kDaclAfter);
     rig.registry.not_writable[key] = "opening " + key + " to write its DACL: access denied (5)";
     const RepairRun run = rig.repair();
     EXPECT_EQ(run.exit_code, 0);
@@ -119,7 +118,7 @@ TEST(OneShotRepair, AJournalThatRefusesTheLineMeansNothingIsWritten) {
     EXPECT_EQ(run.exit_code, 2);
     EXPECT_EQ(run.reports[0].state, KeyState::error);
     EXPECT_EQ(rig.registry.writes, 0);
-    EXPECT_EQ(rig.registry.sddl(key), broken);
+    EXPECT_EQ(rig.registry.sddl(key), test::kDaclBefore);
     EXPECT_EQ(rig.err.str(), "permwatch: " + key +
                                  " not repaired: the journal could not record it, so nothing "
                                  "was written: disk full\n");
@@ -133,7 +132,7 @@ TEST(OneShotRepair, AFailedWriteIsAnErrorAfterItsJournalLine) {
     EXPECT_EQ(run.exit_code, 2);
     EXPECT_EQ(run.reports[0].state, KeyState::error);
     EXPECT_EQ(rig.journal.entries.size(), 1u);  // journaled first
-    EXPECT_EQ(rig.registry.sddl(key), broken);
+    EXPECT_EQ(rig.registry.sddl(key), test::kDaclBefore);
     EXPECT_EQ(rig.err.str(), "permwatch: " + key + " not repaired: writing the DACL of " + key +
                                  ": access denied (5)\n");
 }
@@ -143,7 +142,7 @@ TEST(OneShotRepair, ADryRunWritesNothingAndExitsAsTheRealRunWould) {
     const RepairRun run = rig.repair(true);
     EXPECT_EQ(run.exit_code, 0);
     EXPECT_EQ(run.reports[0].state, KeyState::drift);
-    EXPECT_EQ(run.reports[0].planned_sddl, fixed);
+    EXPECT_EQ(run.reports[0].planned_sddl, test::kDaclAfter);
     EXPECT_EQ(rig.registry.writes, 0);
     EXPECT_TRUE(rig.journal.entries.empty());
 }
@@ -152,14 +151,14 @@ TEST(OneShotRepair, ADryRunWritesNothingAndExitsAsTheRealRunWould) {
 TEST(OneShotRepair, EveryKeyIsTriedAndTheExitCodeIsTheWorst) {
     Rig rig;
     const std::string other = key + "2";
-    rig.registry.set(other, broken);
+    rig.registry.set(other, test::kDaclBefore);
     rig.registry.not_writable[key] = "opening " + key + " to write its DACL: access denied (5)";
     const RepairRun run = rig.repair(false, policy({key, other}));
     EXPECT_EQ(run.exit_code, 2);
     ASSERT_EQ(run.reports.size(), 2u);
     EXPECT_EQ(run.reports[0].state, KeyState::error);
     EXPECT_EQ(run.reports[1].state, KeyState::repaired);
-    EXPECT_EQ(rig.registry.sddl(other), fixed);
+    EXPECT_EQ(rig.registry.sddl(other), test::kDaclAfter);
 }
 
 }  // namespace

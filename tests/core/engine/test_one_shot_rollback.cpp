@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/engine/one_shot_rollback.hpp"
+#include "tests/core/engine/sample_dacls.hpp"
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
@@ -16,16 +17,14 @@ using namespace fakes;
 const std::string a = "HKLM\\SOFTWARE\\Contoso\\A";
 const std::string b = "HKLM\\SOFTWARE\\Contoso\\B";
 const std::string c = "HKLM\\SOFTWARE\\Contoso\\C";
-const std::string old_dacl = "O:BAG:SYD:(A;CI;KR;;;BU)";
-const std::string now_dacl = "O:BAG:SYD:(A;CI;KR;;;BU)(A;CI;KA;;;SY)";
 const std::vector<std::string> policy_keys = {a, b, c};
 
-// Each key repaired once, from old_dacl to now_dacl: entries 1, 2, 3.
+// Each key repaired once, from kDaclBefore to kDaclAfter: entries 1, 2, 3.
 JournalContents journal_of(const std::vector<std::string>& keys) {
     JournalContents j;
     for (std::size_t i = 0; i < keys.size(); ++i) {
         j.entries.push_back({"00000000000" + std::to_string(i + 1), "2026-11-30T04:00:00.000Z",
-                             keys[i], "drift", old_dacl, now_dacl});
+                             keys[i], "drift", test::kDaclBefore, test::kDaclAfter});
     }
     return j;
 }
@@ -37,7 +36,7 @@ struct Rig {
     std::ostringstream out, err;
 
     Rig() {
-        for (const std::string& k : policy_keys) registry.set(k, now_dacl);
+        for (const std::string& k : policy_keys) registry.set(k, test::kDaclAfter);
     }
     int apply(const RollbackPlan& plan) {
         return apply_rollback(plan, registry, journal, clock, out, err);
@@ -97,7 +96,7 @@ TEST(OneShotRollback, AMissingTargetIsFoundBeforeAnythingIsWritten) {
         plan_rollback_of_keys(journal_of({a, b}), policy_keys, std::nullopt, {a, b});
     EXPECT_EQ(unreadable_rollback_target(rig.registry, plan),
               b + " does not exist; nothing was rolled back");
-    rig.registry.set(b, now_dacl);
+    rig.registry.set(b, test::kDaclAfter);
     EXPECT_EQ(unreadable_rollback_target(rig.registry, plan), std::nullopt);
 }
 
@@ -111,14 +110,14 @@ TEST(OneShotRollback, EachTargetIsJournaledAndRestoredAndReported) {
         plan_rollback_of_keys(journal_of({a, b, c}), policy_keys, std::nullopt, {a, b});
     EXPECT_EQ(rig.apply(plan), 0);
     EXPECT_EQ(journaled_at_write, (std::vector<std::size_t>{1u, 2u}));
-    EXPECT_EQ(rig.registry.sddl(a), old_dacl);
-    EXPECT_EQ(rig.registry.sddl(b), old_dacl);
-    EXPECT_EQ(rig.registry.sddl(c), now_dacl);
+    EXPECT_EQ(rig.registry.sddl(a), test::kDaclBefore);
+    EXPECT_EQ(rig.registry.sddl(b), test::kDaclBefore);
+    EXPECT_EQ(rig.registry.sddl(c), test::kDaclAfter);
     ASSERT_EQ(rig.journal.entries.size(), 2u);
     for (const JournalEntry& e : rig.journal.entries) {
         EXPECT_EQ(e.reason, "rollback");
-        EXPECT_EQ(e.before, now_dacl);  // what the write handle read
-        EXPECT_EQ(e.after, old_dacl);
+        EXPECT_EQ(e.before, test::kDaclAfter);  // what the write handle read
+        EXPECT_EQ(e.after, test::kDaclBefore);
     }
     EXPECT_EQ(rig.out.str(),
               a + ": restored the DACL recorded before journal entry 000000000001 (journal " +
@@ -136,8 +135,8 @@ TEST(OneShotRollback, AKeyNotOpenableForWriteIsReportedAndTheOthersRestored) {
     EXPECT_EQ(rig.apply(plan), 2);
     EXPECT_EQ(rig.err.str(), "permwatch: " + a + " not rolled back: opening " + a +
                                  " to write its DACL: access denied (5)\n");
-    EXPECT_EQ(rig.registry.sddl(a), now_dacl);
-    EXPECT_EQ(rig.registry.sddl(b), old_dacl);
+    EXPECT_EQ(rig.registry.sddl(a), test::kDaclAfter);
+    EXPECT_EQ(rig.registry.sddl(b), test::kDaclBefore);
     ASSERT_EQ(rig.journal.entries.size(), 1u);
     EXPECT_EQ(rig.journal.entries[0].key, b);
     EXPECT_EQ(rig.out.str().find(a + ":"), std::string::npos) << rig.out.str();
@@ -160,7 +159,7 @@ TEST(OneShotRollback, AJournalThatRefusesTheLineMeansNothingIsWritten) {
         plan_rollback_of_keys(journal_of({a, b}), policy_keys, std::nullopt, {a, b});
     EXPECT_EQ(rig.apply(plan), 2);
     EXPECT_EQ(rig.registry.writes, 0);
-    EXPECT_EQ(rig.registry.sddl(a), now_dacl);
+    EXPECT_EQ(rig.registry.sddl(a), test::kDaclAfter);
     EXPECT_EQ(rig.err.str(),
               "permwatch: " + a +
                   " not rolled back: the journal could not record it, so nothing was written: "
@@ -185,15 +184,15 @@ TEST(OneShotRollback, AFailedWriteIsReportedAfterItsJournalLineAndTheOthersResto
     EXPECT_EQ(rig.err.str(), "permwatch: " + a + " not rolled back: writing the DACL of " + a +
                                  ": access denied (5)\n");
     EXPECT_EQ(rig.journal.entries.size(), 2u);  // each journaled first
-    EXPECT_EQ(rig.registry.sddl(a), now_dacl);
-    EXPECT_EQ(rig.registry.sddl(b), old_dacl);
+    EXPECT_EQ(rig.registry.sddl(a), test::kDaclAfter);
+    EXPECT_EQ(rig.registry.sddl(b), test::kDaclBefore);
 }
 
 // The planner always plans: a key that already holds the DACL to restore is
 // still written (and journaled), so the journal says the rollback ran.
 TEST(OneShotRollback, AKeyAlreadyAsRecordedIsStillRestoredAndJournaled) {
     Rig rig;
-    rig.registry.set(a, old_dacl);
+    rig.registry.set(a, test::kDaclBefore);
     const RollbackPlan plan =
         plan_rollback_of_keys(journal_of({a}), policy_keys, std::nullopt, {a});
     EXPECT_EQ(rig.apply(plan), 0);
