@@ -14,12 +14,6 @@ namespace {
 // Names: 256 characters offered first, at most kMaxForeignNameChars.
 constexpr GrowLimits kNameLimits{256, kMaxForeignNameChars, 0};
 
-// The text in a buffer clusapi filled: up to its first NUL, never past the
-// buffer (a DLL that writes no NUL does not make PermWatch read on).
-std::wstring text_in(const std::vector<wchar_t>& buffer) {
-    return std::wstring(buffer.data(), bounded_length(buffer.data(), buffer.size()));
-}
-
 // The three enumerations share one shape (HCLUSENUM, HGROUPENUM and
 // HRESENUM are all opaque pointers); `next_name` names the call in errors.
 struct Enumeration {
@@ -81,6 +75,10 @@ GrownAnswer<BYTE> resource_control(const ClusapiLibrary& api, clus::HResource re
 }
 
 }  // namespace
+
+std::wstring text_in(const std::vector<wchar_t>& buffer) {
+    return std::wstring(buffer.data(), bounded_length(buffer.data(), buffer.size()));
+}
 
 ClusterServiceState ask_cluster_service(const ClusapiLibrary& api) {
     ClusterServiceState out;

@@ -16,6 +16,10 @@
 
 namespace permwatch::win {
 
+// The text in a buffer clusapi filled: up to its first NUL, never past the
+// buffer (a DLL that writes no NUL does not make PermWatch read on).
+std::wstring text_in(const std::vector<wchar_t>& buffer);
+
 // GetNodeClusterState(nullptr), asked before anything else: it is the
 // documented check, and Wine's own clusapi.dll implements only it,
 // OpenCluster and CloseCluster (its other exports raise an exception).

@@ -30,11 +30,6 @@ bool same_name(const std::wstring& a, const std::wstring& b) {
                                 static_cast<int>(b.size()), TRUE) == CSTR_EQUAL;
 }
 
-// The text in a buffer clusapi filled: up to its first NUL, never past it.
-std::wstring text_in(const std::vector<wchar_t>& buffer) {
-    return std::wstring(buffer.data(), bounded_length(buffer.data(), buffer.size()));
-}
-
 // State, owner node and group of the resource named `resource`; the state
 // is the API's unknown one when the resource cannot be opened.
 ObjectState resource_state_of(const ClusapiLibrary& api, clus::HCluster cluster,

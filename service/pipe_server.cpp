@@ -81,11 +81,11 @@ bool process_token_is_admin(std::uint32_t pid) {
            CheckTokenMembership(identification.get(), sid, &member) && member;
 }
 
-class Instance;
-
 }  // namespace
 
 struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
+    class Instance;
+
     Impl(boost::asio::io_context& io_context, std::string name, Handler h, Options o)
         : io(io_context),
           pipe_name(std::move(name)),
@@ -149,8 +149,6 @@ struct PipeServer::Impl : std::enable_shared_from_this<PipeServer::Impl> {
     PipeServerStats stats;
 };
 
-namespace {
-
 // One instance of the pipe, reused for client after client: listens, admits
 // (or refuses) the client that connects, serves its lines until it leaves,
 // idles, reaches its lifetime, errs or sends a line that is too long; then
@@ -162,7 +160,7 @@ namespace {
 // operation pending on the handle (a read or a write), so the handle is
 // never reused while an OVERLAPPED on it is still in flight: the timer only
 // cancels that operation.
-class Instance : public std::enable_shared_from_this<Instance> {
+class PipeServer::Impl::Instance : public std::enable_shared_from_this<Instance> {
 public:
     Instance(std::shared_ptr<PipeServer::Impl> server, PipeServer::Impl::Door& door)
         : owner_(std::move(server)),
@@ -500,8 +498,6 @@ private:
     std::optional<bool> admin_;
 };
 
-}  // namespace
-
 HANDLE PipeServer::Impl::create_instance(const Door& door, bool first, DWORD& error) const {
     // FIRST_PIPE_INSTANCE whenever we hold no instance: if the name exists
     // then, someone else made it, and we must not join their pipe.
@@ -576,7 +572,7 @@ void PipeServer::Impl::Door::set_security(bool with_owner) {
     owner_system = with_owner;
 }
 
-std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
+std::shared_ptr<PipeServer::Impl::Instance> PipeServer::Impl::open_door(Door& door) {
     if (!door.sd) door.set_security(/*with_owner=*/true);
     // Wine 8.0 ignores FILE_FLAG_FIRST_PIPE_INSTANCE (docs/testing.md (p)):
     // ask first whether the name is served. WaitNamedPipe says "not found"
@@ -613,7 +609,7 @@ std::shared_ptr<Instance> PipeServer::Impl::open_door(Door& door) {
 void PipeServer::start() {
     Impl& s = *impl_;
     if (s.running) return;
-    std::vector<std::shared_ptr<Instance>> firsts = {s.open_door(s.public_door)};
+    std::vector<std::shared_ptr<Impl::Instance>> firsts = {s.open_door(s.public_door)};
     if (s.admin_door.instances > 0) {
         // Both names or neither: a squatter on the administrators' name must
         // not leave administrators to the public one without a word.
@@ -629,11 +625,11 @@ void PipeServer::start() {
     // waits for a CreateNamedPipe.
     for (auto* door : {&s.public_door, &s.admin_door}) {
         for (std::size_t n = 0; n < door->instances; ++n) {
-            std::shared_ptr<Instance> i;
+            std::shared_ptr<Impl::Instance> i;
             if (n == 0) {
                 i = firsts[door == &s.public_door ? 0 : 1];
             } else {
-                i = std::make_shared<Instance>(impl_, *door);
+                i = std::make_shared<Impl::Instance>(impl_, *door);
                 if (!i->open()) {
                     s.instances.push_back(i);
                     s.arm_retry();

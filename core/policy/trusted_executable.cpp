@@ -9,7 +9,7 @@ namespace permwatch {
 namespace {
 
 // More folders than any Windows path can hold (32,767 characters).
-constexpr int kMaxDepth = 16384;
+constexpr int kMaxFolderDepth = 16384;
 
 std::optional<std::string> judge(const std::string& label, const std::string& path,
                                  ExecutablePart part, const std::vector<Sid>& trusted,
@@ -38,7 +38,7 @@ std::optional<std::string> refuse_replaceable_executable(const std::string& exe,
         return head + *bad + tail;
     std::string at = exe;
     ExecutablePart part = ExecutablePart::own_folder;
-    for (int depth = 0; depth < kMaxDepth; ++depth) {
+    for (int depth = 0; depth < kMaxFolderDepth; ++depth) {
         const std::string folder = folder_of(at);
         if (folder == at || folder == ".") return std::nullopt;  // past the root
         const std::string label = part == ExecutablePart::own_folder ? "its folder" : "the folder";
