@@ -78,6 +78,31 @@ until_check() {
     sleep 2
   done
 }
+# expect_not_ready NODE PATTERN...: `check --cluster --group "App Group"` on
+# NODE exits 1 within 90 s and its output matches each PATTERN (grep -E;
+# "i:PATTERN" ignores case, "!PATTERN" must not match); reports the test
+# named $name.
+expect_not_ready() {
+  local node=$1 p re flags
+  shift
+  if ! until_check "$node" 1 90 --group "App Group"; then
+    not_ok "$name" "$CHECK_OUT$(logs)"
+    return
+  fi
+  for p in "$@"; do
+    re=${p#!}
+    flags=-qE
+    if [ "$re" != "${re#i:}" ]; then re=${re#i:} flags=-qiE; fi
+    if [ "$p" != "${p#!}" ]; then
+      grep "$flags" "$re" <<<"$CHECK_OUT" || continue
+    else
+      ! grep "$flags" "$re" <<<"$CHECK_OUT" || continue
+    fi
+    not_ok "$name" "output against /$p/: $CHECK_OUT$(logs)"
+    return
+  done
+  ok "$name"
+}
 logs() { printf '\n--- NODE1 log:\n%s\n--- NODE2 log:\n%s\n' "$(tail -n 15 "$LOG1")" "$(tail -n 15 "$LOG2")"; }
 
 name="both nodes compliant and running: check --cluster exits 0"
@@ -94,13 +119,7 @@ fi
 
 name="the key drifted on NODE2: check --cluster exits 1 and names NODE2, the key and drift"
 node_wine NODE2 "$ACTOR" set-dacl "$KEY" "$BROKEN" >/dev/null 2>&1
-if until_check NODE1 1 90 --group "App Group" && grep -q "not ready: NODE2" <<<"$CHECK_OUT" &&
-  grep -qi "PermWatchClusterView" <<<"$CHECK_OUT" && grep -qi "drift" <<<"$CHECK_OUT" &&
-  ! grep -q "not ready:.*NODE1" <<<"$CHECK_OUT"; then
-  ok "$name"
-else
-  not_ok "$name" "$CHECK_OUT$(logs)"
-fi
+expect_not_ready NODE1 "not ready: NODE2" "i:PermWatchClusterView" "i:drift" "!not ready:.*NODE1"
 
 name="--json says the same: ready false, NODE2 drift"
 js=$(node_wine NODE1 "$PW" check --cluster --group "App Group" --json 2>&1 | tr -d '\r')
@@ -120,12 +139,7 @@ fi
 
 name="NODE2's PermWatch killed: its heartbeat goes stale and check --cluster names it"
 node_kill NODE2
-if until_check NODE1 1 90 --group "App Group" && grep -q "not ready: NODE2" <<<"$CHECK_OUT" &&
-  grep -qi "stale" <<<"$CHECK_OUT"; then
-  ok "$name"
-else
-  not_ok "$name" "$CHECK_OUT$(logs)"
-fi
+expect_not_ready NODE1 "not ready: NODE2" "i:stale"
 
 name="status --cluster shows NODE2 stale"
 st=$(node_wine NODE1 "$PW" status --cluster 2>&1 | tr -d '\r')
@@ -133,12 +147,7 @@ if grep -q "NODE2.*stale" <<<"$st"; then ok "$name"; else not_ok "$name" "$st"; 
 
 name="NODE1 stopped cleanly: NODE2 sees it as stopped, not ready"
 node_interrupt NODE1
-if until_check NODE2 1 90 --group "App Group" && grep -q "NODE1" <<<"$CHECK_OUT" &&
-  grep -qiE "not running|stopped" <<<"$CHECK_OUT"; then
-  ok "$name"
-else
-  not_ok "$name" "$CHECK_OUT$(logs)"
-fi
+expect_not_ready NODE2 "NODE1" "i:not running|stopped"
 
 echo "# done in $(($(date +%s) - t0)) s"
 exit $failed

@@ -33,6 +33,7 @@
 #include "service/win32_error.hpp"
 #include "tests/cluster/cluster_test_support.hpp"
 #include "tests/cluster/fake_in_system32.hpp"
+#include "tests/core/cluster/node_summary_builders.hpp"
 #include "tests/fakes/fake_ports.hpp"
 #include "tests/windows/wine_test_support.hpp"
 
@@ -54,20 +55,9 @@ bool fake_has_cluster_database() {
 }
 
 NodeSummary summary(const std::string& node, KeyState state, const std::string& key) {
-    NodeSummary s;
-    s.node = node;
-    s.version = PERMWATCH_VERSION;
-    s.mode = "enforce";
-    s.heartbeat = format_utc(std::chrono::system_clock::now());
-    s.time = s.heartbeat;
-    s.sweep_interval_s = 60;
-    PublishedKey k;
-    k.path = key;
-    k.state = state;
-    k.checkpointed = true;
-    k.resource = "Exchange Event Service";
-    k.group = kGroup;
-    s.keys.push_back(k);
+    NodeSummary s =
+        summary_of(node, PERMWATCH_VERSION, format_utc(std::chrono::system_clock::now()));
+    s.keys.push_back(checkpointed_key(key, state, "Exchange Event Service", kGroup));
     return s;
 }
 

@@ -116,39 +116,33 @@ bool parse(Args& a) {
     return true;
 }
 
-std::wstring group_state_name(LONG s) {
-    switch (s) {
-        case clus::kGroupOnline:
-            return L"Online";
-        case clus::kGroupOffline:
-            return L"Offline";
-        case clus::kGroupFailed:
-            return L"Failed";
-        case clus::kGroupPartialOnline:
-            return L"PartialOnline";
-        case clus::kGroupPending:
-            return L"Pending";
-        default:
-            return L"Unknown";
-    }
+// The names ClusSvc's tools print for a group's and a resource's states.
+enum class StateOf { group, resource };
+const struct {
+    StateOf of;
+    LONG state;
+    const wchar_t* name;
+} kStateNames[] = {
+    {StateOf::group, clus::kGroupOnline, L"Online"},
+    {StateOf::group, clus::kGroupOffline, L"Offline"},
+    {StateOf::group, clus::kGroupFailed, L"Failed"},
+    {StateOf::group, clus::kGroupPartialOnline, L"PartialOnline"},
+    {StateOf::group, clus::kGroupPending, L"Pending"},
+    {StateOf::resource, clus::kResourceOnline, L"Online"},
+    {StateOf::resource, clus::kResourceOffline, L"Offline"},
+    {StateOf::resource, clus::kResourceFailed, L"Failed"},
+    {StateOf::resource, clus::kResourceOnlinePending, L"OnlinePending"},
+    {StateOf::resource, clus::kResourceOfflinePending, L"OfflinePending"},
+};
+
+std::wstring state_name(StateOf of, LONG s) {
+    for (const auto& n : kStateNames)
+        if (n.of == of && n.state == s) return n.name;
+    return L"Unknown";
 }
 
-std::wstring resource_state_name(LONG s) {
-    switch (s) {
-        case clus::kResourceOnline:
-            return L"Online";
-        case clus::kResourceOffline:
-            return L"Offline";
-        case clus::kResourceFailed:
-            return L"Failed";
-        case clus::kResourceOnlinePending:
-            return L"OnlinePending";
-        case clus::kResourceOfflinePending:
-            return L"OfflinePending";
-        default:
-            return L"Unknown";
-    }
-}
+std::wstring group_state_name(LONG s) { return state_name(StateOf::group, s); }
+std::wstring resource_state_name(LONG s) { return state_name(StateOf::resource, s); }
 
 // ---- the registry side of the restore ----------------------------------
 
