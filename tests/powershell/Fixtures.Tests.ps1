@@ -9,9 +9,7 @@ BeforeAll {
 }
 
 Describe 'Get-PermWatchStatus, from status --json of a console watchdog' {
-    BeforeAll {
-        Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'status-running' }
-    }
+    BeforeAll { Use-Fixture 'status-running' }
     It 'returns a PermWatch.Status with the keys as PermWatch.KeyState' {
         $s = Get-PermWatchStatus -ConfigPath 'C:\PermWatchPester\watchdog.json'
         $s.PSObject.TypeNames[0] | Should -Be 'PermWatch.Status'
@@ -37,9 +35,9 @@ Describe 'Get-PermWatchStatus, from status --json of a console watchdog' {
 
 Describe 'Get-PermWatchStatus from the pipeline (Get-ClusterNode), one node not running' {
     BeforeAll {
-        Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'status-running' } -ParameterFilter { $ComputerName -eq 'NODE1' }
-        Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'status-not-running' } -ParameterFilter { $ComputerName -eq 'NODE2' }
-        Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'status-running' } -ParameterFilter { $ComputerName -eq 'NODE3' }
+        Use-Fixture 'status-running' -ParameterFilter { $ComputerName -eq 'NODE1' }
+        Use-Fixture 'status-not-running' -ParameterFilter { $ComputerName -eq 'NODE2' }
+        Use-Fixture 'status-running' -ParameterFilter { $ComputerName -eq 'NODE3' }
     }
     It 'reports NODE1 and NODE3, and NODE2 as a ResourceUnavailable error whose target is NODE2' {
         $nodes = @('NODE1', 'NODE2', 'NODE3') | ForEach-Object { [pscustomobject]@{ Name = $_; State = 'Up' } }
@@ -56,8 +54,8 @@ Describe 'Get-PermWatchStatus from the pipeline (Get-ClusterNode), one node not 
 
 Describe 'The cluster commands where there is no cluster (exit 4)' {
     BeforeAll {
-        Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'status-cluster-none' } -ParameterFilter { $ArgumentList[0] -eq 'status' }
-        Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'check-cluster-none' } -ParameterFilter { $ArgumentList[0] -eq 'check' }
+        Use-Fixture 'status-cluster-none' -ParameterFilter { $ArgumentList[0] -eq 'status' }
+        Use-Fixture 'check-cluster-none' -ParameterFilter { $ArgumentList[0] -eq 'check' }
     }
     It 'Get-PermWatchClusterStatus: no output, a PermWatch.NoCluster error (ObjectNotFound)' {
         $out = Get-PermWatchClusterStatus -ErrorVariable errs -ErrorAction SilentlyContinue
@@ -82,9 +80,7 @@ Describe 'The cluster commands where there is no cluster (exit 4)' {
 }
 
 Describe 'An error of permwatch (exit 2) is terminating' {
-    BeforeAll {
-        Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'check-bad-config' }
-    }
+    BeforeAll { Use-Fixture 'check-bad-config' }
     It 'Invoke-PermWatchRepair stops with PermWatch.CommandFailed (InvalidOperation) and permwatch''s line' {
         $e = { Invoke-PermWatchRepair -ConfigPath 'C:\PermWatchPester\missing.json' -Confirm:$false } |
             Should -Throw -PassThru
@@ -97,9 +93,7 @@ Describe 'An error of permwatch (exit 2) is terminating' {
 
 Describe 'The cluster, from two simulated nodes' -Skip:(-not $script:HaveCluster) {
     Context 'status --cluster, NODE2''s key drifted (its PermWatch audits)' {
-        BeforeAll {
-            Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'status-cluster-not-ready' }
-        }
+        BeforeAll { Use-Fixture 'status-cluster-not-ready' }
         It 'returns a PermWatch.ClusterNodeStatus per node' {
             $nodes = @(Get-PermWatchClusterStatus)
             $nodes.Count | Should -Be 2
@@ -117,9 +111,7 @@ Describe 'The cluster, from two simulated nodes' -Skip:(-not $script:HaveCluster
         }
     }
     Context 'check --cluster --group, both nodes compliant' {
-        BeforeAll {
-            Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'check-cluster-ready' }
-        }
+        BeforeAll { Use-Fixture 'check-cluster-ready' }
         It 'returns Ready and a ready row per node and key' {
             $c = Test-PermWatchCluster -Group 'App Group'
             $c.PSObject.TypeNames[0] | Should -Be 'PermWatch.ClusterCheck'
@@ -141,9 +133,7 @@ Describe 'The cluster, from two simulated nodes' -Skip:(-not $script:HaveCluster
         }
     }
     Context 'check --cluster --group, NODE2''s key drifted' {
-        BeforeAll {
-            Mock -ModuleName PermWatch Invoke-PermWatchExe { Get-Fixture 'check-cluster-not-ready' }
-        }
+        BeforeAll { Use-Fixture 'check-cluster-not-ready' }
         It 'names NODE2, the key and drift; NODE1 stays ready' {
             $c = Test-PermWatchCluster -Group 'App Group'
             $c.Ready | Should -BeFalse

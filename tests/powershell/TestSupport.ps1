@@ -18,3 +18,12 @@ function Get-Fixture([string] $Name) {
         ErrorText = [IO.File]::ReadAllText((Join-Path $dir "$Name.err"))
     }
 }
+# Mocks the module's exe call with the recorded run $Name, for the block
+# that calls this (where ParameterFilter matches). The reader travels in the
+# closure: the mock runs where this file's functions are not in scope.
+function Use-Fixture([string] $Name, [scriptblock] $ParameterFilter) {
+    $read = ${function:Get-Fixture}
+    $only = @{}
+    if ($ParameterFilter) { $only.ParameterFilter = $ParameterFilter }
+    Mock -ModuleName PermWatch Invoke-PermWatchExe { & $read $Name }.GetNewClosure() @only
+}
