@@ -523,7 +523,18 @@ void RegistryWatcher::apply(std::vector<bool> frozen, bool report) {
         throw std::invalid_argument("registry watcher: one frozen flag per key expected");
     }
     std::lock_guard control(control_mutex_);
+    // A key watched from above (or left to the sweep) holds no handle of its
+    // own, and a watch from above stays through a freeze: when only such keys
+    // change, no group has anything to close or open, so the hand-off to each
+    // group's thread (a wake and a wait for it, most of what a failover's
+    // freeze costs) is skipped. Every flag is set again by the next hand-off.
+    bool holds_nothing = !report;
+    for (std::size_t i = 0; holds_nothing && i < frozen.size(); ++i) {
+        const bool was = !frozen_.empty() && frozen_[i];
+        if (frozen[i] != was && above_[i].empty() && !unwatched_[i]) holds_nothing = false;
+    }
     frozen_ = frozen;
+    if (holds_nothing) return;
     for (auto& group : groups_)
         group->run_sync([&group, &frozen, report] { group->apply(frozen, report); });
 }
