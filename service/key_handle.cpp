@@ -52,7 +52,9 @@ LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, LinkFound*
     // that right is denied, the key is still opened without following, only
     // not recognised.
     KeyHandle key;
-    LONG rc = open_key(kp.subkey, access | KEY_QUERY_VALUE, key, link);
+    // Denied whole: the open without that right below walks if it must (a
+    // key that denies KEY_QUERY_VALUE, a sabotaged one, costs no walk twice).
+    LONG rc = open_key(kp.subkey, access | KEY_QUERY_VALUE, key, link, /*walk_when_denied=*/false);
     if (checkable) *checkable = rc == ERROR_SUCCESS;
     if (rc == ERROR_ACCESS_DENIED) {
         rc = open_key(kp.subkey, access, key, link);
@@ -122,11 +124,13 @@ std::optional<std::wstring> kernel_name(HKEY key) {
 // it reached exactly as asked: a link followed anywhere on the way gives the
 // target's name instead (and then the walk below decides). One call and a
 // name query, where the walk costs two calls per level.
-bool open_whole_if_unlinked(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out) {
+// `opened`: what RegOpenKeyExW answered.
+bool open_whole_if_unlinked(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out,
+                            LONG& opened) {
     HKEY raw = nullptr;
-    if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), REG_OPTION_OPEN_LINK,
-                      access | KEY_WOW64_64KEY, &raw) != ERROR_SUCCESS)
-        return false;
+    opened = RegOpenKeyExW(HKEY_LOCAL_MACHINE, hklm_subkey.c_str(), REG_OPTION_OPEN_LINK,
+                           access | KEY_WOW64_64KEY, &raw);
+    if (opened != ERROR_SUCCESS) return false;
     KeyHandle key(raw);
     const std::optional<std::wstring> name = kernel_name(key.get());
     const std::wstring asked = L"\\REGISTRY\\MACHINE\\" + hklm_subkey;
@@ -139,9 +143,16 @@ bool open_whole_if_unlinked(const std::wstring& hklm_subkey, REGSAM access, KeyH
 
 }  // namespace
 
-LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out, LinkFound* link) {
-    if (!hklm_subkey.empty() && open_whole_if_unlinked(hklm_subkey, access, out))
+// Without `walk_when_denied`, a denied whole open is the answer: the walk
+// below would be denied too (at the last component, or before it on a
+// component without KEY_QUERY_VALUE), and a link on the way is found by the
+// walk of the caller's second open, with less access.
+LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out, LinkFound* link,
+              bool walk_when_denied) {
+    LONG opened = ERROR_SUCCESS;
+    if (!hklm_subkey.empty() && open_whole_if_unlinked(hklm_subkey, access, out, opened))
         return ERROR_SUCCESS;
+    if (opened == ERROR_ACCESS_DENIED && !walk_when_denied) return opened;
     // One component at a time, each below the handle of the one before and
     // opened as itself (REG_OPTION_OPEN_LINK): a whole-path open would follow
     // every link but the last, so a link planted anywhere on the way could

@@ -70,9 +70,11 @@ LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, LinkFound*
               bool* checkable = nullptr);
 // A subkey of HKLM ("" is HKLM itself) opened as open_key does, the last
 // component with `access` only (it is not checked for being a link): the
-// watcher's open.
+// watcher's open. `walk_when_denied` false: a whole-path open that is denied
+// is the answer, without the walk one component at a time (for a caller that
+// opens again with less access when denied).
 LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out,
-              LinkFound* link = nullptr);
+              LinkFound* link = nullptr, bool walk_when_denied = true);
 
 // The target of a key opened with REG_OPTION_OPEN_LINK when it is a link
 // (its SymbolicLinkValue is REG_LINK), else nullopt.
