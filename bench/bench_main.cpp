@@ -7,10 +7,15 @@
 //                   [--idle-seconds S] [--reps R]
 //
 // 1. audit: N keys with a compliant DACL; bare open+RegGetKeySecurity+close
-//    loop vs Engine::check_all() and Engine::sweep() (real Win32Registry).
+//    loop vs Engine::check_all() and Engine::sweep() (real Win32Registry,
+//    keys held open as the service holds keys outside every checkpoint);
+//    keys inside a checkpoint (opened per check) against a bare loop that
+//    also makes the link checks such an open must make (see 1b).
 // 2. repair: M keys with a broken DACL; bare RegGetKeySecurity+
 //    RegSetKeySecurity vs key_changed+run_due (FileJournal, and FakeJournal).
-// 3. idle: a real win::Watchdog watching K keys; process CPU over S seconds.
+// 3. idle: a real win::Watchdog watching K keys; process CPU over S seconds
+//    with no sweep inside them; and (3a) the CPU of a sweep of K keys, per key.
+//    Both CPU figures are read from Linux by scripts/bench.sh.
 // 4. memory: PeakWorkingSetSize before the engine and after the N-key audit,
 //    and the live C++ heap (counted by this file's operator new) that the
 //    engine holds, apart from what the bench itself holds.
@@ -510,17 +515,68 @@ int main(int argc, char** argv) {
 
     // ---- 1b. audit of keys inside a checkpoint ----
     // The service never holds those (docs/design.md): each check opens the
-    // key, reads it and closes it, which is what the bare loop does too.
+    // key and closes it again. What such a check must do, whoever writes it,
+    // is more than open+get+close: the key is opened as itself
+    // (REG_OPTION_OPEN_LINK), the kernel's name for what was opened is asked
+    // (a link on the way gives the target's name: docs/testing.md (k5)), and
+    // SymbolicLinkValue is asked (a link is refused, never read as the key:
+    // (k)). That bare loop is the baseline of the figure; the ratio against
+    // open+get+close is printed too, with the floor the two extra calls set.
     {
+        using NtQueryKeyFn = LONG(WINAPI*)(HANDLE, int, void*, ULONG, ULONG*);
+        const auto nt_query_key = reinterpret_cast<NtQueryKeyFn>(
+            reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryKey")));
+        auto bare_read_unlinked = [&](int n) {
+            alignas(8) unsigned char buf[4096];
+            alignas(8) unsigned char name[2048];
+            const SECURITY_INFORMATION what =
+                OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
+            for (int i = 0; i < n; ++i) {
+                HKEY key = nullptr;
+                if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, subs[i].c_str(), REG_OPTION_OPEN_LINK,
+                                  READ_CONTROL | KEY_QUERY_VALUE | KEY_WOW64_64KEY,
+                                  &key) != ERROR_SUCCESS) {
+                    ++bare_fail;
+                    continue;
+                }
+                ULONG name_size = 0;
+                constexpr int kKeyNameInformation = 3;
+                if (!nt_query_key ||
+                    nt_query_key(key, kKeyNameInformation, name, sizeof name, &name_size) != 0)
+                    ++bare_fail;
+                wchar_t target[1024];
+                DWORD target_size = sizeof target - sizeof(wchar_t), type = REG_NONE;
+                if (RegQueryValueExW(key, L"SymbolicLinkValue", nullptr, &type,
+                                     reinterpret_cast<BYTE*>(target),
+                                     &target_size) != ERROR_FILE_NOT_FOUND)
+                    ++bare_fail;
+                DWORD size = sizeof buf;
+                if (RegGetKeySecurity(key, what, buf, &size) != ERROR_SUCCESS) ++bare_fail;
+                RegCloseKey(key);
+            }
+        };
         permwatch::win::Win32Registry per_call(permwatch::win::Win32Registry::Keys::kept_open);
         permwatch::fakes::FakeJournal journal;
         Engine checkpointed(make_config(opt.keys, (temp / "audit-cp.jsonl").string(), 50),
                             {per_call, accounts, journal, alerts, clock});
         std::printf(
-            " check_all() of the same keys as if inside a checkpoint (opened per check):\n");
+            " the floor: bare open(as itself)+name+link query+RegGetKeySecurity+close vs bare "
+            "open+RegGetKeySecurity+close:\n");
+        timed_pair(
+            "bare, link checks, " + std::to_string(opt.keys) + " keys", "-", opt.reps, {},
+            [&] { bare_read(opt.keys); }, [&] { bare_read_unlinked(opt.keys); });
+        std::printf(
+            " check_all() of the same keys as if inside a checkpoint (opened per check) vs bare "
+            "open+RegGetKeySecurity+close (no goal: below the floor above it cannot go):\n");
+        timed_pair(
+            "audit, checkpointed, vs open+get+close", "-", opt.reps, {},
+            [&] { bare_read(opt.keys); }, [&] { checkpointed.check_all(); });
+        std::printf(
+            " check_all() of the same keys as if inside a checkpoint vs the bare loop with the "
+            "link checks:\n");
         const double cp_audit = timed_pair(
             "audit check_all, " + std::to_string(opt.keys) + " checkpointed keys", "1.1x", opt.reps,
-            {}, [&] { bare_read(opt.keys); }, [&] { checkpointed.check_all(); });
+            {}, [&] { bare_read_unlinked(opt.keys); }, [&] { checkpointed.check_all(); });
         g_figures.push_back(
             {"audit_" + std::to_string(opt.keys) + "_checkpointed_keys", cp_audit, 1.1, true});
         std::printf("  held between checks: %zu (kept-open registry: %zu)\n", per_call.held(),
@@ -616,17 +672,56 @@ int main(int argc, char** argv) {
     // Leave every key compliant for the idle phase.
     for (int i = 0; i < m; ++i) set_dacl(subs[i], compliant);
 
+    // ---- 3a. the CPU of a sweep, per key ----
+    // Measured on its own, from Linux (scripts/bench.sh reads this process's
+    // CPU between SWEEP-BEGIN and SWEEP-END; Wine's GetProcessTimes says 0):
+    // the sweep the watchdog makes (Engine::sweep_part over every key, kept
+    // open as the service keeps them), several times for whole clock ticks.
+    const int sweeps = 10;
+    std::printf("\n[3a] sweep CPU: %d sweeps of %d unchanged keys, held open\n", sweeps,
+                opt.idle_keys);
+    {
+        std::vector<std::string> paths;
+        for (int i = 0; i < opt.idle_keys; ++i) paths.push_back(key_path(i));
+        permwatch::win::Win32Registry held(permwatch::win::Win32Registry::Keys::kept_open);
+        held.hold_only(paths);
+        permwatch::fakes::FakeJournal journal;
+        Engine sweeper(make_config(opt.idle_keys, (temp / "sweep.jsonl").string(), 50),
+                       {held, accounts, journal, alerts, clock});
+        sweeper.check_all();  // the watchdog's start: every key read once, and held
+        std::printf("SWEEP-BEGIN %d\n", sweeps * opt.idle_keys);
+        std::fflush(stdout);
+        t = Clock::now();
+        for (int i = 0; i < sweeps; ++i) sweeper.sweep();
+        const double ms = ms_since(t);
+        std::printf("SWEEP-END\n");
+        std::fflush(stdout);
+        std::printf("  %s ms of wall time, %s us a key; %llu sweeps counted, %zu keys held\n",
+                    num(ms).c_str(), num(1000.0 * ms / (sweeps * opt.idle_keys), 1).c_str(),
+                    static_cast<unsigned long long>(sweeper.counters().sweeps), held.held());
+    }
+
     // ---- 3. idle ----
-    std::printf("\n[3] idle: win::Watchdog on %d keys for %d s\n", opt.idle_keys, opt.idle_seconds);
+    // Between sweeps: the watchdog's sweep interval is set longer than the
+    // window, so no sweep (nor the account refresh that runs at the same
+    // interval) falls inside it; the sweep's own CPU is 3a's figure.
+    std::printf("\n[3] idle: win::Watchdog on %d keys for %d s, no sweep in the window\n",
+                opt.idle_keys, opt.idle_seconds);
     double idle_pct = -1, idle_linux_pct = -1, idle_cpu_s = -1;
     std::uint64_t idle_alerts = 0;
     {
         Config idle_config = make_config(opt.idle_keys, (temp / "idle.jsonl").string(), 50);
         idle_config.flapping = permwatch::Flapping{};
+        idle_config.sweep_interval_s = 2 * opt.idle_seconds + 120;
         auto logger = std::make_shared<spdlog::logger>(
             "bench", std::make_shared<spdlog::sinks::null_sink_mt>());
         permwatch::fakes::RecordingAlerts idle_alerts_sink;
-        permwatch::win::Watchdog watchdog(idle_config, "bench", logger, idle_alerts_sink);
+        // A config file of its own, as the service has: the watchdog watches
+        // its folder (never changed here, so never loaded).
+        const auto config_file = temp / "idle-config.json";
+        std::ofstream(config_file) << "{}\n";
+        permwatch::win::Watchdog watchdog(idle_config, config_file.string(), logger,
+                                          idle_alerts_sink);
         t = Clock::now();
         std::thread runner([&] { watchdog.run(); });
         // Let it start: the first check_all done (work posted to the watchdog
