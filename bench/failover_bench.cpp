@@ -1,10 +1,24 @@
 // permwatch_failover_bench: prepare latency of a failover — from the cluster
-// event reaching the coordinator to the key repaired and every watch handle
-// released — over N failovers (default 1,000) with the key sabotaged before
-// each, against a bare RegGetKeySecurity + RegSetKeySecurity of the same key
-// in the same run. Real registry, real journal (FlushFileBuffers), real
-// watcher; only the cluster events are handed in directly (no clussim), since
-// what is measured starts when the event arrives. A benchmark: no assertions.
+// event reaching the coordinator to the key repaired, its journal line on
+// disk and every watch handle released — over N failovers (default 1,000)
+// with the key sabotaged before each, against a bare baseline in the same
+// run, interleaved round by round.
+//
+// The bare baseline does what a repairing prepare must do and nothing else:
+// open the key (as itself, REG_OPTION_OPEN_LINK, with READ_CONTROL |
+// WRITE_DAC: the owner's rights, all the sabotaged DACL leaves us), read its
+// descriptor, append one journal line to an open file and FlushFileBuffers
+// it (the product's rule: a descriptor is journaled before it is written, and
+// a journal line not on disk does not count), write the good DACL, close.
+// PermWatch's figure ends when the prepare returned AND its journal line is
+// flushed (FileJournal::wait_flushed), so both sides pay one flush: the
+// product's runs on its flusher thread while the prepare goes on, the bare
+// loop's in line. The coordinator's own last_prepare_ms (what the service
+// logs, without the wait for the flush) is printed too.
+//
+// Real registry, real journal (FlushFileBuffers), real watcher; only the
+// cluster events are handed in directly (no clussim), since what is measured
+// starts when the event arrives. A benchmark: no assertions.
 #include <windows.h>
 // sddl.h needs windows.h first
 #include <sddl.h>
@@ -104,18 +118,6 @@ int main(int argc, char** argv) {
                     nullptr, &key, nullptr);
     const Descriptor broken(kBroken), good(kGood);
 
-    // Bare: read the descriptor and write the good one, as a hand-written fix would.
-    std::vector<double> bare;
-    std::vector<unsigned char> buf(4096);
-    for (int i = 0; i < rounds; ++i) {
-        set(key, broken);
-        const auto t0 = Steady::now();
-        DWORD size = static_cast<DWORD>(buf.size());
-        RegGetKeySecurity(key, DACL_SECURITY_INFORMATION, buf.data(), &size);
-        set(key, good);
-        bare.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-    }
-
     const auto journal_path =
         (std::filesystem::temp_directory_path() / "permwatch-failover-bench.jsonl");
     std::error_code ignored;
@@ -147,46 +149,146 @@ int main(int argc, char** argv) {
     FailoverCoordinator failover(engine, cluster, handles, alerts, clock);
     failover.connected();
 
-    std::vector<double> prepare;
-    int not_repaired = 0, handles_held = 0;
+    // The bare loop's journal: a file kept open, as the product keeps its own.
+    const auto bare_journal_path =
+        (std::filesystem::temp_directory_path() / "permwatch-failover-bench-bare.jsonl");
+    HANDLE bare_journal =
+        CreateFileW(bare_journal_path.wstring().c_str(), FILE_APPEND_DATA, FILE_SHARE_READ, nullptr,
+                    CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+    std::vector<unsigned char> buf(4096);
+    int bare_failures = 0;
+    // Open, read, journal one line and flush it, write, close.
+    auto bare_prepare = [&](int round) {
+        HKEY k = nullptr;
+        if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, kSub, REG_OPTION_OPEN_LINK,
+                          READ_CONTROL | WRITE_DAC | KEY_WOW64_64KEY, &k) != ERROR_SUCCESS) {
+            ++bare_failures;
+            return;
+        }
+        DWORD size = static_cast<DWORD>(buf.size());
+        const SECURITY_INFORMATION what =
+            OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
+        bool ok = RegGetKeySecurity(k, what, buf.data(), &size) == ERROR_SUCCESS;
+        const std::string line =
+            "{\"id\":\"" + std::to_string(round) +
+            "\",\"key\":\"HKLM\\\\SOFTWARE\\\\PermWatchBench\\\\failover\",\"before\":\"D:(A;CI;KA;"
+            ";;SY)\",\"after\":\"D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)\"}\n";
+        DWORD wrote = 0;
+        ok = ok &&
+             WriteFile(bare_journal, line.data(), static_cast<DWORD>(line.size()), &wrote,
+                       nullptr) &&
+             FlushFileBuffers(bare_journal);
+        ok = ok && RegSetKeySecurity(k, DACL_SECURITY_INFORMATION, good.sd) == ERROR_SUCCESS;
+        RegCloseKey(k);
+        if (!ok) ++bare_failures;
+    };
+
+    std::vector<double> bare, prepare, reported;
+    int not_repaired = 0, handles_held = 0, not_flushed = 0;
     // As the watchdog runs it: the journal's id mutex taken by a prepare is
     // given back after it (outside what is measured, as the watchdog does
     // after the handler).
     journal.lease_ids();
     for (int i = 0; i < rounds; ++i) {
+        // Interleaved: one bare prepare, then PermWatch's, on the same key.
         set(key, broken);
+        auto t0 = Steady::now();
+        bare_prepare(i);
+        bare.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+
+        set(key, broken);
+        t0 = Steady::now();
         failover.on_event(event(ClusterEvent::Kind::resource_online_pending));
+        if (!journal.wait_flushed(std::chrono::seconds(5))) ++not_flushed;
+        prepare.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
         journal.end_id_lease();
-        prepare.push_back(failover.counters().last_prepare_ms);
+        reported.push_back(failover.counters().last_prepare_ms);
         if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
         // Inside the subtree: the engine's, or a leak.
         if (win::open_key_handles() != baseline_handles) ++handles_held;
         failover.on_event(event(ClusterEvent::Kind::resource_online));
     }
+
+    // Where a prepare's time goes: its parts, each timed alone on the same
+    // key (the repair with its journal line, the freeze's hand-off to the
+    // watcher's thread, the wait for the flush, giving the id lease back),
+    // and the bare loop's (the flush alone).
+    const int parts_rounds = std::max(1, rounds / 5);
+    std::vector<double> part_repair, part_freeze, part_thaw, part_flush, part_lease, part_fsync;
+    std::vector<bool> frozen_flags{true}, thawed_flags{false};
+    for (int i = 0; i < parts_rounds; ++i) {
+        set(key, broken);
+        auto t0 = Steady::now();
+        engine.check_key_now(0, "failover", true);
+        part_repair.push_back(
+            std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+        t0 = Steady::now();
+        journal.wait_flushed(std::chrono::seconds(5));
+        part_flush.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+        t0 = Steady::now();
+        journal.end_id_lease();
+        part_lease.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+        t0 = Steady::now();
+        handles.set_frozen(frozen_flags);
+        part_freeze.push_back(
+            std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+        t0 = Steady::now();
+        handles.set_frozen(thawed_flags);
+        part_thaw.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+        const std::string line = "{\"id\":\"x\"}\n";
+        DWORD wrote = 0;
+        t0 = Steady::now();
+        WriteFile(bare_journal, line.data(), static_cast<DWORD>(line.size()), &wrote, nullptr);
+        FlushFileBuffers(bare_journal);
+        part_fsync.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+    }
+    CloseHandle(bare_journal);
+    std::filesystem::remove(bare_journal_path, ignored);
     watcher.stop();
     RegCloseKey(key);
     RegDeleteKeyExW(HKEY_LOCAL_MACHINE, kSub, KEY_WOW64_64KEY, 0);
 
     const double p50 = percentile(prepare, 0.50), p99 = percentile(prepare, 0.99);
     const double b50 = percentile(bare, 0.50), b99 = percentile(bare, 0.99);
+    const double r50 = percentile(reported, 0.50), r99 = percentile(reported, 0.99);
     std::printf(
-        "failovers: %d (key sabotaged before each; %d left unrepaired, %d with handles held)\n",
-        rounds, not_repaired, handles_held);
-    std::printf("%-44s %9s %9s\n", "", "p50 ms", "p99 ms");
-    std::printf("%-44s %9.3f %9.3f\n", "bare RegGetKeySecurity + RegSetKeySecurity", b50, b99);
-    std::printf("%-44s %9.3f %9.3f\n", "PermWatch prepare (repair + release)", p50, p99);
-    std::printf("%-44s %8.2fx %8.2fx\n", "ratio", p50 / b50, p99 / b99);
+        "failovers: %d (key sabotaged before each; %d left unrepaired, %d with handles held, "
+        "%d journal lines not flushed in 5 s; bare failures %d)\n",
+        rounds, not_repaired, handles_held, not_flushed, bare_failures);
+    std::printf("%-58s %9s %9s\n", "", "p50 ms", "p99 ms");
+    std::printf("%-58s %9.3f %9.3f\n", "bare open+get+journal line+flush+set+close", b50, b99);
+    std::printf("%-58s %9.3f %9.3f\n", "PermWatch prepare until its journal line is flushed", p50,
+                p99);
+    std::printf("%-58s %9.3f %9.3f\n", "  (the coordinator's last_prepare_ms, flush not awaited)",
+                r50, r99);
+    std::printf("%-58s %8.2fx %8.2fx\n", "ratio", p50 / b50, p99 / b99);
+    std::printf("parts, each timed alone (%d rounds):\n", parts_rounds);
+    for (const auto& [what, v] :
+         {std::pair{"  repair: open, reads, journal line, write, read back", &part_repair},
+          std::pair{"  then the wait for its flush", &part_flush},
+          std::pair{"  giving the journal's id lease back (after the handler)", &part_lease},
+          std::pair{"  freeze: the watcher's and registry's handles let go", &part_freeze},
+          std::pair{"  thaw: the same, back (not in a prepare)", &part_thaw},
+          std::pair{"  bare: WriteFile + FlushFileBuffers of one line", &part_fsync}}) {
+        std::printf("%-58s %9.3f %9.3f\n", what, percentile(*v, 0.50), percentile(*v, 0.99));
+    }
     std::printf(
         "goal: p99 <= 5 ms and <= 2x bare; margin against a 500 ms restore grace: %.1f ms\n",
         500.0 - p99);
     // `name value goal met|missed` lines, as every bench prints them.
+    struct Goal {
+        const char* name;
+        double value, goal;
+    };
     int met = 0;
-    for (const auto& [name, ratio] : {std::pair{"failover_prepare_p50", p50 / b50},
-                                      std::pair{"failover_prepare_p99", p99 / b99}}) {
-        const bool ok = ratio <= 2.0;
+    const Goal goals[] = {{"failover_prepare_p99_ms", p99, 5.0},
+                          {"failover_prepare_p50_vs_bare", p50 / b50, 2.0},
+                          {"failover_prepare_p99_vs_bare", p99 / b99, 2.0}};
+    for (const Goal& g : goals) {
+        const bool ok = g.value <= g.goal;
         met += ok;
-        std::printf("%s %.2f <=2.00 %s\n", name, ratio, ok ? "met" : "missed");
+        std::printf("%s %.2f <=%.2f %s\n", g.name, g.value, g.goal, ok ? "met" : "missed");
     }
-    std::printf("%d met, %d missed\n", met, 2 - met);
+    std::printf("%d met, %d missed\n", met, 3 - met);
     return 0;
 }
