@@ -131,6 +131,10 @@ private:
     // still the live file, known without opening the file's name (a
     // wineserver round trip each, and most of an append's cost).
     std::optional<std::uint64_t> rotations_seen_;
+    // The writer lock's generation after this writer's last good append
+    // (JournalLock::generation): while it has not moved, catch_up has
+    // nothing to find.
+    std::optional<std::uint64_t> generation_seen_;
     // The file's size after this object's last append; "unknown" after an
     // open, so that the first append reads the tail under the lock.
     static constexpr std::uint64_t kUnknownEnd = UINT64_MAX;

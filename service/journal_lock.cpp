@@ -3,6 +3,7 @@
 #include <windows.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -70,7 +71,8 @@ struct JournalLock::Shared {
     unsigned depth = 0;
     std::deque<std::uint64_t> queue;  // threads waiting, in the order they asked
     std::uint64_t next_ticket = 0;
-    bool file_locked = false;  // this process holds the byte-range lock
+    bool file_locked = false;                  // this process holds the byte-range lock
+    std::atomic<std::uint64_t> generation{0};  // JournalLock::generation
 };
 
 namespace {
@@ -173,6 +175,7 @@ std::optional<std::string> JournalLock::lock(std::chrono::milliseconds limit) {
         return error;
     }
     s.file_locked = true;
+    ++s.generation;
     return std::nullopt;
 }
 
@@ -211,5 +214,9 @@ bool JournalLock::count_rotation() {
     return WriteFile(shared_->file.get(), &count, sizeof count, &written, &at) &&
            written == sizeof count;
 }
+
+std::uint64_t JournalLock::generation() const { return shared_->generation.load(); }
+
+void JournalLock::wrote() { ++shared_->generation; }
 
 }  // namespace permwatch::win

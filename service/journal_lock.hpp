@@ -54,6 +54,15 @@ public:
     // know to look).
     bool count_rotation();
 
+    // Under the lock: a number that moves whenever this process takes the
+    // lock file's lock anew (a writer of another process may have appended
+    // or rotated meanwhile) and whenever a writer of this process says it
+    // wrote (wrote()). The same as after a writer's own last append: nobody
+    // else has written to the journal since.
+    std::uint64_t generation() const;
+    // Under the lock: the journal was written to (appended, rotated).
+    void wrote();
+
     const std::string& path() const { return path_; }
 
     struct Shared;
