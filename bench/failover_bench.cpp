@@ -190,23 +190,36 @@ int main(int argc, char** argv) {
     // after the handler).
     journal.lease_ids();
     for (int i = 0; i < rounds; ++i) {
-        // Interleaved: one bare prepare, then PermWatch's, on the same key.
-        set(key, broken);
-        auto t0 = Steady::now();
-        bare_prepare(i);
-        bare.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-
-        set(key, broken);
-        t0 = Steady::now();
-        failover.on_event(event(ClusterEvent::Kind::resource_online_pending));
-        if (!journal.wait_flushed(std::chrono::seconds(5))) ++not_flushed;
-        prepare.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-        journal.end_id_lease();
-        reported.push_back(failover.counters().last_prepare_ms);
-        if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
-        // Inside the subtree: the engine's, or a leak.
-        if (win::open_key_handles() != baseline_handles) ++handles_held;
-        failover.on_event(event(ClusterEvent::Kind::resource_online));
+        // Interleaved on the same key, the order swapped every round: a
+        // flush right after another one may find less to write, and neither
+        // side should always be the one that comes first.
+        const auto run_bare = [&] {
+            set(key, broken);
+            const auto t0 = Steady::now();
+            bare_prepare(i);
+            bare.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+        };
+        const auto run_prepare = [&] {
+            set(key, broken);
+            const auto t0 = Steady::now();
+            failover.on_event(event(ClusterEvent::Kind::resource_online_pending));
+            if (!journal.wait_flushed(std::chrono::seconds(5))) ++not_flushed;
+            prepare.push_back(
+                std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+            journal.end_id_lease();
+            reported.push_back(failover.counters().last_prepare_ms);
+            if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
+            // Inside the subtree: the engine's, or a leak.
+            if (win::open_key_handles() != baseline_handles) ++handles_held;
+            failover.on_event(event(ClusterEvent::Kind::resource_online));
+        };
+        if (i % 2 == 0) {
+            run_bare();
+            run_prepare();
+        } else {
+            run_prepare();
+            run_bare();
+        }
     }
 
     // Where a prepare's time goes: its parts, each timed alone on the same
