@@ -35,7 +35,7 @@
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
-namespace {
+namespace test_cluster_adapter {
 
 using Kind = ClusterEvent::Kind;
 
@@ -376,5 +376,5 @@ TEST_F(Cluster, RestoreRewritesTheKeyWithTheCheckpointDacl) {
     EXPECT_EQ(dacl_sddl(path), "D:(A;CI;KR;;;BU)(A;CI;KA;;;" + account + ")");
 }
 
-}  // namespace
+}  // namespace test_cluster_adapter
 }  // namespace permwatch::test

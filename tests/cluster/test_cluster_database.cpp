@@ -38,7 +38,7 @@
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
-namespace {
+namespace test_cluster_database {
 
 using namespace std::chrono_literals;
 
@@ -339,5 +339,5 @@ TEST_F(ClusterDatabase, ASweepEverySecondIsWrittenAtMostOnceEveryFiveSeconds) {
     EXPECT_EQ(p["failures"], 0) << p.dump();
 }
 
-}  // namespace
+}  // namespace test_cluster_database
 }  // namespace permwatch::test

@@ -35,7 +35,7 @@
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
-namespace {
+namespace test_failover_e2e {
 
 using namespace std::chrono_literals;
 
@@ -540,5 +540,5 @@ TEST_F(FailoverE2E, SoakOfFailoversBackAndForth) {
               << " ms over " << prepare_ms.size() << " failovers\n";
 }
 
-}  // namespace
+}  // namespace test_failover_e2e
 }  // namespace permwatch::test

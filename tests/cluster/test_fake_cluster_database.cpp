@@ -20,7 +20,7 @@
 #include "tests/fakes/clusapi_signatures.hpp"
 
 namespace permwatch::test {
-namespace {
+namespace test_fake_cluster_database {
 
 // The documented signatures (clusapi.h): the database calls, and the owner
 // enumerations this test alone calls.
@@ -280,5 +280,5 @@ TEST_F(FakeClusterDatabase, OwnersAndNodeStateAreWhatClussimSet) {
     CloseClusterNode(node2);
 }
 
-}  // namespace
+}  // namespace test_fake_cluster_database
 }  // namespace permwatch::test

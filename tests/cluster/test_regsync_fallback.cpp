@@ -27,7 +27,7 @@
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
-namespace {
+namespace test_regsync_fallback {
 
 const char* kGroup = "SQL Server (MSSQLSERVER)";
 const char* kResource = "SQL Server";
@@ -220,5 +220,5 @@ TEST_F(RegSync, ALinkHigherUpIsNotFollowedEither) {
     EXPECT_TRUE(reported(resource_key + " is a registry symbolic link")) << all_reports();
 }
 
-}  // namespace
+}  // namespace test_regsync_fallback
 }  // namespace permwatch::test

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace test_layering {
 
 namespace fs = std::filesystem;
 
@@ -67,4 +67,4 @@ TEST(Layering, EveryIncludePointsDownTheChain) {
     EXPECT_GT(files, 50);  // the walk found the tree
 }
 
-}  // namespace
+}  // namespace test_layering

@@ -15,7 +15,7 @@
 #include "service/security_convert.hpp"
 
 namespace permwatch::test {
-namespace {
+namespace test_accounts_adapter {
 
 Sid token_user() {
     HANDLE token = nullptr;
@@ -42,5 +42,5 @@ TEST(AccountsAdapter, AUsersGroupsAreLearnedAndOtherSidsAreNotAsked) {
     EXPECT_TRUE(accounts.account_groups(*Sid::parse("S-1-5-21-1-2-3-1105")).empty());
 }
 
-}  // namespace
+}  // namespace test_accounts_adapter
 }  // namespace permwatch::test

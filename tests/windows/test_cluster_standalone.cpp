@@ -13,7 +13,7 @@
 #include "service/live_commands.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_cluster_standalone {
 
 TEST(ClusterStandalone, WinesOwnClusapiMeansNoClusterAndNoCrash) {
     win::Win32Cluster cluster;  // the system's clusapi.dll: Wine's builtin here
@@ -58,5 +58,5 @@ TEST(ClusterStandalone, ClusterCommandsExit4AndPublishingWritesNothing) {
     }
 }
 
-}  // namespace
+}  // namespace test_cluster_standalone
 }  // namespace permwatch

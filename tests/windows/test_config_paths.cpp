@@ -32,7 +32,7 @@
 #include "wine_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_config_paths {
 
 using namespace std::chrono_literals;
 using test::eventually;
@@ -192,5 +192,5 @@ TEST_F(ConfigPaths, AJournalWhoseHandleEndsAtAnotherNameIsRefusedWhereItIsOpened
     }
 }
 
-}  // namespace
+}  // namespace test_config_paths
 }  // namespace permwatch

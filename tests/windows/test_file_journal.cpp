@@ -17,7 +17,7 @@
 #include "wine_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_file_journal {
 
 class FileJournalTest : public ::testing::Test {
 protected:
@@ -413,5 +413,5 @@ TEST_F(FileJournalLeaseTest, AJournalDestroyedWithItsLeaseGivesTheMutexBack) {
     ASSERT_NO_FATAL_FAILURE(expect_ids_one_to(read_all(path), 1, 2));
 }
 
-}  // namespace
+}  // namespace test_file_journal
 }  // namespace permwatch

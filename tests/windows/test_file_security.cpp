@@ -19,7 +19,7 @@
 #include "service/win32_error.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_file_security {
 
 class FileSecurity : public ::testing::Test {
 protected:
@@ -89,5 +89,5 @@ TEST(KnownFolders, ProgramDataIsTheShellsFolder) {
     EXPECT_EQ(win::program_data_folder(), "C:\\ProgramData");
 }
 
-}  // namespace
+}  // namespace test_file_security
 }  // namespace permwatch

@@ -24,7 +24,7 @@
 #include "wine_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_live {
 
 using test::WineKeyTest;
 
@@ -429,5 +429,5 @@ TEST_F(LiveCommands, RollbackToAnIdInARotatedJournalFileRestoresIt) {
         << r.err;
 }
 
-}  // namespace
+}  // namespace test_live
 }  // namespace permwatch

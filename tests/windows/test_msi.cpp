@@ -38,7 +38,7 @@
 #include "scm_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_msi {
 
 using namespace test;  // SCM helpers
 
@@ -358,5 +358,5 @@ TEST_F(Msi, AnEditedConfigSurvivesReinstallRepairAndUninstall) {
     EXPECT_EQ(read_file(config()), text);
 }
 
-}  // namespace
+}  // namespace test_msi
 }  // namespace permwatch

@@ -46,7 +46,7 @@
 #include "wine_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_pipe_server {
 
 using json = nlohmann::json;
 using win::PipeServer;
@@ -1031,5 +1031,5 @@ TEST_F(WatchdogPipeTest, ASquattedNameIsRetriedWithAnEventUntilItIsFree) {
               << " s after the squatter left\n";
 }
 
-}  // namespace
+}  // namespace test_pipe_server
 }  // namespace permwatch

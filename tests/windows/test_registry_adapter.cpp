@@ -8,7 +8,7 @@
 #include "wine_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_registry_adapter {
 
 using test::WineKeyTest;
 using RegistryAdapter = WineKeyTest;
@@ -508,5 +508,5 @@ TEST(Accounts, ServiceAccountComesFromTheScm) {
     EXPECT_NE(missing.error.find("PermWatchNoSuchService"), std::string::npos) << missing.error;
 }
 
-}  // namespace
+}  // namespace test_registry_adapter
 }  // namespace permwatch

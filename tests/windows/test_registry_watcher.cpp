@@ -17,7 +17,7 @@
 #include "service/key_handle.hpp"
 #include "service/registry_watcher.hpp"
 
-namespace {
+namespace test_registry_watcher {
 
 using permwatch::win::open_key_handles;
 using permwatch::win::RegistryWatcher;
@@ -311,4 +311,4 @@ TEST_F(RegistryWatcherTest, HandlesAreCountedAndAllReleased) {
     EXPECT_EQ(open_key_handles(), before);
 }
 
-}  // namespace
+}  // namespace test_registry_watcher

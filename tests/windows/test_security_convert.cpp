@@ -16,7 +16,7 @@
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
-namespace {
+namespace test_security_convert {
 
 void put32(std::vector<BYTE>& b, DWORD v) {
     for (int i = 0; i < 4; ++i) b.push_back(static_cast<BYTE>(v >> (8 * i)));
@@ -148,5 +148,5 @@ TEST_F(SecurityConvertKey, AnAuditAceInAKeysDaclIsReadByTheAdapter) {
               "D:(A;CI;KA;;;WD)(AU;SA;KR;;;BU)");
 }
 
-}  // namespace
+}  // namespace test_security_convert
 }  // namespace permwatch::test

@@ -27,7 +27,7 @@
 #include "wine_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_service {
 
 using namespace test;  // SCM and registry helpers
 
@@ -365,5 +365,5 @@ TEST(Messages, EveryContractIdIsInPermwatchExeWithTheLogFileText) {
     FreeLibrary(exe);
 }
 
-}  // namespace
+}  // namespace test_service
 }  // namespace permwatch

@@ -26,7 +26,7 @@
 #include "wine_test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_watchdog {
 
 using namespace std::chrono_literals;
 
@@ -296,5 +296,5 @@ TEST_F(WatchdogTest, RepairsAndJournalsWhileAnotherProcessHoldsTheOldJournalObje
     EXPECT_TRUE(squatter.running()) << "the squatter held the objects throughout";
 }
 
-}  // namespace
+}  // namespace test_watchdog
 }  // namespace permwatch

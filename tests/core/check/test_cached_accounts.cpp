@@ -6,7 +6,7 @@
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_cached_accounts {
 
 class CountingAccounts final : public AccountResolver {
 public:
@@ -77,5 +77,5 @@ TEST(CachedAccounts, AFailedAnswerIsCachedAndRenewedOnlyByRefresh) {
     EXPECT_EQ(cache.size(), 2u);
 }
 
-}  // namespace
+}  // namespace test_cached_accounts
 }  // namespace permwatch

@@ -5,7 +5,7 @@
 #include "tests/core/test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_evaluation {
 
 using test::kinds;
 using test::requirement;
@@ -353,5 +353,5 @@ TEST(Evaluation, ResolveRequirementsUsesThePort) {
     EXPECT_EQ(r[3].sid, local_system_sid());
 }
 
-}  // namespace
+}  // namespace test_evaluation
 }  // namespace permwatch

@@ -14,7 +14,7 @@
 #include "tests/core/test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_offline_ace_cases {
 
 using test::source_path;
 
@@ -83,5 +83,5 @@ TEST(OfflineAceCases, AnAuditAceInTheDaclIsShownAndChangesNothing) {
     EXPECT_EQ(k["sddl"], "O:BAG:SYD:(A;CI;KA;;;SY)(A;CI;KA;;;S-1-5-21-1-2-3-1105)(AU;SA;KA;;;WD)");
 }
 
-}  // namespace
+}  // namespace test_offline_ace_cases
 }  // namespace permwatch

@@ -7,7 +7,7 @@
 #include "tests/core/test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_repair_plan {
 
 using test::requirement;
 using test::unresolved_service_account;
@@ -212,5 +212,5 @@ TEST(RepairPlan, ApplyingACompletePlanLeavesNoFindings) {
     EXPECT_GT(blocked, 100);
 }
 
-}  // namespace
+}  // namespace test_repair_plan
 }  // namespace permwatch

@@ -7,7 +7,7 @@
 #include "core/check/snapshot.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_snapshot {
 
 TEST(Snapshot, AKeyAndAnAccountAreRead) {
     const SnapshotResult r = load_snapshot(
@@ -45,5 +45,5 @@ TEST(Snapshot, ASyntaxErrorNamesItsLineAndColumn) {
     EXPECT_NE(r.problems[0].message.find("line 3"), std::string::npos) << r.problems[0].message;
 }
 
-}  // namespace
+}  // namespace test_snapshot
 }  // namespace permwatch

@@ -12,7 +12,7 @@
 #include "tests/core/test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_cli {
 
 using test::source_path;
 
@@ -474,5 +474,5 @@ TEST(Cli, ProgramDataIsTheKnownFolderNotTheEnvironment) {
     EXPECT_EQ(expand_environment("%ProgramData%\\x"), "C:\\Users\\mallory\\planted\\x");
 }
 
-}  // namespace
+}  // namespace test_cli
 }  // namespace permwatch

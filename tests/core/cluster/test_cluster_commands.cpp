@@ -13,7 +13,7 @@
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_cluster_commands {
 
 using namespace std::chrono_literals;
 
@@ -381,5 +381,5 @@ TEST(ClusterStatus, ShowsWhichResourcesCheckpointsAreUnknownOnEachNode) {
     EXPECT_EQ(doc["nodes"][1]["checkpoints_unknown"][1]["group"], "");
 }
 
-}  // namespace
+}  // namespace test_cluster_commands
 }  // namespace permwatch

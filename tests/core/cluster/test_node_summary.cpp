@@ -10,7 +10,7 @@
 #include "tests/core/cluster/node_summary_builders.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_node_summary {
 
 NodeSummary sample() {
     NodeSummary s = test::summary_of("NODE1", "1.2.3", "2026-11-30T11:00:00.250Z");
@@ -203,5 +203,5 @@ TEST(NodeSummary, UnknownMembersFromANewerWriterAreIgnored) {
     EXPECT_EQ(*r.summary, sample());
 }
 
-}  // namespace
+}  // namespace test_node_summary
 }  // namespace permwatch

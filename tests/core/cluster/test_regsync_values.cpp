@@ -10,7 +10,7 @@
 #include "core/cluster/regsync_values.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_regsync_values {
 
 RegSyncValue sz(std::string name, std::string text) {
     RegSyncValue v;
@@ -127,5 +127,5 @@ TEST(RegSyncValues, ResourceIdsAreGuidsAndNothingElse) {
     EXPECT_FALSE(plausible_resource_id(std::string(65, 'a')));
 }
 
-}  // namespace
+}  // namespace test_regsync_values
 }  // namespace permwatch

@@ -7,7 +7,7 @@
 #include "tests/core/cluster/node_summary_builders.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_summary_publisher {
 
 using namespace std::chrono_literals;
 using TimePoint = SummaryPublisher::TimePoint;
@@ -99,5 +99,5 @@ TEST(SummaryPublisher, FinalSummaryIsMarkedStopped) {
     EXPECT_EQ(s.heartbeat, "t9");
 }
 
-}  // namespace
+}  // namespace test_summary_publisher
 }  // namespace permwatch

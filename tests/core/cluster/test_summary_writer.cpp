@@ -10,7 +10,7 @@
 #include "core/cluster/summary_writer.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_summary_writer {
 
 using namespace std::chrono_literals;
 
@@ -101,5 +101,5 @@ TEST(SummaryWriter, FailuresAreCountedAndToldAtMostOncePerMinute) {
     EXPECT_NE(told[1].find("works again"), std::string::npos) << told[1];
 }
 
-}  // namespace
+}  // namespace test_summary_writer
 }  // namespace permwatch

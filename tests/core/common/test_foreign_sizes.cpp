@@ -9,7 +9,7 @@
 #include "core/common/foreign_sizes.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_foreign_sizes {
 
 TEST(ForeignSizes, AReasonableAskGrowsTheBufferWithRoomForTheNul) {
     EXPECT_EQ(grown_size(300, 256, kMaxForeignNameChars), 301u);
@@ -59,5 +59,5 @@ TEST(ForeignSizes, ControlCharactersAreFound) {
     EXPECT_FALSE(has_control_char(L"\x00e9t\x00e9", 3));  // accents are text
 }
 
-}  // namespace
+}  // namespace test_foreign_sizes
 }  // namespace permwatch

@@ -11,7 +11,7 @@
 #include "core/common/grow_buffer.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_grow_buffer {
 
 constexpr std::uint32_t kOk = 0;
 constexpr std::uint32_t kNotFound = 2;
@@ -136,5 +136,5 @@ TEST(GrowBuffer, GrowToAskKeepsTheBufferWhenRefused) {
     EXPECT_EQ(buffer, std::vector<char16_t>(11, u'\0'));
 }
 
-}  // namespace
+}  // namespace test_grow_buffer
 }  // namespace permwatch

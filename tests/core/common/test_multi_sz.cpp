@@ -9,7 +9,7 @@
 #include "core/common/multi_sz.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_multi_sz {
 
 using Strings = std::vector<std::u16string>;
 
@@ -89,5 +89,5 @@ TEST(MultiSz, CharactersAreKeptUnitForUnit) {
     EXPECT_EQ(split(bytes_of(list)), (Strings{std::u16string(u"\xD800\x0001\x00FF", 3)}));
 }
 
-}  // namespace
+}  // namespace test_multi_sz
 }  // namespace permwatch

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace test_repository_hygiene {
 
 namespace fs = std::filesystem;
 
@@ -135,4 +135,4 @@ TEST(RepositoryHygiene, ThePatternsCatchCitationsAndNothingElse) {
         EXPECT_FALSE(caught(line)) << line;
 }
 
-}  // namespace
+}  // namespace test_repository_hygiene

@@ -5,7 +5,7 @@
 #include "core/engine/apply_outcome.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_apply_outcome {
 
 TEST(ApplyOutcome, OneWordingForEachOutcome) {
     AppliedPlan applied;
@@ -29,5 +29,5 @@ TEST(ApplyOutcome, OneWordingForEachOutcome) {
     EXPECT_EQ(apply_failure(applied), std::nullopt);
 }
 
-}  // namespace
+}  // namespace test_apply_outcome
 }  // namespace permwatch

@@ -6,7 +6,7 @@
 #include "core/engine/checkpoint_watch.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_checkpoint_watch {
 
 using Mode = KeyWatchPlan::Mode;
 
@@ -100,5 +100,5 @@ TEST(CheckpointWatch, AKeyBelongsToTheCheckpointWithTheLongestMatchingRoot) {
     EXPECT_EQ(owning_checkpoint("HKLM\\SOFTWARE\\Ap", cps), std::nullopt);
 }
 
-}  // namespace
+}  // namespace test_checkpoint_watch
 }  // namespace permwatch

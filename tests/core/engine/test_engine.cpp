@@ -6,7 +6,7 @@
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_engine {
 
 using namespace std::chrono_literals;
 using namespace fakes;
@@ -383,5 +383,5 @@ TEST(Engine, RunDueHandlesEveryDueKey) {
     EXPECT_FALSE(engine.next_due().has_value());
 }
 
-}  // namespace
+}  // namespace test_engine
 }  // namespace permwatch

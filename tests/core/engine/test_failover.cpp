@@ -8,7 +8,7 @@
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_failover {
 
 using namespace std::chrono_literals;
 using Kind = ClusterEvent::Kind;
@@ -305,11 +305,11 @@ TEST(Failover, InsideCheckpoint) {
     EXPECT_FALSE(inside_checkpoint("HKLM\\A", "HKLM\\A\\B"));
 }
 
-}  // namespace
+}  // namespace test_failover
 }  // namespace permwatch
 
 namespace permwatch {
-namespace {
+namespace test_failover {
 
 // Two resources of two groups claim overlapping roots: the key belongs to the
 // inner one (longest prefix), and a failover of either group prepares it,
@@ -342,5 +342,5 @@ TEST(Failover, ResourcesWhoseCheckpointsCouldNotBeReadAreKept) {
     EXPECT_EQ(rig.failover.unread_checkpoints()[0].resource, "SQL Server");
 }
 
-}  // namespace
+}  // namespace test_failover
 }  // namespace permwatch

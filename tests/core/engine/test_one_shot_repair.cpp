@@ -9,7 +9,7 @@
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_one_shot_repair {
 
 using namespace fakes;
 
@@ -161,5 +161,5 @@ TEST(OneShotRepair, EveryKeyIsTriedAndTheExitCodeIsTheWorst) {
     EXPECT_EQ(rig.registry.sddl(other), test::kDaclAfter);
 }
 
-}  // namespace
+}  // namespace test_one_shot_repair
 }  // namespace permwatch

@@ -10,7 +10,7 @@
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_one_shot_rollback {
 
 using namespace fakes;
 
@@ -200,5 +200,5 @@ TEST(OneShotRollback, AKeyAlreadyAsRecordedIsStillRestoredAndJournaled) {
     EXPECT_EQ(rig.registry.writes, 1);
 }
 
-}  // namespace
+}  // namespace test_one_shot_rollback
 }  // namespace permwatch

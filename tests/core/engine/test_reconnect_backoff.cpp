@@ -13,7 +13,7 @@
 #include "core/engine/reconnect_backoff.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_reconnect_backoff {
 
 using namespace std::chrono_literals;
 using ms = std::chrono::milliseconds;
@@ -127,5 +127,5 @@ TEST(EventRateLimit, AtMostTheLimitInAnyWindowAndTheHeldBackAreCounted) {
     EXPECT_EQ(limit.held_back_total(), 598u);
 }
 
-}  // namespace
+}  // namespace test_reconnect_backoff
 }  // namespace permwatch

@@ -4,7 +4,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_journal {
 
 JournalEntry entry(const std::string& id, const std::string& key, const std::string& before,
                    const std::string& after) {
@@ -181,5 +181,5 @@ TEST(Journal, EntryLinesCountEveryLine) {
     EXPECT_EQ(parsed.unreadable_lines, (std::vector<std::size_t>{3}));
 }
 
-}  // namespace
+}  // namespace test_journal
 }  // namespace permwatch

@@ -12,7 +12,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_journal_rotation {
 
 const std::string kLive = "C:\\ProgramData\\PermWatch\\journal.jsonl";
 
@@ -237,5 +237,5 @@ TEST(JournalAcrossFiles, AnUntrustedRotatedFileIsRefusedAndNothingIsRead) {
     EXPECT_EQ(ok.contents.entries.size(), 3u);
 }
 
-}  // namespace
+}  // namespace test_journal_rotation
 }  // namespace permwatch

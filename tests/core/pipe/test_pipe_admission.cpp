@@ -8,7 +8,7 @@
 #include "core/pipe/pipe_trust.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_pipe_admission {
 
 const auto admin = [] { return true; };
 const auto user = [] { return false; };
@@ -210,5 +210,5 @@ TEST(PipeTrust, ImageOfAServiceCommandLine) {
     EXPECT_EQ(image_of_command_line(""), "");
 }
 
-}  // namespace
+}  // namespace test_pipe_admission
 }  // namespace permwatch

@@ -3,7 +3,7 @@
 #include "core/pipe/pipe_protocol.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_pipe_protocol {
 
 using json = nlohmann::json;
 
@@ -77,5 +77,5 @@ TEST(PipeProtocol, BadRequestsGetErrors) {
     EXPECT_EQ(ask(huge, true, s)["error"], "request too long");
 }
 
-}  // namespace
+}  // namespace test_pipe_protocol
 }  // namespace permwatch

@@ -5,7 +5,7 @@
 #include "core/pipe/status_format.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_status_format {
 
 using json = nlohmann::json;
 
@@ -96,5 +96,5 @@ TEST(StatusFormat, OddDocumentsDoNotThrow) {
     EXPECT_NE(one.find("HKLM\\A  ?      never       never"), std::string::npos) << one;
 }
 
-}  // namespace
+}  // namespace test_status_format
 }  // namespace permwatch

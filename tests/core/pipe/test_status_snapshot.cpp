@@ -5,7 +5,7 @@
 #include "core/pipe/status_snapshot.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_status_snapshot {
 
 StatusSnapshot sample() {
     StatusSnapshot s;
@@ -70,5 +70,5 @@ TEST(StatusSnapshot, ANodeWithoutAClusterShowsNoNodeName) {
     EXPECT_EQ(to_json(s)["cluster"]["node"], nullptr);
 }
 
-}  // namespace
+}  // namespace test_status_snapshot
 }  // namespace permwatch

@@ -23,7 +23,7 @@
 #include "tests/core/test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_config {
 
 using Json = nlohmann::ordered_json;
 constexpr auto CI = ace_flags::container_inherit;
@@ -1347,5 +1347,5 @@ TEST(ConfigMutation, RandomTreeEditsOfTheShippedConfig) {
     std::cout << "tree mutations accepted: " << accepted << " of 2500\n";
 }
 
-}  // namespace
+}  // namespace test_config
 }  // namespace permwatch

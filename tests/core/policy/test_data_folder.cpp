@@ -11,7 +11,7 @@
 #include "core/policy/file_trust.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_data_folder {
 
 const std::string kFolder = "C:\\ProgramData\\PermWatch";
 const Sid kUser = *Sid::parse("S-1-5-21-1-2-3-1105");
@@ -71,5 +71,5 @@ TEST(ExistingDataFolder, TheAccountPermWatchRunsAsIsTrustedAsOwner) {
               std::nullopt);
 }
 
-}  // namespace
+}  // namespace test_data_folder
 }  // namespace permwatch

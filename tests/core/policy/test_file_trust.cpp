@@ -7,7 +7,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_file_trust {
 
 const Sid kUsers(5, {32, 545});
 const Sid kMallory(5, {21, 1, 2, 3, 1105});
@@ -169,5 +169,5 @@ TEST(FileTrust, EveryUntrustedAccountIsNamedOwnerFirst) {
               (std::vector<std::string>{kMallory.str(), "S-1-5-11", "S-1-1-0"}));
 }
 
-}  // namespace
+}  // namespace test_file_trust
 }  // namespace permwatch

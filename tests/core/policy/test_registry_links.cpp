@@ -8,7 +8,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_registry_links {
 
 constexpr const char* kCcs = "SYSTEM\\CurrentControlSet";
 constexpr const char* kTarget = "\\REGISTRY\\MACHINE\\SYSTEM\\ControlSet001";
@@ -48,5 +48,5 @@ TEST(RegistryLinks, ALinkAUserCouldChangeIsRefused) {
     EXPECT_TRUE(refuse_link(kCcs, kTarget, parse_sddl("O:SYG:SYD:NO_ACCESS_CONTROL")));
 }
 
-}  // namespace
+}  // namespace test_registry_links
 }  // namespace permwatch

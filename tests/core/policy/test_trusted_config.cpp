@@ -17,7 +17,7 @@
 #include "tests/core/test_support.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_trusted_config {
 
 const std::string kSafe = "O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FR;;;BU)";
 const std::string kUsersWrite = "O:BAD:(A;OICI;FA;;;SY)(A;CI;0x116;;;BU)";
@@ -290,5 +290,5 @@ TEST(FolderOf, WindowsAndPosixPaths) {
     EXPECT_EQ(folder_of("permwatch.json"), ".");
 }
 
-}  // namespace
+}  // namespace test_trusted_config
 }  // namespace permwatch

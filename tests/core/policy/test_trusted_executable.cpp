@@ -14,7 +14,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_trusted_executable {
 
 const std::string kTI = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
 const std::string kEve = "S-1-5-21-1-2-3-1105";
@@ -216,5 +216,5 @@ TEST(TrustedExecutable, AnUnreadableOrMissingPartIsRefused) {
     EXPECT_NE(why->find("NULL DACL"), std::string::npos) << *why;
 }
 
-}  // namespace
+}  // namespace test_trusted_executable
 }  // namespace permwatch

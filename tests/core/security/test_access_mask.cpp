@@ -8,7 +8,7 @@
 #include "core/security/access_mask.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_access_mask {
 
 // The values are winnt.h's; the names are the ones a config may use (docs/reference.md
 // "Configuration").
@@ -156,5 +156,5 @@ TEST(AccessMask, DescriptionRoundTripsThroughParse) {
     }
 }
 
-}  // namespace
+}  // namespace test_access_mask
 }  // namespace permwatch

@@ -6,7 +6,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_canonical_order {
 
 Acl dacl(const char* sddl) { return *parse_sddl(sddl).dacl; }
 std::string text(const Acl& acl) { return format_sddl({std::nullopt, std::nullopt, acl}); }
@@ -55,5 +55,5 @@ TEST(CanonicalOrder, SameMultisetOfAces) {
     EXPECT_EQ(text(fixed), "D:(D;;KA;;;BG)(D;;KW;;;AN)(A;;KR;;;BU)(A;;KA;;;BA)(A;OICIID;GA;;;SY)");
 }
 
-}  // namespace
+}  // namespace test_canonical_order
 }  // namespace permwatch

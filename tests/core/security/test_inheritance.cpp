@@ -6,7 +6,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_inheritance {
 
 const std::string svc = "S-1-5-21-1-2-3-1105";
 
@@ -67,5 +67,5 @@ TEST(Inheritance, AnAceForTheKeyAloneIsNotPassedDown) {
     EXPECT_TRUE(passes_down_differently(dacl("D:(A;CI;KA;;;" + svc + ")"), dacl("D:")));
 }
 
-}  // namespace
+}  // namespace test_inheritance
 }  // namespace permwatch

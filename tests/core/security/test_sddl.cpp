@@ -23,7 +23,7 @@
 #include "core/security/sddl.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_sddl {
 
 constexpr const char* kCapabilitySid =
     "S-1-15-3-1024-1065365936-1281604716-3511738428-1654721687-432734479-3232135806-4053264122-"
@@ -578,5 +578,5 @@ TEST(SddlProperty, MutatedRealStringsNeverCrashOrMisreport) {
     EXPECT_GT(refused, 1000);
 }
 
-}  // namespace
+}  // namespace test_sddl
 }  // namespace permwatch

@@ -3,7 +3,7 @@
 #include "core/security/service_sid.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_service_sid {
 
 // The values Windows gives (`sc showsid NAME`), which any Windows shows.
 TEST(ServiceSid, MatchesWindowsForKnownServices) {
@@ -18,5 +18,5 @@ TEST(ServiceSid, ANameThatIsNotAsciiIsNotGuessed) {
     EXPECT_FALSE(service_sid_of(""));
 }
 
-}  // namespace
+}  // namespace test_service_sid
 }  // namespace permwatch

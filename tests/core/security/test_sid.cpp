@@ -5,7 +5,7 @@
 #include "core/security/sid.hpp"
 
 namespace permwatch {
-namespace {
+namespace test_sid {
 
 TEST(Sid, ParsesAndFormatsPlainSids) {
     auto sid = Sid::parse("S-1-5-21-1-2-3-1105");
@@ -134,5 +134,5 @@ TEST(Sid, IsARegularValueType) {
     EXPECT_LT(*Sid::parse("S-1-5-18"), *Sid::parse("S-1-5-32-544"));
 }
 
-}  // namespace
+}  // namespace test_sid
 }  // namespace permwatch
