@@ -1,7 +1,7 @@
 # GoogleTest for every build, and one way to register a test executable.
 #
 # Native and MSVC: find_package(GTest) (Debian's libgtest-dev, vcpkg's gtest),
-# and gtest_discover_tests gives one ctest entry per test case.
+# and one ctest entry per test suite (cmake/GTestSuites.cmake).
 # MinGW cross build: GoogleTest is built from Debian's sources in
 # /usr/src/googletest by the cross compiler (its own warning flags, no -Werror),
 # and each test executable is ONE ctest entry run under Wine through
@@ -23,7 +23,6 @@ if(CMAKE_CROSSCOMPILING)
 else()
   find_package(GTest REQUIRED)
 endif()
-include(GoogleTest)
 
 # permwatch_add_gtest(<target> [TIMEOUT seconds] [LABELS l...])
 # Registers an already-defined gtest executable with ctest.
@@ -39,9 +38,27 @@ function(permwatch_add_gtest target)
     set_tests_properties(${target} PROPERTIES TIMEOUT ${arg_TIMEOUT} LABELS "wine;${arg_LABELS}")
   else()
     if(NOT arg_TIMEOUT)
-      set(arg_TIMEOUT 120)
+      set(arg_TIMEOUT 300)
     endif()
-    gtest_discover_tests(${target} DISCOVERY_TIMEOUT 60
-                         PROPERTIES TIMEOUT ${arg_TIMEOUT} LABELS "native;${arg_LABELS}")
+    # One ctest entry per test suite, written after each link by
+    # cmake/GTestSuites.cmake (which says why not one per case).
+    set(suites_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_suites.cmake")
+    set(labels native ${arg_LABELS})
+    add_custom_command(TARGET ${target} POST_BUILD
+      COMMAND "${CMAKE_COMMAND}" "-DTEST_EXECUTABLE=$<TARGET_FILE:${target}>"
+              "-DCTEST_FILE=${suites_file}" "-DTEST_TIMEOUT=${arg_TIMEOUT}"
+              "-DTEST_LABELS=${labels}"
+              "-DTEST_WORKING_DIRECTORY=${CMAKE_CURRENT_BINARY_DIR}"
+              -P "${PROJECT_SOURCE_DIR}/cmake/GTestSuites.cmake"
+      BYPRODUCTS "${suites_file}"
+      VERBATIM)
+    set(include_file "${CMAKE_CURRENT_BINARY_DIR}/${target}_include.cmake")
+    file(WRITE "${include_file}"
+      "if(EXISTS [==[${suites_file}]==])\n"
+      "  include([==[${suites_file}]==])\n"
+      "else()\n"
+      "  add_test([==[${target}_NOT_BUILT]==] [==[${target}_NOT_BUILT]==])\n"
+      "endif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${include_file}")
   endif()
 endfunction()
