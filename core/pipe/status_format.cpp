@@ -8,16 +8,14 @@ namespace permwatch {
 
 namespace {
 
-using json = nlohmann::json;
-
 // A field as text: strings as they are, null or absent as `none`, anything
 // else as compact JSON.
-std::string text(const json& object, const char* name, const char* none = "-") {
+std::string text(const nlohmann::json& object, const char* name, const char* none = "-") {
     if (!object.is_object()) return none;
     const auto it = object.find(name);
     if (it == object.end() || it->is_null()) return none;
     if (it->is_string()) return it->get<std::string>();
-    return it->dump(-1, ' ', false, json::error_handler_t::replace);
+    return it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string pad(const std::string& s, std::size_t width) {
@@ -26,17 +24,17 @@ std::string pad(const std::string& s, std::size_t width) {
 
 }  // namespace
 
-std::string format_status_table(const json& status) {
+std::string format_status_table(const nlohmann::json& status) {
     std::ostringstream out;
-    const json empty_keys = json::array();
-    const json& keys = status.is_object() && status.contains("keys") && status["keys"].is_array()
-                           ? status["keys"]
-                           : empty_keys;
+    const nlohmann::json empty_keys = nlohmann::json::array();
+    const nlohmann::json& keys =
+        status.is_object() && status.contains("keys") && status["keys"].is_array() ? status["keys"]
+                                                                                   : empty_keys;
     out << "PermWatch " << text(status, "version", "?") << ", mode " << text(status, "mode", "?")
         << ", " << keys.size() << (keys.size() == 1 ? " key" : " keys") << "\n";
 
     std::vector<std::vector<std::string>> rows = {{"KEY", "STATE", "LAST CHECK", "LAST REPAIR"}};
-    for (const json& key : keys) {
+    for (const nlohmann::json& key : keys) {
         rows.push_back({text(key, "path", "?"), text(key, "state", "?"),
                         text(key, "last_check", "never"), text(key, "last_repair", "never")});
     }
@@ -55,11 +53,11 @@ std::string format_status_table(const json& status) {
     // Which resource checkpoints each key, and where PermWatch learned it
     // ("control code", "RegSync" or "config"): keys without one are left out.
     bool checkpoint_header = false;
-    for (const json& key : keys) {
+    for (const nlohmann::json& key : keys) {
         if (!key.is_object() || !key.contains("checkpoint") || !key["checkpoint"].is_object()) {
             continue;
         }
-        const json& cp = key["checkpoint"];
+        const nlohmann::json& cp = key["checkpoint"];
         if (!checkpoint_header) {
             out << "checkpoints:\n";
             checkpoint_header = true;
@@ -78,15 +76,16 @@ std::string format_status_table(const json& status) {
         bool first = true;
         for (const auto& [name, value] : status["counters"].items()) {
             out << (first ? " " : ", ") << name << " "
-                << (value.is_string() ? value.get<std::string>()
-                                      : value.dump(-1, ' ', false, json::error_handler_t::replace));
+                << (value.is_string()
+                        ? value.get<std::string>()
+                        : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
             first = false;
         }
         out << "\n";
     }
 
     if (status.is_object() && status.contains("cluster") && status["cluster"].is_object()) {
-        const json& c = status["cluster"];
+        const nlohmann::json& c = status["cluster"];
         const bool available =
             c.contains("available") && c["available"].is_boolean() && c["available"].get<bool>();
         out << "cluster: " << (available ? "available" : "not available");
