@@ -13,8 +13,10 @@ namespace {
 
 using namespace config_reading;
 
-// "\\\\.\\pipe\\" takes 9 of the 256 characters Windows allows for a pipe name.
-constexpr std::size_t kMaxPipeName = 247;
+// "\\\\.\\pipe\\" takes 9 of the 256 characters Windows allows for a pipe name,
+// and the administrators' door ("<pipe>-admin") 6 more: a longer name would
+// load and then fail when the service creates that door.
+constexpr std::size_t kMaxPipeName = 241;
 
 const std::initializer_list<std::string_view> kTopMembers = {
     "version",  "mode", "sweep_interval_s", "debounce_ms",       "failover_timeout_s",
@@ -148,7 +150,7 @@ private:
         } else if (code_points(s) > kMaxPipeName) {
             problem(p, "found a name of " + std::to_string(code_points(s)) +
                            " characters; expected at most " + std::to_string(kMaxPipeName) +
-                           " (Windows limits \\\\.\\pipe\\NAME to 256)");
+                           " (Windows limits \\\\.\\pipe\\NAME-admin to 256)");
         } else {
             out = s;
         }
