@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "core/common/ascii.hpp"
 #include "core/common/foreign_sizes.hpp"
 
 namespace permwatch {
@@ -22,13 +23,9 @@ constexpr std::uint64_t clusprop_padded(std::uint32_t length) {
     return (std::uint64_t{length} + 3) & ~std::uint64_t{3};
 }
 
-constexpr char16_t ascii_upper_unit(char16_t c) {
-    return (c >= u'a' && c <= u'z') ? static_cast<char16_t>(c - u'a' + u'A') : c;
-}
-
 std::u16string folded_property_name(std::u16string_view name) {
     std::u16string out(name);
-    for (char16_t& c : out) c = ascii_upper_unit(c);
+    for (char16_t& c : out) c = ascii_upper(c);
     return out;
 }
 
@@ -162,10 +159,10 @@ private:
                 return refuse(start, "a name with a NUL before its length ends (unit " +
                                          std::to_string(k) + " of " + std::to_string(units) + ")");
             }
-            if (!last && (c < 0x20 || c == 0x7F)) {
-                return refuse(start, "a name holding a control character");
-            }
             if (!last) property.name.push_back(c);
+        }
+        if (has_control_char(property.name)) {
+            return refuse(start, "a name holding a control character");
         }
         pos_ = start + 8 + static_cast<std::size_t>(clusprop_padded(length));
         label_ += " ('" + shown_property_name(property.name) + "')";
@@ -269,12 +266,7 @@ ParsedPropertyList parse_property_list(const void* bytes, std::size_t size) {
     return PropertyListParser(static_cast<const unsigned char*>(bytes), size).run();
 }
 
-bool property_name_equals(std::u16string_view a, std::u16string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char16_t x, char16_t y) {
-               return ascii_upper_unit(x) == ascii_upper_unit(y);
-           });
-}
+bool property_name_equals(std::u16string_view a, std::u16string_view b) { return iequals(a, b); }
 
 const Property* find_property(const ParsedPropertyList& list, std::u16string_view name) {
     for (const Property& property : list.properties) {

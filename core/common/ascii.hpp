@@ -8,14 +8,22 @@
 
 namespace permwatch {
 
-constexpr char ascii_upper(char c) {
-    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+// Any character type: UTF-16 names from clusapi fold the same letters.
+template <class Char>
+constexpr Char ascii_upper(Char c) {
+    return (c >= Char('a') && c <= Char('z')) ? static_cast<Char>(c - Char('a') + Char('A')) : c;
 }
 
 constexpr bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return ascii_upper(x) == ascii_upper(y);
            });
+}
+
+constexpr bool iequals(std::u16string_view a, std::u16string_view b) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(),
+                      [](char16_t x, char16_t y) { return ascii_upper(x) == ascii_upper(y); });
 }
 
 constexpr bool istarts_with(std::string_view s, std::string_view prefix) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace permwatch {
 
@@ -31,5 +32,6 @@ std::size_t bounded_length(const wchar_t* text, std::size_t capacity);
 // True when a name from outside holds a control character: it is not a real
 // key path or object name, and would break a log line.
 bool has_control_char(const wchar_t* text, std::size_t length);
+bool has_control_char(std::u16string_view text);
 
 }  // namespace permwatch
