@@ -28,6 +28,8 @@ inline constexpr DWORD kChangeResourceState = 0x00000100;
 inline constexpr DWORD kChangeResourceDeleted = 0x00000200;
 inline constexpr DWORD kChangeResourceAdded = 0x00000400;
 inline constexpr DWORD kChangeGroupState = 0x00001000;
+inline constexpr DWORD kChangeGroupDeleted = 0x00002000;
+inline constexpr DWORD kChangeGroupAdded = 0x00004000;
 inline constexpr DWORD kChangeClusterReconnect = 0x00080000;
 inline constexpr DWORD kChangeHandleClose = 0x80000000;
 
@@ -38,6 +40,8 @@ inline constexpr DWORD kObjectTypeResource = 3;
 
 // CLUSTER_CHANGE_CLUSTER_V2 / _GROUP_V2 / _RESOURCE_V2.
 inline constexpr LONGLONG kClusterReconnectV2 = 0x00000001;
+// A new group was created: posted on the cluster object, named after the group.
+inline constexpr LONGLONG kClusterGroupAddedV2 = 0x00000004;
 inline constexpr LONGLONG kClusterHandleCloseV2 = 0x00000008;
 inline constexpr LONGLONG kClusterLostNotificationsV2 = 0x00000200;
 inline constexpr LONGLONG kGroupDeletedV2 = 0x00000001;
