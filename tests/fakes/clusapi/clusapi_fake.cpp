@@ -13,6 +13,7 @@
 
 #include "service/clusapi_types.hpp"
 #include "tests/fakes/clusapi/clusapi_fake_internal.hpp"
+#include "tests/fakes/clusapi/clusapi_fake_properties.hpp"
 #include "tests/fakes/clusapi/clussim_state.hpp"
 
 namespace clus = permwatch::clus;
@@ -446,33 +447,43 @@ DWORD WINAPI ClusterResourceControl(clus::HResource h, clus::HNode node, DWORD c
     Named* r = as<Named>(h, kTagResource);
     clussim::State* s = shared();
     if (!r || !s) return ERROR_INVALID_HANDLE;
-    if (code != clus::kCtlResourceGetRegistryCheckpoints && code != clus::kCtlResourceGetId)
+    if (code != clus::kCtlResourceGetRegistryCheckpoints && code != clus::kCtlResourceGetId &&
+        code != fake::kCtlResourceGetResourceType &&
+        code != fake::kCtlResourceGetPrivateProperties) {
         return ERROR_INVALID_FUNCTION;
-    std::wstring multi;
+    }
+    std::vector<BYTE> answer;
     {
         clussim::Lock lock(g_map);
         clussim::Resource* res = clussim::find_resource(*s, r->name);
         if (!res) return 5007;  // ERROR_RESOURCE_NOT_FOUND
         if (code == clus::kCtlResourceGetId) {
-            multi = clussim::resource_id(res->name);  // then its NUL, below
+            answer = fake::PropertyListWriter::wide_bytes(clussim::resource_id(res->name));
+        } else if (code == fake::kCtlResourceGetResourceType) {
+            answer = fake::resource_type_answer(*res);
+        } else if (code == fake::kCtlResourceGetPrivateProperties) {
+            answer = fake::private_properties_answer(*res, s->hostile_property_list);
         } else {
             if (s->checkpoint_control_error) return s->checkpoint_control_error;
+            std::wstring multi;
             for (DWORD i = 0; i < res->checkpoint_count && i < clussim::kCheckpoints; ++i) {
                 multi += res->checkpoint[i];
                 multi += L'\0';
             }
+            answer = fake::PropertyListWriter::wide_bytes(multi);  // the list's final NUL
         }
     }
-    multi += L'\0';
-    const DWORD bytes = static_cast<DWORD>(multi.size() * sizeof(wchar_t));
+    const DWORD bytes = static_cast<DWORD>(answer.size());
     DWORD hostile = out_size;
     if (hostile_more(out_size, &hostile, clussim::kHostileChars * 2)) {
         if (returned) *returned = hostile;
         return ERROR_MORE_DATA;
     }
+    // As documented: a buffer too small (or none) gets ERROR_MORE_DATA and,
+    // in *lpBytesReturned, the size the answer needs.
     if (returned) *returned = bytes;
     if (!out || out_size < bytes) return ERROR_MORE_DATA;
-    memcpy(out, multi.data(), bytes);
+    memcpy(out, answer.data(), bytes);
     return ERROR_SUCCESS;
 }
 

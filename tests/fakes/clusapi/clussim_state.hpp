@@ -38,7 +38,7 @@
 namespace clussim {
 
 inline constexpr DWORD kMagic = 0x4D495343;  // "CSIM"
-inline constexpr DWORD kVersion = 5;
+inline constexpr DWORD kVersion = 6;
 inline constexpr int kName = 128;
 inline constexpr int kPath = 260;
 inline constexpr int kSddl = 1024;
@@ -87,6 +87,12 @@ struct Resource {
     DWORD possible_set;
     DWORD possible_count;
     wchar_t possible[kNodes][kName];
+    // Its resource type (CLUSCTL_RESOURCE_GET_RESOURCE_TYPE), kGenericApplication
+    // unless clussim was told otherwise, and for a kGenericService the service
+    // it runs: its private property ServiceName, by which a caller learns
+    // which service (so which logon account) a checkpoint serves.
+    wchar_t type[kName];
+    wchar_t service_name[kName];
 };
 
 // The cluster database (ClusterReg* in the fake). Key slot 0 is the root
@@ -152,6 +158,14 @@ struct State {
     // error instead of the list, so PermWatch must read the RegSync copy
     // (the RegSync fallback's case). 0: the control code works.
     DWORD checkpoint_control_error;
+    // `clussim hostile --mode property-list-...`: one of kHostileList*, or 0.
+    // CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES then answers a malformed list of
+    // that kind with ERROR_SUCCESS and the list's true size, as a broken or
+    // hostile clusapi.dll could: the caller alone must refuse the bytes.
+    DWORD hostile_property_list;
+    // The owner `clussim setup` gave its group: where `add-group` puts a new
+    // group unless told otherwise.
+    wchar_t setup_owner[kName];
 };
 
 // What the control code answers while it "fails": RPC_S_CALL_FAILED, as when
@@ -159,6 +173,18 @@ struct State {
 inline constexpr DWORD kCheckpointControlError = 1726;
 
 inline constexpr DWORD kHostileSizes = 1;
+
+// The malformed property lists of State::hostile_property_list.
+// Past end: the last value's length runs past the end of the buffer.
+inline constexpr DWORD kHostileListPastEnd = 1;
+// No endmark: the buffer ends right after the last property's value.
+inline constexpr DWORD kHostileListNoEndmark = 2;
+// Huge count: a well-formed list whose count says 0x7FFFFFFF properties.
+inline constexpr DWORD kHostileListHugeCount = 3;
+
+// Resource type names as the Cluster service spells them.
+inline constexpr const wchar_t* kGenericApplication = L"Generic Application";
+inline constexpr const wchar_t* kGenericService = L"Generic Service";
 // 32 Mi characters (64 MiB): far above any real name, small enough that a
 // caller that follows it does not harm the machine.
 inline constexpr DWORD kHostileChars = 32u * 1024 * 1024;

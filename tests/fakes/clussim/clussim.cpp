@@ -7,6 +7,10 @@
 //   clussim setup --node NODE1 [--other-node NODE2] [--cluster NAME]
 //                 --group G [--owner NODE2] --resource R --checkpoint PATH...
 //                 [--account SID] [--restore-dacl SDDL] [--checkpoint-control fails]
+//                 [--type TYPE] [--service-name NAME]
+//       --type: the resource's type name ("Generic Application" unless given;
+//       "Generic Service" when only --service-name is); --service-name: the
+//       service a Generic Service runs (its private property ServiceName).
 //   clussim checkpoint-control --mode fails|works
 //       fails: CLUSCTL_RESOURCE_GET_REGISTRY_CHECKPOINTS answers error 1726
 //       for every resource, so PermWatch must use the RegSync copy.
@@ -29,7 +33,18 @@
 //   clussim drop-connection [--reconnect]
 //   clussim add-resource --resource R [--group G] --checkpoint PATH...
 //                        [--account SID] [--restore-dacl SDDL]
+//                        [--type TYPE] [--service-name NAME]
 //   clussim delete-resource --resource R
+//   clussim add-group --group G [--owner NODE]
+//       a new group, online on NODE (default: setup's --owner), posting
+//       CLUSTER_CHANGE_GROUP_ADDED (V2: CLUSTER_CHANGE_CLUSTER_GROUP_ADDED_V2).
+//   clussim delete-group --group G
+//       refused (exit 2) while G has resources; posts CLUSTER_CHANGE_GROUP_DELETED.
+//   clussim hostile --mode sizes|property-list-past-end|property-list-no-endmark|
+//                          property-list-huge-count|off
+//       sizes: every size answer claims 64 MiB (State::hostile); property-list-*:
+//       CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES answers a malformed list with
+//       ERROR_SUCCESS (State::hostile_property_list). One mode at a time.
 //   clussim handles --key PATH [--watch-ms N [--every-ms 50]]
 //       the handle witness alone; with --watch-ms it scans again every
 //       --every-ms for N ms, prints each handle found and the number of
@@ -488,6 +503,16 @@ bool fill_resource(clussim::Resource& r, const Args& a, const std::wstring& grou
     clussim::copy(r.name, clussim::kName, a.get(L"--resource"));
     clussim::copy(r.group, clussim::kName, group);
     clussim::copy(r.account, clussim::kName, a.get(L"--account", L"S-1-5-18"));
+    // A service name alone makes a Generic Service: only that type has one.
+    const std::wstring type =
+        a.get(L"--type",
+              a.has(L"--service-name") ? clussim::kGenericService : clussim::kGenericApplication);
+    clussim::copy(r.type, clussim::kName, type);
+    clussim::copy(r.service_name, clussim::kName, a.get(L"--service-name"));
+    if (r.service_name[0] && !clussim::same(r.type, clussim::kGenericService)) {
+        say(L"resource '" + std::wstring(r.name) + L"': a service name on a '" + type +
+            L"', which has no ServiceName property: it is kept but not answered");
+    }
     for (const auto& cp : a.all(L"--checkpoint")) {
         if (r.checkpoint_count >= clussim::kCheckpoints) break;
         std::wstring path = cp;
@@ -536,6 +561,7 @@ int cmd_setup(clussim::Mapping& m, const Args& a) {
     s.groups[0].state = clus::kGroupOnline;
     clussim::copy(s.groups[0].name, clussim::kName, group);
     clussim::copy(s.groups[0].owner, clussim::kName, a.get(L"--owner", other));
+    clussim::copy(s.setup_owner, clussim::kName, s.groups[0].owner);
     say(L"cluster '" + std::wstring(s.cluster_name) + L"', this node " + node + L", other node " +
         other + L", group '" + group + L"' on " + s.groups[0].owner);
     if (a.get(L"--checkpoint-control") == L"fails") {
@@ -798,6 +824,94 @@ int cmd_delete(clussim::Mapping& m, const Args& a) {
     return 0;
 }
 
+// A group created and brought online on its owner, as by New-ClusterGroup
+// and Start-ClusterGroup; ClusSvc tells of it with a group-added notification
+// (on the cluster object for V2) named after the group.
+int cmd_add_group(clussim::Mapping& m, const Args& a) {
+    clussim::State& s = *m.state();
+    clussim::Lock lock(m);
+    const std::wstring name = a.get(L"--group");
+    if (name.empty() || clussim::find_group(s, name.c_str())) {
+        say(L"add-group needs --group NAME of a group that does not exist");
+        return 2;
+    }
+    const std::wstring owner = a.get(L"--owner", s.setup_owner);
+    if (!clussim::find_node(s, owner.c_str())) {
+        say(L"no such node " + owner);
+        return 2;
+    }
+    for (auto& g : s.groups) {
+        if (g.used) continue;
+        g = clussim::Group{};
+        g.used = 1;
+        g.state = clus::kGroupOnline;
+        clussim::copy(g.name, clussim::kName, name);
+        clussim::copy(g.owner, clussim::kName, owner);
+        say(L"group '" + std::wstring(g.name) + L"' added, online on " + g.owner);
+        push(s, clus::kChangeGroupAdded, clus::kObjectTypeCluster, clus::kClusterGroupAddedV2,
+             g.name);
+        return 0;
+    }
+    say(L"no room for another group");
+    return 2;
+}
+
+// A group deleted, as by Remove-ClusterGroup: refused while it holds
+// resources (Windows asks for them to be removed or moved first).
+int cmd_delete_group(clussim::Mapping& m, const Args& a) {
+    clussim::State& s = *m.state();
+    clussim::Lock lock(m);
+    clussim::Group* g = clussim::find_group(s, a.get(L"--group").c_str());
+    if (!g) {
+        say(L"no such group");
+        return 2;
+    }
+    for (const auto& r : s.resources) {
+        if (r.used && clussim::same(r.group, g->name)) {
+            say(L"group '" + std::wstring(g->name) + L"' still has resource '" + r.name +
+                L"': delete its resources first");
+            return 2;
+        }
+    }
+    const std::wstring name = g->name;
+    *g = clussim::Group{};
+    say(L"group '" + name + L"' deleted");
+    push(s, clus::kChangeGroupDeleted, clus::kObjectTypeGroup, clus::kGroupDeletedV2, name);
+    return 0;
+}
+
+// `hostile --mode`: one mode at a time; prints the largest buffer offered so
+// far (State::largest_offer), then starts counting again.
+int cmd_hostile(clussim::Mapping& m, const Args& a) {
+    static const struct {
+        const wchar_t* mode;
+        DWORD sizes;
+        DWORD list;
+    } kModes[] = {
+        {L"off", 0, 0},
+        {L"sizes", clussim::kHostileSizes, 0},
+        {L"property-list-past-end", 0, clussim::kHostileListPastEnd},
+        {L"property-list-no-endmark", 0, clussim::kHostileListNoEndmark},
+        {L"property-list-huge-count", 0, clussim::kHostileListHugeCount},
+    };
+    const std::wstring mode = a.get(L"--mode", L"off");
+    for (const auto& k : kModes) {
+        if (mode != k.mode) continue;
+        clussim::Lock lock(m);
+        clussim::State& s = *m.state();
+        say(L"largest buffer offered: " + std::to_wstring(s.largest_offer) + L" bytes");
+        s.largest_offer = 0;
+        s.hostile = k.sizes;
+        s.hostile_property_list = k.list;
+        say(L"hostile sizes " + std::wstring(s.hostile ? L"on" : L"off"));
+        say(L"hostile property list " +
+            std::wstring(k.list ? mode.substr(wcslen(L"property-list-")) : L"off"));
+        return 0;
+    }
+    say(L"unknown hostile mode " + mode);
+    return 2;
+}
+
 int cmd_status(clussim::Mapping& m) {
     clussim::State& s = *m.state();
     clussim::Lock lock(m);
@@ -811,7 +925,8 @@ int cmd_status(clussim::Mapping& m) {
     for (const auto& r : s.resources) {
         if (!r.used) continue;
         say(L"resource '" + std::wstring(r.name) + L"' in '" + r.group + L"' " +
-            resource_state_name(r.state));
+            resource_state_name(r.state) + L", type '" + r.type + L"', service name '" +
+            r.service_name + L"'");
         for (DWORD i = 0; i < r.checkpoint_count; ++i)
             say(L"  checkpoint HKLM\\" + std::wstring(r.checkpoint[i]));
     }
@@ -854,7 +969,8 @@ int main() {
     if (!parse(a)) {
         std::fprintf(stderr,
                      "usage: clussim setup|failover|restart|move-away|node-down|drop-connection|"
-                     "add-resource|delete-resource|handles|status|hostile|checkpoint-control|"
+                     "add-resource|delete-resource|add-group|delete-group|handles|status|hostile|"
+                     "checkpoint-control|"
                      "teardown|add-node|node-up|set-preferred|set-possible|db-set|db-get|"
                      "db-delete|db-dump [--option value]...\n");
         return 2;
@@ -897,18 +1013,9 @@ int main() {
             return clussim::set_preferred(m, a.get(L"--group"), a.get(L"--nodes"));
         if (a.command == L"set-possible")
             return clussim::set_possible(m, a.get(L"--resource"), a.get(L"--nodes", L"all"));
-        if (a.command == L"hostile") {
-            // --mode sizes | off: see State::hostile. Prints the largest
-            // buffer offered so far, then starts counting again.
-            clussim::Lock lock(m);
-            const std::wstring mode = a.get(L"--mode", L"off");
-            say(L"largest buffer offered: " + std::to_wstring(m.state()->largest_offer) +
-                L" bytes");
-            m.state()->largest_offer = 0;
-            m.state()->hostile = mode == L"sizes" ? clussim::kHostileSizes : 0;
-            say(L"hostile sizes " + std::wstring(m.state()->hostile ? L"on" : L"off"));
-            return 0;
-        }
+        if (a.command == L"hostile") return cmd_hostile(m, a);
+        if (a.command == L"add-group") return cmd_add_group(m, a);
+        if (a.command == L"delete-group") return cmd_delete_group(m, a);
         if (a.command == L"checkpoint-control") {
             clussim::Lock lock(m);
             const std::wstring mode = a.get(L"--mode", L"works");
