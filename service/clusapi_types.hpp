@@ -101,6 +101,14 @@ inline constexpr DWORD kCtlResourceGetRegistryCheckpoints = 0x010000A9;
 // CLUS_ACCESS_READ, CLUS_NO_MODIFY)): out buffer = the resource's id (a GUID
 // string, NUL-terminated), the name of its key under HKLM\Cluster\Resources.
 inline constexpr DWORD kCtlResourceGetId = 0x01000039;
+// CLUSCTL_RESOURCE_GET_RESOURCE_TYPE = CLUSCTL_RESOURCE_CODE(CLCTL_EXTERNAL_CODE(11,
+// CLUS_ACCESS_READ, CLUS_NO_MODIFY)): out buffer = the resource type's name
+// ("Generic Service"), NUL-terminated.
+inline constexpr DWORD kCtlResourceGetResourceType = 0x0100002D;
+// CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES = CLUSCTL_RESOURCE_CODE(CLCTL_EXTERNAL_CODE(32,
+// CLUS_ACCESS_READ, CLUS_NO_MODIFY)): out buffer = a property list
+// (core/cluster/property_list.hpp); a Generic Service's names its service.
+inline constexpr DWORD kCtlResourceGetPrivateProperties = 0x01000081;
 
 // Errors the API returns besides the usual Win32 ones.
 inline constexpr DWORD kErrorClusterNodeNotFound = 5042;  // ERROR_CLUSTER_NODE_NOT_FOUND
