@@ -73,6 +73,7 @@ public:
         return {{"Exchange Event Service", "Exchange Group", kPath}};
     }
     std::vector<UnreadCheckpoints> unread_checkpoints() const override { return {}; }
+    std::vector<ResourceFacts> resource_facts() const override { return {}; }
     std::vector<ClusterEvent> pending_here() override { return {}; }
 };
 

@@ -1,5 +1,6 @@
 #include "service/clusapi_calls.hpp"
 
+#include "core/cluster/property_list.hpp"
 #include "core/common/foreign_sizes.hpp"
 #include "core/common/grow_buffer.hpp"
 #include "core/common/multi_sz.hpp"
@@ -187,6 +188,52 @@ CheckpointList registry_checkpoints(const ClusapiLibrary& api, clus::HResource r
     for (const std::u16string& path : split_multi_sz(got.buffer.data(), got.filled())) {
         out.paths.emplace_back(path.begin(), path.end());
     }
+    return out;
+}
+
+std::wstring resource_type(const ClusapiLibrary& api, clus::HResource resource, DWORD& rc) {
+    const auto got =
+        resource_control(api, resource, clus::kCtlResourceGetResourceType, 128 * sizeof(wchar_t),
+                         kMaxForeignNameChars * sizeof(wchar_t));
+    rc = got.status;
+    if (!got.ok()) return {};
+    const auto* text = reinterpret_cast<const wchar_t*>(got.buffer.data());
+    const std::size_t units = got.filled() / sizeof(wchar_t);
+    return std::wstring(text, bounded_length(text, units));
+}
+
+ServiceNameAnswer generic_service_name(const ClusapiLibrary& api, clus::HResource resource) {
+    const auto got = resource_control(api, resource, clus::kCtlResourceGetPrivateProperties, 1024,
+                                      kMaxForeignPayloadBytes);
+    ServiceNameAnswer out;
+    if (got.refused) {
+        out.problem =
+            "its private properties asked for a buffer of " + std::to_string(got.size) + " bytes";
+        return out;
+    }
+    if (!got.ok()) {
+        out.problem = describe("reading its private properties", got.status);
+        return out;
+    }
+    const ParsedPropertyList list = parse_property_list(got.buffer.data(), got.filled());
+    if (!list.ok()) {
+        out.problem = "its private properties were refused: " + list.error;
+        return out;
+    }
+    const std::optional<std::u16string> name = string_property(list, u"ServiceName");
+    if (!name || name->empty()) {
+        out.problem = find_property(list, u"ServiceName")
+                          ? "its ServiceName is not a string naming a service"
+                          : "its private properties have no ServiceName";
+        return out;
+    }
+    // The SCM's limit for a service name; a control character would make the
+    // log lines lie, and no service name holds one.
+    if (name->size() > 256 || has_control_char(std::u16string_view(*name))) {
+        out.problem = "its ServiceName is not a valid service name";
+        return out;
+    }
+    out.name.assign(name->begin(), name->end());
     return out;
 }
 

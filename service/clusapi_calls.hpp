@@ -101,4 +101,19 @@ struct CheckpointList {
 };
 CheckpointList registry_checkpoints(const ClusapiLibrary& api, clus::HResource resource);
 
+// CLUSCTL_RESOURCE_GET_RESOURCE_TYPE: the type's name ("Generic Service");
+// "" when it cannot be read, `rc` then saying why.
+std::wstring resource_type(const ClusapiLibrary& api, clus::HResource resource, DWORD& rc);
+
+// The service a Generic Service resource runs: its private property
+// ServiceName (CLUSCTL_RESOURCE_GET_PRIVATE_PROPERTIES), read from a property
+// list checked as hostile input. `problem` says why there is no name: the
+// call failed or asked for too much, the list was refused (what and at which
+// byte), or it holds no usable ServiceName.
+struct ServiceNameAnswer {
+    std::wstring name;
+    std::string problem;
+};
+ServiceNameAnswer generic_service_name(const ClusapiLibrary& api, clus::HResource resource);
+
 }  // namespace permwatch::win

@@ -5,7 +5,9 @@
 #include <thread>
 #include <utility>
 
+#include "core/cluster/auto_keys.hpp"
 #include "core/cluster/regsync_values.hpp"
+#include "core/common/ascii.hpp"
 #include "core/common/foreign_sizes.hpp"
 #include "core/common/grow_buffer.hpp"
 #include "service/clusapi_calls.hpp"
@@ -458,13 +460,61 @@ std::vector<UnreadCheckpoints> Win32Cluster::unread_checkpoints() const {
     return unread_;
 }
 
+std::vector<ResourceFacts> Win32Cluster::resource_facts() const {
+    std::lock_guard lock(mutex_);
+    return facts_;
+}
+
+namespace {
+
+// What "keys": "auto" needs of a resource: its type, a Generic Service's
+// ServiceName, and whether `node` may own it. What cannot be learned is said
+// in `problem`; a possible-owner list that cannot be read counts as "may own
+// it", so that its keys are guarded rather than dropped.
+ResourceFacts learn_facts(const ClusapiLibrary& api, clus::HResource r,
+                          const std::wstring& resource, const std::wstring& node) {
+    ResourceFacts f;
+    f.resource = narrow(resource);
+    std::vector<std::string> problems;
+    DWORD rc = ERROR_SUCCESS;
+    const std::wstring type = resource_type(api, r, rc);
+    if (rc != ERROR_SUCCESS || type.empty() || has_control_char(type.data(), type.size())) {
+        problems.push_back(rc != ERROR_SUCCESS ? describe("reading its type", rc)
+                                               : "its type is empty or malformed");
+    } else {
+        f.type = narrow(type);
+    }
+    if (iequals(f.type, kGenericServiceType)) {
+        const ServiceNameAnswer service = generic_service_name(api, r);
+        if (service.name.empty()) {
+            problems.push_back(service.problem);
+        } else {
+            f.service_name = narrow(service.name);
+        }
+    }
+    const ClusterNames owners =
+        resource_members(api, r, clus::kResourceEnumNodes, "listing its possible owners");
+    if (!owners.ok()) {
+        problems.push_back(owners.error);
+    } else if (!owners.names.empty()) {
+        f.possible_here = std::any_of(owners.names.begin(), owners.names.end(),
+                                      [&](const std::wstring& n) { return same_name(n, node); });
+    }
+    for (const std::string& p : problems) f.problem += (f.problem.empty() ? "" : "; ") + p;
+    return f;
+}
+
+}  // namespace
+
 std::vector<Checkpoint> Win32Cluster::checkpoints() {
     const std::shared_ptr<Session> s = session();
     std::vector<Checkpoint> out;
     std::vector<UnreadCheckpoints> unread;
+    std::vector<ResourceFacts> facts;
     const auto publish_unread = [&] {
         std::lock_guard lock(mutex_);
         unread_ = std::move(unread);
+        facts_ = std::move(facts);
     };
     if (!s) {
         publish_unread();
@@ -488,6 +538,13 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
                                   describe("opening the resource", GetLastError())});
                 continue;
             }
+            const std::size_t had = out.size();
+            // Learned while the handle is open; kept only for a resource
+            // that turns out to have checkpoints.
+            ResourceFacts f = learn_facts(api, r.get(), resource, s->node);
+            const auto keep_facts = [&] {
+                if (out.size() > had) facts.push_back(std::move(f));
+            };
             const CheckpointList list = registry_checkpoints(api, r.get());
             if (list.refused) {
                 s->report("the registry checkpoints of resource " + narrow(resource) +
@@ -502,6 +559,7 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
                     add_regsync_checkpoints(s->report, resource, group, list.rc, id, id_rc, out);
                 if (!why.empty())
                     unread.push_back({narrow(resource), narrow(group), std::move(why)});
+                keep_facts();
                 continue;
             }
             r.reset();
@@ -516,6 +574,7 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
                 }
                 out.push_back(Checkpoint{narrow(resource), narrow(group), "HKLM\\" + narrow(path)});
             }
+            keep_facts();
         } catch (const InvalidText& e) {
             // A name or a checkpoint path that is not valid UTF-16 is not
             // believed: that resource's checkpoints are unknown.

@@ -42,6 +42,7 @@ public:
     std::string node_name() const override;
     std::vector<Checkpoint> checkpoints() override;
     std::vector<UnreadCheckpoints> unread_checkpoints() const override;
+    std::vector<ResourceFacts> resource_facts() const override;
     std::vector<ClusterEvent> pending_here() override;
     // Whether this machine is a cluster node, as far as the last connect()
     // learned: true once the Cluster service said it is configured here
@@ -71,6 +72,7 @@ private:
     std::string why_;
     bool cluster_node_ = false;
     std::vector<UnreadCheckpoints> unread_;
+    std::vector<ResourceFacts> facts_;
     std::function<void(const std::string&)> report_;
 };
 

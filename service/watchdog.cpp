@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "core/cluster/auto_keys.hpp"
 #include "core/pipe/pipe_admission.hpp"
 #include "core/policy/paths.hpp"
 #include "service/key_handle.hpp"
@@ -51,6 +52,7 @@ Watchdog::Watchdog(Config config, std::string config_path, std::shared_ptr<spdlo
     // Every append runs on run()'s thread, which gives the journal's id mutex
     // back after each piece of work (serve): a burst of repairs takes it once.
     journal_.lease_ids();
+    failover_.after_discovery([this] { follow_learned_keys(); });
     for (const std::string& w : journal_.warnings()) {
         logger_->warn("journal {}: {}", journal_.path(), w);
     }
@@ -97,6 +99,26 @@ void Watchdog::follow_checkpoints() {
     if (!watcher_ || watch_plans() == plans_) return;
     logger_->info("the keys' checkpoints changed: watching them anew");
     start_watcher();
+}
+
+void Watchdog::follow_learned_keys() {
+    const Config& current = engine_.config();
+    if (!current.auto_keys.enabled) return;
+    Config next = with_auto_keys(current, failover_.checkpoints(), failover_.resource_facts());
+    if (next.keys == current.keys) return;
+    for (const std::string& change : learned_key_changes(current.keys, next.keys)) {
+        logger_->info("checkpoint keys learned from the cluster: {}", change);
+    }
+    registry_.forget_all();  // no key of a path let go stays open
+    engine_.replace_config(std::move(next), /*check=*/false);
+    if (watcher_) start_watcher();
+}
+
+void Watchdog::check_unchecked() {
+    const std::vector<KeyStatus>& keys = engine_.keys();
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if (keys[i].last_check.empty() && !engine_.frozen(i)) engine_.check_key_now(i, "drift");
+    }
 }
 
 void Watchdog::run() {
@@ -195,6 +217,13 @@ void Watchdog::arm_sweep() {
 }
 
 void Watchdog::sweep_from(std::size_t first) {
+    if (first == 0 && engine_.config().auto_keys.enabled && link_.cluster().available()) {
+        // No notification says that a resource's possible owners changed:
+        // each sweep asks for every checkpoint again.
+        failover_.rediscover();
+        follow_checkpoints();
+        check_unchecked();
+    }
     const std::size_t next = engine_.sweep_part(first, sweep_slice);
     if (next < engine_.keys().size()) {
         boost::asio::post(io_, [this, next] { sweep_from(next); });
@@ -262,6 +291,8 @@ void Watchdog::on_cluster_connected(bool first) {
     failover_.connected(first);
     checkpoints_learned_ = true;
     follow_checkpoints();
+    // At start run() checks every key once the watcher is up.
+    if (!first) check_unchecked();
     publishing_.heartbeat();  // (re)connected: publish at once
     arm_due();
 }
@@ -270,6 +301,7 @@ void Watchdog::on_cluster_event(const ClusterEvent& event) {
     failover_.on_event(event);
     if (event.kind == ClusterEvent::Kind::resources_changed) {
         follow_checkpoints();
+        check_unchecked();
         publishing_.heartbeat();  // the checkpoints not learned may differ
     }
     arm_due();
@@ -306,7 +338,9 @@ NodeSummary Watchdog::summary_header() {
     return h;
 }
 
-void Watchdog::apply_config(Config next) {
+void Watchdog::apply_config(Config loaded) {
+    Config next =
+        with_auto_keys(std::move(loaded), failover_.checkpoints(), failover_.resource_facts());
     if (expand_environment(next.journal) != journal_.path()) {
         logger_->warn("the journal path changed to {}; it takes effect when PermWatch restarts",
                       expand_environment(next.journal));

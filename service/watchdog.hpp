@@ -69,6 +69,13 @@ private:
     // Restarts the watcher when the plans changed (checkpoints learned,
     // added or removed; a reload).
     void follow_checkpoints();
+    // "keys": "auto": makes the learned keys anew from the checkpoints just
+    // discovered; when they changed, swaps them into the engine unchecked
+    // (a failover in flight is prepared first) and restarts the watcher.
+    void follow_learned_keys();
+    // Checks each key not checked yet (learned keys just added) that is
+    // not frozen.
+    void check_unchecked();
     void arm_sweep();
     // One part of a sweep, then the rest after whatever else is queued.
     void sweep_from(std::size_t first);

@@ -20,6 +20,8 @@ std::string_view to_string(KeyState state) {
             return "error";
         case KeyState::flapping:
             return "flapping";
+        case KeyState::absent:
+            return "absent";
     }
     return "unknown";
 }
@@ -52,6 +54,12 @@ KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
 KeyReport check_key(const KeyPolicy& policy, const SecurityDescriptor* current,
                     AccountResolver& accounts, bool format_current) {
     if (current == nullptr) {
+        if (policy.origin) {
+            KeyReport report;
+            report.path = policy.path;
+            report.state = KeyState::absent;
+            return report;
+        }
         return key_error(policy, FindingKind::key_missing,
                          "the key " + policy.path + " does not exist");
     }
@@ -112,7 +120,8 @@ nlohmann::ordered_json to_json(const std::vector<KeyReport>& reports) {
     ordered_json keys = ordered_json::array();
     bool ok = true;
     for (const KeyReport& r : reports) {
-        ok = ok && (r.state == KeyState::compliant || r.state == KeyState::repaired);
+        ok = ok && (r.state == KeyState::compliant || r.state == KeyState::repaired ||
+                    r.state == KeyState::absent);
         ordered_json findings = ordered_json::array();
         for (const Finding& f : r.findings) findings.push_back(to_json(f));
         keys.push_back({{"path", r.path},
@@ -127,7 +136,7 @@ nlohmann::ordered_json to_json(const std::vector<KeyReport>& reports) {
 
 std::string to_text(const std::vector<KeyReport>& reports) {
     std::ostringstream out;
-    int counts[5] = {};
+    int counts[6] = {};
     for (const KeyReport& r : reports) {
         ++counts[static_cast<int>(r.state)];
         out << r.path << "\n  state:   " << to_string(r.state) << "\n";
@@ -148,6 +157,10 @@ std::string to_text(const std::vector<KeyReport>& reports) {
     }
     if (counts[static_cast<int>(KeyState::flapping)] != 0) {
         out << ", " << counts[static_cast<int>(KeyState::flapping)] << " flapping";
+    }
+    if (counts[static_cast<int>(KeyState::absent)] != 0) {
+        out << ", " << counts[static_cast<int>(KeyState::absent)]
+            << " absent (checkpoints not on this node yet)";
     }
     out << "\n";
     return out.str();

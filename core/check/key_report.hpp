@@ -15,7 +15,10 @@
 
 namespace permwatch {
 
-enum class KeyState { compliant, drift, repaired, error, flapping };
+// absent: a key learned from the cluster ("keys": "auto") that does not exist
+// on this node yet. Not drift: the checkpoint restore creates it, and it is
+// checked once it exists.
+enum class KeyState { compliant, drift, repaired, error, flapping, absent };
 std::string_view to_string(KeyState state);
 
 struct KeyReport {

@@ -161,6 +161,7 @@ Readiness assess_readiness(const std::vector<NodeView>& nodes,
                 switch (it->state) {
                     case KeyState::compliant:
                     case KeyState::repaired:
+                    case KeyState::absent:  // a checkpoint the restore creates
                         break;
                     case KeyState::drift:
                     case KeyState::flapping:

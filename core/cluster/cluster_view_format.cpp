@@ -20,6 +20,7 @@ KeyCounts count_keys(const NodeSummary& s) {
         switch (k.state) {
             case KeyState::compliant:
             case KeyState::repaired:
+            case KeyState::absent:  // the restore creates it
                 ++c.compliant;
                 break;
             case KeyState::drift:

@@ -11,7 +11,7 @@ namespace {
 
 std::optional<KeyState> key_state_named(std::string_view name) {
     for (KeyState s : {KeyState::compliant, KeyState::drift, KeyState::repaired, KeyState::error,
-                       KeyState::flapping}) {
+                       KeyState::flapping, KeyState::absent}) {
         if (to_string(s) == name) return s;
     }
     return std::nullopt;

@@ -212,7 +212,7 @@ std::size_t Engine::sweep_part(std::size_t first, std::size_t count) {
     return end;
 }
 
-void Engine::replace_config(Config config) {
+void Engine::replace_config(Config config, bool check) {
     std::vector<KeyStatus> status;
     std::vector<Tracking> tracking;
     status.reserve(config.keys.size());
@@ -240,7 +240,7 @@ void Engine::replace_config(Config config) {
     for (std::size_t i = 0; i < tracking_.size(); ++i) {
         if (tracking_[i].pending || tracking_[i].backoff_until) watch_due(i);
     }
-    check_all();
+    if (check) check_all();
 }
 
 void Engine::process(std::size_t index, const std::string& reason) {
@@ -303,15 +303,28 @@ void Engine::set_error(std::size_t index, FindingKind kind, const std::string& m
     s.findings = {Finding{kind, Severity::error, std::nullopt, message}};
 }
 
+void Engine::set_missing(std::size_t index, const std::string& why) {
+    if (config_.keys[index].origin) {
+        // A checkpoint not on this node yet: the restore creates it.
+        status_[index].state = KeyState::absent;
+        status_[index].findings.clear();
+        status_[index].sddl.clear();
+        tracking_[index].sddl_hash.reset();
+        return;
+    }
+    set_error(index, FindingKind::key_missing, why);
+}
+
 void Engine::evaluate_read(std::size_t index, const KeyRead& read, const std::string& reason) {
     if (read.status != KeyRead::Status::ok) {
         ++counters_.checks;
         status_[index].last_check = now_utc();
         tracking_[index].hash.reset();
-        set_error(index,
-                  read.status == KeyRead::Status::missing ? FindingKind::key_missing
-                                                          : FindingKind::read_failed,
-                  read.error);
+        if (read.status == KeyRead::Status::missing) {
+            set_missing(index, read.error);
+        } else {
+            set_error(index, FindingKind::read_failed, read.error);
+        }
         return;
     }
     if (std::optional<KeyReport> report = evaluate(index, read.sd)) repair(index, *report, reason);
@@ -430,7 +443,7 @@ bool Engine::finish_repair(std::size_t index, const AppliedPlan& applied) {
         case AppliedPlan::Outcome::not_read:
             if (applied.before.status == KeyRead::Status::missing) {
                 tracking_[index].hash.reset();
-                set_error(index, FindingKind::key_missing, applied.before.error);
+                set_missing(index, applied.before.error);
                 return false;
             }
             // Not openable for WRITE_DAC (access denied) or not readable

@@ -80,7 +80,10 @@ public:
     std::size_t sweep_part(std::size_t first, std::size_t count);
     // Swaps in a new, already validated configuration; keeps the state of
     // keys that stay, then checks every key.
-    void replace_config(Config config);
+    // With `check` false the keys are not checked here: the caller checks
+    // them when it may open them (a failover's prepare may have to come
+    // first).
+    void replace_config(Config config, bool check = true);
 
     // Failover freeze (docs/design.md "Hold nothing inside a checkpoint"): while a checkpointed
     // subtree is frozen the engine opens no key inside it; sweeps, debounced and explicit checks of
@@ -126,6 +129,8 @@ private:
     bool flapping_guard(std::size_t index);
     void repair_failed(std::size_t index, const std::string& why);
     void set_error(std::size_t index, FindingKind kind, const std::string& message);
+    // The key does not exist: an error, or "absent" for a learned checkpoint.
+    void set_missing(std::size_t index, const std::string& why);
     void watch_due(std::size_t index) { due_.push_back(index); }
     // frozen_ from frozen_subtrees_, for the current keys.
     void compute_frozen();

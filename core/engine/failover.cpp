@@ -17,6 +17,8 @@ FailoverCoordinator::FailoverCoordinator(Engine& engine, ClusterPort& cluster,
 void FailoverCoordinator::discover() {
     checkpoints_ = cluster_.checkpoints();
     unread_ = cluster_.unread_checkpoints();
+    facts_ = cluster_.resource_facts();
+    if (after_discovery_) after_discovery_();
 }
 
 std::optional<Checkpoint> FailoverCoordinator::checkpoint_of(std::size_t index) const {

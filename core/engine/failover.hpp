@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -40,6 +41,10 @@ public:
 
     FailoverCoordinator(Engine& engine, ClusterPort& cluster, WatchHandles& handles,
                         AlertSink& alerts, Clock& clock);
+    // Called after each discovery, before anything is prepared: the keys
+    // learned from the cluster ("keys": "auto") must be in the engine
+    // before a group moving here is looked up.
+    void after_discovery(std::function<void()> hook) { after_discovery_ = std::move(hook); }
 
     // After connect(): learns the checkpoints and prepares every group that is
     // already on its way here (the notifications of a move made while no one
@@ -60,6 +65,10 @@ public:
     // What the last discovery found, and the resources it could not read.
     const std::vector<Checkpoint>& checkpoints() const { return checkpoints_; }
     const std::vector<UnreadCheckpoints>& unread_checkpoints() const { return unread_; }
+    const std::vector<ResourceFacts>& resource_facts() const { return facts_; }
+    // Asks the cluster for every checkpoint again (a sweep does, since no
+    // notification says that a resource's possible owners changed).
+    void rediscover() { discover(); }
     const FailoverCounters& counters() const { return counters_; }
     bool handles_released() const { return !frozen_.empty(); }
     // The last cluster event seen, as text ("" before the first).
@@ -95,6 +104,8 @@ private:
     Clock& clock_;
     std::vector<Checkpoint> checkpoints_;
     std::vector<UnreadCheckpoints> unread_;
+    std::vector<ResourceFacts> facts_;
+    std::function<void()> after_discovery_;
     std::map<std::string, Freeze> frozen_;  // by group
     std::string last_event_;
     FailoverCounters counters_;

@@ -70,6 +70,28 @@ std::string format_status_table(const nlohmann::json& status) {
             << named("group") << ", from " << text(cp, "source", "control code") << "\n";
     }
 
+    // The keys learned from the cluster ("keys": "auto"), each requirement
+    // with the reason it is there.
+    bool learned_header = false;
+    for (const nlohmann::json& key : keys) {
+        if (!key.is_object() || !key.contains("auto") || !key["auto"].is_string()) continue;
+        if (!learned_header) {
+            out << "learned from the cluster:\n";
+            learned_header = true;
+        }
+        out << "  " << text(key, "path", "?") << ": resource " << text(key, "auto", "?")
+            << ", group " << text(key, "auto_group", "-") << "\n";
+        if (key.contains("require") && key["require"].is_array()) {
+            for (const nlohmann::json& r : key["require"]) {
+                out << "    " << text(r, "principal", "?") << " " << text(r, "rights", "?")
+                    << (r.is_object() && r.value("subkeys", false) ? " (and subkeys)" : "") << ": "
+                    << text(r, "because", "") << "\n";
+            }
+        }
+        if (const std::string problem = text(key, "auto_problem", ""); !problem.empty())
+            out << "    not required: " << problem << "\n";
+    }
+
     if (status.is_object() && status.contains("counters") && status["counters"].is_object() &&
         !status["counters"].empty()) {
         out << "counters:";

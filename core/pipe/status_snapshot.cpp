@@ -29,6 +29,21 @@ ordered_json to_json(const StatusSnapshot::Key& key) {
                                                       {"group", key.checkpoint->group},
                                                       {"source", to_string(key.checkpoint->source)}}
                                        : ordered_json(nullptr);
+    out["auto"] = key.origin ? ordered_json(key.origin->resource) : ordered_json(nullptr);
+    if (key.origin) {
+        ordered_json require = ordered_json::array();
+        for (std::size_t i = 0; i < key.require.size(); ++i) {
+            const Requirement& r = key.require[i];
+            require.push_back(
+                {{"principal", r.principal.text()},
+                 {"rights", describe_rights(r.rights)},
+                 {"subkeys", (r.inherit & ace_flags::container_inherit) != 0},
+                 {"because", i < key.origin->because.size() ? key.origin->because[i] : ""}});
+        }
+        out["auto_group"] = key.origin->group;
+        out["require"] = std::move(require);
+        out["auto_problem"] = text_or_null(key.origin->problem);
+    }
     if (key.watch) out["watch"] = *key.watch;
     if (key.held_open) out["held_open"] = *key.held_open;
     return out;
@@ -70,6 +85,11 @@ std::vector<StatusSnapshot::Key> snapshot_keys(const Engine& engine,
         k.status = status[i];
         k.frozen = i < frozen.size() && frozen[i];
         k.checkpoint = failover.checkpoint_of(i);
+        const KeyPolicy& policy = engine.config().keys[i];
+        if (policy.origin) {
+            k.origin = policy.origin;
+            k.require = policy.require;
+        }
         keys.push_back(std::move(k));
     }
     return keys;

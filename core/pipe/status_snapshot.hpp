@@ -28,6 +28,10 @@ struct StatusSnapshot {
         KeyStatus status;
         bool frozen = false;
         std::optional<Checkpoint> checkpoint;
+        // A key learned from the cluster ("keys": "auto"): where from, and
+        // what it requires and why (status writes each requirement out).
+        std::optional<AutoOrigin> origin;
+        std::vector<Requirement> require;
         // How it is watched and whether a handle is kept open (docs/design.md
         // "Hold nothing inside a checkpoint"); unset before the watcher starts.
         std::optional<std::string> watch;

@@ -41,11 +41,45 @@ struct Requirement {
 
 enum class CheckpointMode { automatic, yes, no };
 
+// Where a key learned from the cluster ("keys": "auto") came from, and why
+// each of its requirements is there (status shows both).
+struct AutoOrigin {
+    std::string resource;  // the resources that checkpoint the key, ", "-joined
+    std::string group;
+    std::vector<std::string> because;  // one line per requirement, same order
+    // What could not be learned (a Generic Service's ServiceName, say), so
+    // that a requirement the key would have had is missing; "" when none.
+    std::string problem;
+    friend bool operator==(const AutoOrigin&, const AutoOrigin&) = default;
+};
+
 struct KeyPolicy {
     std::string path;  // as the config wrote it
     CheckpointMode checkpoint = CheckpointMode::automatic;
     std::vector<Requirement> require;
+    // Set for a key the config did not name: a registry checkpoint of a
+    // resource this node may own ("keys": "auto").
+    std::optional<AutoOrigin> origin;
     friend bool operator==(const KeyPolicy&, const KeyPolicy&) = default;
+};
+
+// Requirements "auto_rules" adds to every checkpoint of one resource type.
+struct ResourceTypeRule {
+    std::string resource_type;  // as the cluster names it, matched without case
+    std::vector<Requirement> require;
+    friend bool operator==(const ResourceTypeRule&, const ResourceTypeRule&) = default;
+};
+
+// "keys": "auto" (or "auto" among the keys): guard every registry
+// checkpoint of every resource this node may own (core/cluster/auto_keys.hpp).
+struct AutoKeys {
+    bool enabled = false;
+    // What a Generic Service's own logon account gets ("auto_rights"): full
+    // control, as KB Q192493's fix grants the Exchange service account, since
+    // a service may create, write and delete anything below its key.
+    AccessMask service_rights = rights::key_all_access;
+    std::vector<ResourceTypeRule> rules;  // "auto_rules"
+    friend bool operator==(const AutoKeys&, const AutoKeys&) = default;
 };
 
 struct Flapping {
@@ -69,7 +103,10 @@ struct Config {
     // The journal is rotated before a line would take it past this size
     // (core/journal/journal_rotation.hpp); 5 rotated files are kept.
     std::int64_t journal_max_bytes = 10 * 1024 * 1024;
+    // The keys the config names, then (once the cluster is asked) the keys
+    // learned from it, each with its origin.
     std::vector<KeyPolicy> keys;
+    AutoKeys auto_keys;
     friend bool operator==(const Config&, const Config&) = default;
 };
 

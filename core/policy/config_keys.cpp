@@ -1,5 +1,6 @@
 #include "core/policy/config_keys.hpp"
 
+#include "core/common/ascii.hpp"
 #include "core/policy/config_reader.hpp"
 #include "core/security/key_path.hpp"
 #include "core/security/security_descriptor.hpp"
@@ -12,6 +13,7 @@ namespace {
 constexpr std::size_t kMaxServiceName = 256;
 
 const std::initializer_list<std::string_view> kKeyMembers = {"path", "checkpoint", "require"};
+const std::initializer_list<std::string_view> kRuleMembers = {"resource_type", "require"};
 const std::initializer_list<std::string_view> kRequirementMembers = {"principal", "rights",
                                                                      "inherit"};
 
@@ -24,10 +26,15 @@ class KeysReader : public ConfigReader {
 public:
     using ConfigReader::ConfigReader;
 
-    void keys(const Json& v, const std::string& p, std::vector<KeyPolicy>& out) {
+    void keys(const Json& v, const std::string& p, std::vector<KeyPolicy>& out, bool& auto_keys) {
+        if (v == "auto") {
+            auto_keys = true;
+            return;
+        }
         if (!v.is_array() || v.empty()) {
             problem(p, "found " + found(v) +
-                           "; expected a non-empty array of keys, each {\"path\": ..., "
+                           "; expected \"auto\" (every registry checkpoint the cluster "
+                           "knows) or a non-empty array of keys, each {\"path\": ..., "
                            "\"require\": [...]}");
             return;
         }
@@ -36,6 +43,13 @@ public:
         std::vector<std::pair<std::size_t, std::string>> seen;
         for (std::size_t i = 0; i < v.size(); ++i) {
             const std::string kp = child(p, i);
+            if (v[i] == "auto") {
+                if (auto_keys) {
+                    problem(kp, "found \"auto\" a second time; expected it once");
+                }
+                auto_keys = true;
+                continue;
+            }
             KeyPolicy key;
             if (!key_policy(v[i], kp, key)) continue;
             for (const auto& [j, other] : seen) {
@@ -52,12 +66,73 @@ public:
         }
     }
 
+    void auto_rights(const Json& v, const std::string& p, AccessMask& out) {
+        rights_list(v, p, out);
+    }
+
+    void auto_rules(const Json& v, const std::string& p, std::vector<ResourceTypeRule>& out) {
+        if (!v.is_array()) {
+            problem(p, "found " + found(v) +
+                           "; expected an array of rules, each {\"resource_type\": ..., "
+                           "\"require\": [...]}");
+            return;
+        }
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const std::string rp = child(p, i);
+            const Json& r = v[i];
+            if (!is_object_or_report(r, rp, "an object with \"resource_type\" and \"require\"")) {
+                continue;
+            }
+            ResourceTypeRule rule;
+            bool have_type = false;
+            bool have_require = false;
+            for (auto it = r.begin(); it != r.end(); ++it) {
+                const std::string cp = child(rp, it.key());
+                if (it.key() == "resource_type") {
+                    have_type = true;
+                    const Json& t = it.value();
+                    if (!t.is_string() || t.get_ref<const std::string&>().empty() ||
+                        has_control_char(t.get_ref<const std::string&>())) {
+                        problem(cp, "found " + found(t) +
+                                        "; expected a resource type's name, such as "
+                                        "\"Generic Application\"");
+                        continue;
+                    }
+                    rule.resource_type = t.get<std::string>();
+                    for (std::size_t j = 0; j < out.size(); ++j) {
+                        if (iequals(out[j].resource_type, rule.resource_type)) {
+                            problem(cp, "found " + found(t) + ", the same type as " +
+                                            child(child(p, j), "resource_type") +
+                                            "; expected each resource type once");
+                        }
+                    }
+                } else if (it.key() == "require") {
+                    have_require = true;
+                    requirements(it.value(), cp, rule.require);
+                } else {
+                    unknown(cp, it.key(), kRuleMembers);
+                }
+            }
+            if (!have_type) {
+                problem(child(rp, "resource_type"),
+                        "missing; expected the resource type the rule is for");
+            }
+            if (!have_require) {
+                problem(child(rp, "require"),
+                        "missing; expected an array of requirements, each {\"principal\": "
+                        "..., \"rights\": [...]}");
+            }
+            out.push_back(std::move(rule));
+        }
+    }
+
 private:
     // Returns false when the key's path is unusable (so it cannot take part in
     // the duplicate check); other problems are reported and do not stop it.
     bool key_policy(const Json& v, const std::string& p, KeyPolicy& out) {
-        if (!is_object_or_report(
-                v, p, "an object with \"path\" and \"require\" (and optionally \"checkpoint\")")) {
+        if (!is_object_or_report(v, p,
+                                 "\"auto\" or an object with \"path\" and \"require\" (and "
+                                 "optionally \"checkpoint\")")) {
             return false;
         }
         bool path_ok = false;
@@ -376,8 +451,18 @@ private:
 }  // namespace
 
 void read_keys(const Json& v, const std::string& pointer, std::vector<KeyPolicy>& out,
-               std::vector<ConfigProblem>& problems) {
-    KeysReader(problems).keys(v, pointer, out);
+               bool& auto_keys, std::vector<ConfigProblem>& problems) {
+    KeysReader(problems).keys(v, pointer, out, auto_keys);
+}
+
+void read_auto_rights(const Json& v, const std::string& pointer, AccessMask& out,
+                      std::vector<ConfigProblem>& problems) {
+    KeysReader(problems).auto_rights(v, pointer, out);
+}
+
+void read_auto_rules(const Json& v, const std::string& pointer, std::vector<ResourceTypeRule>& out,
+                     std::vector<ConfigProblem>& problems) {
+    KeysReader(problems).auto_rules(v, pointer, out);
 }
 
 }  // namespace permwatch::config_reading

@@ -19,8 +19,8 @@ using namespace config_reading;
 constexpr std::size_t kMaxPipeName = 241;
 
 const std::initializer_list<std::string_view> kTopMembers = {
-    "version",  "mode", "sweep_interval_s", "debounce_ms",       "failover_timeout_s",
-    "flapping", "pipe", "journal",          "journal_max_bytes", "keys"};
+    "version", "mode",    "sweep_interval_s",  "debounce_ms", "failover_timeout_s", "flapping",
+    "pipe",    "journal", "journal_max_bytes", "keys",        "auto_rights",        "auto_rules"};
 const std::initializer_list<std::string_view> kFlappingMembers = {"max_repairs", "window_s",
                                                                   "backoff_s"};
 
@@ -37,6 +37,7 @@ public:
         }
         bool have_version = false;
         bool have_keys = false;
+        bool have_auto_settings = false;
         for (auto it = doc.begin(); it != doc.end(); ++it) {
             const std::string& name = it.key();
             const Json& v = it.value();
@@ -83,7 +84,13 @@ public:
                 journal_max_bytes(v, p, cfg.journal_max_bytes);
             } else if (name == "keys") {
                 have_keys = true;
-                read_keys(v, p, cfg.keys, problems_);
+                read_keys(v, p, cfg.keys, cfg.auto_keys.enabled, problems_);
+            } else if (name == "auto_rights") {
+                have_auto_settings = true;
+                read_auto_rights(v, p, cfg.auto_keys.service_rights, problems_);
+            } else if (name == "auto_rules") {
+                have_auto_settings = true;
+                read_auto_rules(v, p, cfg.auto_keys.rules, problems_);
             } else {
                 unknown(p, name, kTopMembers);
             }
@@ -92,7 +99,13 @@ public:
             problem("/version", "missing; expected \"version\": 1");
         }
         if (!have_keys) {
-            problem("/keys", "missing; expected an array of keys to watch");
+            problem("/keys", "missing; expected an array of keys to watch, or \"auto\"");
+        } else if (have_auto_settings && !cfg.auto_keys.enabled) {
+            // Settings that would change nothing are a mistake worth a word.
+            problem("/keys",
+                    "has no \"auto\", but \"auto_rights\" or \"auto_rules\" is "
+                    "set; expected \"keys\": \"auto\" or \"auto\" among the keys "
+                    "(or neither setting)");
         }
         return cfg;
     }

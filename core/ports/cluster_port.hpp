@@ -49,6 +49,20 @@ struct UnreadCheckpoints {
     friend bool operator==(const UnreadCheckpoints&, const UnreadCheckpoints&) = default;
 };
 
+// What "keys": "auto" needs to know of a resource that has checkpoints
+// (core/cluster/auto_keys.hpp), learned with them.
+struct ResourceFacts {
+    std::string resource;
+    std::string type;          // CLUSCTL_RESOURCE_GET_RESOURCE_TYPE; "" when not known
+    std::string service_name;  // a Generic Service's ServiceName; "" otherwise
+    // Why the type or the ServiceName could not be learned; "" when they were.
+    std::string problem;
+    // This node is one of the resource's possible owners (an empty list
+    // means every node), so the restore may run here.
+    bool possible_here = true;
+    friend bool operator==(const ResourceFacts&, const ResourceFacts&) = default;
+};
+
 struct ClusterEvent {
     enum class Kind {
         group_moving_here,        // the group's owner is becoming this node / group pending here
@@ -83,6 +97,9 @@ public:
     // The resources whose checkpoints the last checkpoints() call could not
     // learn; empty when it learned them all.
     virtual std::vector<UnreadCheckpoints> unread_checkpoints() const = 0;
+    // What the last checkpoints() call learned of each resource that has
+    // checkpoints, in no promised order.
+    virtual std::vector<ResourceFacts> resource_facts() const = 0;
     // What is in flight towards this node right now, as the events that would
     // have announced it: groups pending with this node as owner
     // (group_moving_here) and resources online-pending here

@@ -179,6 +179,8 @@ public:
     std::vector<Checkpoint> checkpoints() override { return known; }
     std::vector<UnreadCheckpoints> unread;  // what unread_checkpoints() reports
     std::vector<UnreadCheckpoints> unread_checkpoints() const override { return unread; }
+    std::vector<ResourceFacts> facts;  // what resource_facts() reports
+    std::vector<ResourceFacts> resource_facts() const override { return facts; }
     std::vector<ClusterEvent> pending;  // what pending_here() reports
     std::vector<ClusterEvent> pending_here() override { return pending; }
 };

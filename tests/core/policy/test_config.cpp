@@ -863,7 +863,8 @@ private:
                                                      "contains",    "required",
                                                      "properties",  "additionalProperties",
                                                      "anyOf",       "oneOf",
-                                                     "if",          "then"};
+                                                     "if",          "then",
+                                                     "else"};
         const Json& s = resolve(schema_ref);
         for (auto it = s.begin(); it != s.end(); ++it) {
             EXPECT_TRUE(kKnown.count(it.key()))
@@ -942,8 +943,10 @@ private:
                           [&](const Json& sub) { return valid(sub, v); }) != 1) {
             fail(p);
         }
-        if (s.contains("if") && valid(s["if"], v) && s.contains("then")) {
-            check(s["then"], v, p, out);
+        if (s.contains("if")) {
+            const bool holds = valid(s["if"], v);
+            if (holds && s.contains("then")) check(s["then"], v, p, out);
+            if (!holds && s.contains("else")) check(s["else"], v, p, out);
         }
     }
 
@@ -1016,6 +1019,28 @@ TEST_F(ConfigSchema, ShippedConfigAndValidExamplesPass) {
               std::set<std::string>{});
     EXPECT_EQ(walker.errors(read_json("config/examples/sql-server-fci.json")),
               std::set<std::string>{});
+    EXPECT_EQ(walker.errors(read_json("config/examples/auto.json")), std::set<std::string>{});
+    EXPECT_EQ(walker.errors(read_json("config/examples/auto-mixed.json")), std::set<std::string>{});
+}
+
+TEST_F(ConfigSchema, AutoKeysMistakesFailAtTheSamePointersAsTheLoader) {
+    for (const char* text : {
+             R"({"version": 1, "keys": "all"})",
+             R"({"version": 1, "keys": ["auto", 7]})",
+             R"({"version": 1, "keys": ["Auto"]})",
+             R"({"version": 1, "keys": "auto", "auto_rights": []})",
+             R"({"version": 1, "keys": "auto", "auto_rights": ["KEY_REED"]})",
+             R"({"version": 1, "keys": "auto", "auto_rules": [{"resource_type": ""}]})",
+             R"({"version": 1, "keys": "auto", "auto_rules": [{"require": [], "x": 1}]})",
+         }) {
+        const ConfigResult r = load_config(text);
+        const std::vector<std::string> loader = pointers(r);
+        EXPECT_FALSE(loader.empty()) << text;
+        EXPECT_EQ(walker.errors(Json::parse(text)),
+                  std::set<std::string>(loader.begin(), loader.end()))
+            << text << "\n"
+            << dump_problems(r);
+    }
 }
 
 TEST_F(ConfigSchema, FiveMistakesFailAtTheSamePointersAsTheLoader) {
