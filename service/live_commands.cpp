@@ -5,6 +5,7 @@
 
 #include "core/check/key_report.hpp"
 #include "core/check/snapshot.hpp"
+#include "core/cli/init_config.hpp"
 #include "core/cluster/cluster_commands.hpp"
 #include "core/engine/one_shot_repair.hpp"
 #include "core/engine/one_shot_rollback.hpp"
@@ -13,6 +14,7 @@
 #include "core/security/key_path.hpp"
 #include "core/security/sddl.hpp"
 #include "service/accounts_adapter.hpp"
+#include "service/cluster_adapter.hpp"
 #include "service/cluster_database.hpp"
 #include "service/console_runner.hpp"
 #include "service/data_folder.hpp"
@@ -22,6 +24,7 @@
 #include "service/service_install.hpp"
 #include "service/service_main.hpp"
 #include "service/status_client.hpp"
+#include "service/unique_handle.hpp"
 #include "service/win32_error.hpp"
 
 namespace permwatch::win {
@@ -145,6 +148,67 @@ int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     return apply_rollback(plan, registry, *journal, clock, out, err);
 }
 
+// Writes `text` to a new file `path` (replacing one only with `force`), by
+// its UTF-16 name, and flushes it: a config half on disk would be read as a
+// bad one.
+std::optional<std::string> write_new_file(const std::string& path, const std::string& text,
+                                          bool force) {
+    UniqueKernelHandle file(CreateFileW(widen(path).c_str(), GENERIC_WRITE, 0, nullptr,
+                                        force ? CREATE_ALWAYS : CREATE_NEW, FILE_ATTRIBUTE_NORMAL,
+                                        nullptr));
+    if (!file) {
+        const DWORD rc = GetLastError();
+        if (rc == ERROR_FILE_EXISTS) return path + " exists; --force replaces it";
+        return describe("creating " + path, rc);
+    }
+    DWORD written = 0;
+    if (!WriteFile(file.get(), text.data(), static_cast<DWORD>(text.size()), &written, nullptr) ||
+        written != text.size() || !FlushFileBuffers(file.get())) {
+        return describe("writing " + path, GetLastError());
+    }
+    return std::nullopt;
+}
+
+int init_config(const CliOptions& o, std::ostream& out, std::ostream& err) {
+    Win32Cluster cluster;
+    std::vector<std::string> told;
+    cluster.on_error([&](const std::string& line) { told.push_back(line); });
+    if (!cluster.connect([](const ClusterEvent&) {})) {
+        err << "permwatch: no cluster here: " << cluster.why_unavailable() << "\n";
+        return 4;
+    }
+    const std::vector<Checkpoint> checkpoints = cluster.checkpoints();
+    const std::vector<UnreadCheckpoints> unread = cluster.unread_checkpoints();
+    const std::vector<ResourceFacts> facts = cluster.resource_facts();
+    const std::string cluster_name = cluster.cluster_name();
+    const std::string node = cluster.node_name();
+    cluster.disconnect();
+    for (const std::string& line : told) err << "permwatch: " << line << "\n";
+    // A list with holes would be reviewed as the whole list: none is written.
+    if (!unread.empty()) {
+        for (const UnreadCheckpoints& u : unread) {
+            err << "permwatch: the checkpoints of resource " << u.resource
+                << " cannot be read: " << u.why << "\n";
+        }
+        return fail_line(err, "no config written: the cluster's checkpoints are not all known");
+    }
+    const InitConfig init = make_init_config(checkpoints, facts, o.cluster, cluster_name, node,
+                                             format_utc(std::chrono::system_clock::now()));
+    if (!init.errors.empty()) {
+        for (std::size_t i = 0; i + 1 < init.errors.size(); ++i)
+            err << "permwatch: " << init.errors[i] << "\n";
+        return fail_line(err, init.errors.back());
+    }
+    if (!o.out) {
+        out << init.text;
+        return 0;
+    }
+    if (const auto problem = write_new_file(*o.out, init.text, o.force))
+        return fail_line(err, *problem);
+    out << "wrote " << init.keys << (init.keys == 1 ? " key" : " keys") << " to " << *o.out << "\n";
+    return 0;
+}
+
 }  // namespace
 
 std::optional<int> Win32LiveCommands::run(const CliOptions& o, std::ostream& out,
@@ -177,6 +241,8 @@ std::optional<int> Win32LiveCommands::run(const CliOptions& o, std::ostream& out
             return install_service(o, out, err);
         case Command::uninstall:
             return uninstall_service(out, err);
+        case Command::init:
+            return init_config(o, out, err);
         case Command::validate:  // core's own: no registry needed
             return std::nullopt;
     }

@@ -80,6 +80,11 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
         if (auto code = live->run(o, out, err)) return *code;
     }
     const std::string name(command_name(o.command));
+    if (o.command == Command::init) {
+        err << "permwatch: no cluster here: init asks the Windows failover cluster for its "
+               "registry checkpoints\n";
+        return 4;
+    }
     if (o.cluster) {
         err << "permwatch: no cluster here: " << name
             << " --cluster reads the Windows failover cluster's database\n";

@@ -19,7 +19,8 @@ enum class Command {
     export_keys,
     validate,
     status,
-    rollback
+    rollback,
+    init
 };
 
 // The word that names the command on the command line and in messages.
@@ -43,6 +44,8 @@ constexpr std::string_view command_name(Command command) {
             return "status";
         case Command::rollback:
             return "rollback";
+        case Command::init:
+            return "init";
     }
     return "?";
 }
@@ -66,6 +69,10 @@ struct CliOptions {
     // summary, read from the cluster database.
     bool cluster = false;
     std::optional<std::string> group;
+    // init --out F [--force]: where the config goes (stdout without it), and
+    // whether an existing file may be replaced.
+    std::optional<std::string> out;
+    bool force = false;
 };
 
 }  // namespace permwatch

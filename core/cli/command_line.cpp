@@ -29,6 +29,8 @@ constexpr const char* usage =
     "  check --cluster [--group G] [--json]\n"
     "                                  pre-flight: is every node that may own G ready?\n"
     "  rollback [--to ID] [--key K...] restore descriptors from the journal\n"
+    "  init [--cluster] [--out F [--force]]\n"
+    "                                  write an explicit config of the cluster's checkpoints\n"
     "  <command> --help                the options of one command\n"
     "  --version, --help\n"
     "exit codes: 0 ok/compliant/ready, 1 drift/not ready, 2 error, 3 not permitted,\n"
@@ -131,6 +133,17 @@ public:
         config(c);
         value(c, "--to", o_.to_id, "ID", "restore the descriptor from before this journal entry");
         keys(c, "only these keys (repeatable)");
+
+        c = add(Command::init,
+                "Writes an explicit config from what the cluster says: each registry checkpoint "
+                "of a resource this node may own (--cluster: of every resource), its resource "
+                "and group, and the accounts and rights a restore needs, each with a comment "
+                "naming where it came from. The output is validated before it is written.",
+                "exit codes: 0 written, 2 error (or --out exists without --force), 4 no cluster");
+        c->add_flag("--cluster", o_.cluster,
+                    "every resource's checkpoints, whichever nodes may own it");
+        value(c, "--out", o_.out, "F", "write the config to F instead of stdout");
+        c->add_flag("--force", o_.force, "with --out: replace F if it exists");
     }
 
     CLI::App& app() { return app_; }
@@ -178,7 +191,7 @@ private:
     CLI::App app_;
     bool version_ = false;
     CLI::App* help_word_ = nullptr;
-    std::array<std::pair<Command, CLI::App*>, 9> commands_{};
+    std::array<std::pair<Command, CLI::App*>, 10> commands_{};
     std::size_t index_ = 0;
 };
 
@@ -186,6 +199,7 @@ private:
 std::optional<std::string> combination_problem(const CliOptions& o) {
     if (o.group && !o.cluster) return "--group goes with check --cluster; see --help";
     if (o.cluster && o.snapshot) return "--cluster and --snapshot do not go together";
+    if (o.force && !o.out) return "--force goes with init --out F; see --help";
     return std::nullopt;
 }
 

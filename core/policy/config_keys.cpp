@@ -12,10 +12,11 @@ namespace {
 // The SCM's limit for a service name.
 constexpr std::size_t kMaxServiceName = 256;
 
-const std::initializer_list<std::string_view> kKeyMembers = {"path", "checkpoint", "require"};
+const std::initializer_list<std::string_view> kKeyMembers = {"path", "checkpoint", "require",
+                                                             "comment"};
 const std::initializer_list<std::string_view> kRuleMembers = {"resource_type", "require"};
 const std::initializer_list<std::string_view> kRequirementMembers = {"principal", "rights",
-                                                                     "inherit"};
+                                                                     "inherit", "comment"};
 
 constexpr std::string_view kPrincipalForms =
     "a SID string (\"S-1-5-18\"), an SDDL alias of two upper-case letters (\"SY\"), "
@@ -64,6 +65,12 @@ public:
             seen.emplace_back(i, key.path);
             out.push_back(std::move(key));
         }
+    }
+
+    // "comment": words for the reader (`init` says where each entry came
+    // from); any string, ignored.
+    void comment(const Json& v, const std::string& p) {
+        if (!v.is_string()) problem(p, "found " + found(v) + "; expected a string (a comment)");
     }
 
     void auto_rights(const Json& v, const std::string& p, AccessMask& out) {
@@ -157,6 +164,8 @@ private:
             } else if (name == "require") {
                 have_require = true;
                 requirements(it.value(), cp, out.require);
+            } else if (name == "comment") {
+                comment(it.value(), cp);
             } else {
                 unknown(cp, name, kKeyMembers);
             }
@@ -242,6 +251,8 @@ private:
                 rights_list(it.value(), cp, out.rights);
             } else if (name == "inherit") {
                 inherit(it.value(), cp, out.inherit);
+            } else if (name == "comment") {
+                comment(it.value(), cp);
             } else {
                 unknown(cp, name, kRequirementMembers);
             }
@@ -453,6 +464,10 @@ private:
 void read_keys(const Json& v, const std::string& pointer, std::vector<KeyPolicy>& out,
                bool& auto_keys, std::vector<ConfigProblem>& problems) {
     KeysReader(problems).keys(v, pointer, out, auto_keys);
+}
+
+void read_comment(const Json& v, const std::string& pointer, std::vector<ConfigProblem>& problems) {
+    KeysReader(problems).comment(v, pointer);
 }
 
 void read_auto_rights(const Json& v, const std::string& pointer, AccessMask& out,

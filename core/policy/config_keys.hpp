@@ -15,6 +15,8 @@ namespace permwatch::config_reading {
 // problem is appended.
 void read_keys(const Json& v, const std::string& pointer, std::vector<KeyPolicy>& out,
                bool& auto_keys, std::vector<ConfigProblem>& problems);
+// "comment": a string, ignored.
+void read_comment(const Json& v, const std::string& pointer, std::vector<ConfigProblem>& problems);
 // "auto_rights": a rights list, as a requirement's "rights".
 void read_auto_rights(const Json& v, const std::string& pointer, AccessMask& out,
                       std::vector<ConfigProblem>& problems);

@@ -19,8 +19,9 @@ using namespace config_reading;
 constexpr std::size_t kMaxPipeName = 241;
 
 const std::initializer_list<std::string_view> kTopMembers = {
-    "version", "mode",    "sweep_interval_s",  "debounce_ms", "failover_timeout_s", "flapping",
-    "pipe",    "journal", "journal_max_bytes", "keys",        "auto_rights",        "auto_rules"};
+    "version",     "mode",       "sweep_interval_s", "debounce_ms",       "failover_timeout_s",
+    "flapping",    "pipe",       "journal",          "journal_max_bytes", "keys",
+    "auto_rights", "auto_rules", "comment"};
 const std::initializer_list<std::string_view> kFlappingMembers = {"max_repairs", "window_s",
                                                                   "backoff_s"};
 
@@ -85,6 +86,8 @@ public:
             } else if (name == "keys") {
                 have_keys = true;
                 read_keys(v, p, cfg.keys, cfg.auto_keys.enabled, problems_);
+            } else if (name == "comment") {
+                read_comment(v, p, problems_);
             } else if (name == "auto_rights") {
                 have_auto_settings = true;
                 read_auto_rights(v, p, cfg.auto_keys.service_rights, problems_);
