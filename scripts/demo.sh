@@ -13,7 +13,13 @@
 #      second one, each its own registry), both publishing into the simulated
 #      cluster database; the key sabotaged on the passive NODE2; `check
 #      --cluster` says "not ready: NODE2", PermWatch on NODE2 repairs it,
-#      `check --cluster` says ready, and the move to NODE2 succeeds.
+#      `check --cluster` says ready, and the move to NODE2 succeeds;
+#   5. zero configuration: `"keys": "auto"` and no word of Exchange in the
+#      config; PermWatch learns the checkpointed key from the cluster and its
+#      accounts from the SCM (ClusSvc's, and that of MSExchangeES, the service
+#      of the Generic Service resource), repairs the key, `status` says what
+#      it learned and why, and act 3's failover is saved again (and, briefly,
+#      lost without PermWatch).
 # Idempotent; does its own set-up (packages, build, prefix). Ends with one
 # verdict line.
 set -euo pipefail
@@ -161,12 +167,16 @@ kill -INT "$WATCHDOG_PID"; wait "$WATCHDOG_PID" 2>/dev/null || true; WATCHDOG_PI
 echo "FAILOVER SAVED: PermWatch repaired the key before the restore; the resource came online"
 
 say "the same failover without PermWatch"
-wine "$SIM" move-away --to NODE2 >/dev/null
-wine "$ACTOR" set-dacl "$KEY" "$SETUP_DACL"
-set +e
-wine "$SIM" failover --to NODE1 --grace-ms 500 | tee "$DEMO/failover-lost.txt"
-lost_rc=${PIPESTATUS[0]}
-set -e
+# failover_unguarded OUT: the group back on NODE2, the key as Setup left it
+# and no PermWatch running, then the failover to this node; its exit code,
+# its output in OUT. Act 5 plays it again.
+failover_unguarded() {
+  wine "$SIM" move-away --to NODE2 >/dev/null || return 2
+  wine "$ACTOR" set-dacl "$KEY" "$SETUP_DACL" || return 2
+  wine "$SIM" failover --to NODE1 --grace-ms 500 >"$1"
+}
+failover_unguarded "$DEMO/failover-lost.txt" && lost_rc=0 || lost_rc=$?
+cat "$DEMO/failover-lost.txt"
 wine "$SIM" teardown >/dev/null
 [ "$lost_rc" -eq 1 ] || fail "the failover without PermWatch should have failed its restore"
 echo "FAILOVER LOST: the restore failed (ClusSvc event 1024) and the resource stayed offline, as in KB Q192493"
@@ -248,4 +258,68 @@ node_stop NODE2
 [ "$move_rc" -eq 0 ] || fail "the move to NODE2 failed after check --cluster said ready"
 echo "MOVE SUCCEEDED: the pre-flight said ready, and the restore on NODE2 succeeded"
 
-printf '\nVERDICT: OK - key repaired at start and after sabotage (%s journaled repairs), failover saved with PermWatch and lost without it, the pre-flight named the drifted node and the move succeeded after its repair\n' "$repairs"
+say "act 5: zero configuration - \"keys\": \"auto\", and no word of Exchange in the config"
+# Act 3's cluster again, in this prefix alone (act 4's shared state set aside),
+# but the resource now says what it is: a Generic Service whose ServiceName is
+# MSExchangeES. PermWatch is told neither the key nor an account: it must learn
+# the key from the resource's checkpoint and the accounts from the SCM.
+unset PERMWATCH_CLUSSIM_STATE
+# MSExchangeES logs on as the Exchange service account (MSExchangeSA's, act
+# 2). Its SCM entry is the key itself, and creating the service anew makes the
+# key anew, so the service comes first and Setup's DACL after it.
+wine "$ACTOR" create-service MSExchangeES "$ACCOUNT"
+wine "$ACTOR" set-dacl "$KEY" "$SETUP_DACL"
+wine "$SIM" teardown >/dev/null 2>&1 || true
+# The checkpoint was saved on the active NODE2, where the key is as it should be.
+wine "$SIM" setup --node NODE1 --other-node NODE2 --group "Exchange Group" --owner NODE2 \
+  --resource "Exchange Event Service" --type "Generic Service" --service-name MSExchangeES \
+  --checkpoint "$KEY" --restore-dacl "$GOOD_DACL" --account "$SA_SID" >/dev/null
+echo "MSExchangeES logs on as $ACCOUNT; resource \"Exchange Event Service\": Generic Service, ServiceName MSExchangeES"
+echo "key HKLM\\$KEY set as Setup left it: $(wine "$ACTOR" get-dacl "$KEY")"
+# Only demo settings beside "auto": a 2 s sweep, the demo's journal, and a pipe
+# of its own, so that `status` reaches this act's watchdog and no other.
+AUTO_CFG='C:\PermWatchDemo\auto.json'
+cat >"$DEMO/auto.json" <<'JSON'
+{"version": 1, "keys": "auto",
+ "sweep_interval_s": 2, "journal": "C:\\PermWatchDemo\\auto-journal.jsonl", "pipe": "permwatch-auto"}
+JSON
+echo "the whole config ($AUTO_CFG):"
+cat "$DEMO/auto.json"
+! grep -qiE 'exchange|S-1-|HKLM|SYSTEM' "$DEMO/auto.json" || fail "act 5's config names a key or an account"
+LOG="$DEMO/auto.log"
+set -m
+wine "$PW" run --console --config "$AUTO_CFG" 2>"$LOG" &
+WATCHDOG_PID=$!
+set +m
+wait_for 'status pipe' 1 20 || { cat "$LOG"; fail "PermWatch with \"keys\": \"auto\" did not start"; }
+wait_for '\[2001\]' 1 10 || { cat "$LOG"; fail "PermWatch with \"keys\": \"auto\" did not repair the key"; }
+grep -E 'learned from the cluster|\[2000\]|\[2001\]' "$LOG"
+echo "key now: $(wine "$ACTOR" get-dacl "$KEY")"
+echo
+echo "\$ permwatch status --config $AUTO_CFG"
+wine "$PW" status --config "$AUTO_CFG" | tr -d '\r' >"$DEMO/auto-status.txt" ||
+  { cat "$DEMO/auto-status.txt"; fail "permwatch status failed"; }
+cat "$DEMO/auto-status.txt"
+for want in 'learned from the cluster:' 'resource Exchange Event Service, group Exchange Group' \
+  'service_account_of:ClusSvc KEY_ALL_ACCESS (and subkeys): the Cluster service' \
+  'service_account_of:MSExchangeES KEY_ALL_ACCESS (and subkeys): the logon account of service MSExchangeES'; do
+  grep -qF -- "$want" "$DEMO/auto-status.txt" || fail "status lacks \"$want\""
+done
+echo
+set +e
+wine "$SIM" failover --to NODE1 --grace-ms 500 | tee "$DEMO/auto-saved.txt"
+auto_saved_rc=${PIPESTATUS[0]}
+set -e
+wait_for '\[3000\]' 1 10 && grep -E '\[3000\]|\[3001\]' "$LOG" | head -n 2
+kill -INT "$WATCHDOG_PID"; wait "$WATCHDOG_PID" 2>/dev/null || true; WATCHDOG_PID=""
+[ "$auto_saved_rc" -eq 0 ] || fail "the failover with \"keys\": \"auto\" did not restore the checkpoint"
+echo "FAILOVER SAVED: PermWatch learned the key and its accounts from the cluster and repaired it before the restore"
+echo
+echo "without PermWatch, the same failover (as in act 3):"
+failover_unguarded "$DEMO/auto-lost.txt" && auto_lost_rc=0 || auto_lost_rc=$?
+wine "$SIM" teardown >/dev/null
+grep 'event 1024' "$DEMO/auto-lost.txt" || true
+[ "$auto_lost_rc" -eq 1 ] || fail "act 5's failover without PermWatch should have failed its restore"
+echo "FAILOVER LOST, as in KB Q192493"
+
+printf '\nVERDICT: OK - key repaired at start and after sabotage (%s journaled repairs), failover saved with PermWatch and lost without it, the pre-flight named the drifted node and the move succeeded after its repair, and with "keys": "auto" alone PermWatch learned the key and its accounts from the cluster and saved the failover\n' "$repairs"
