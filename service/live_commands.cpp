@@ -6,6 +6,7 @@
 #include "core/check/key_report.hpp"
 #include "core/check/snapshot.hpp"
 #include "core/cli/init_config.hpp"
+#include "core/cluster/auto_keys.hpp"
 #include "core/cluster/cluster_commands.hpp"
 #include "core/engine/one_shot_repair.hpp"
 #include "core/engine/one_shot_rollback.hpp"
@@ -44,10 +45,59 @@ void print(const std::vector<KeyReport>& reports, bool json, std::ostream& out) 
     }
 }
 
+// What the cluster says of its registry checkpoints, asked once by a one-shot
+// command.
+struct ClusterCheckpoints {
+    bool available = false;
+    std::string why_not;  // unless available
+    std::string cluster_name;
+    std::string node;
+    std::vector<Checkpoint> checkpoints;
+    std::vector<UnreadCheckpoints> unread;
+    std::vector<ResourceFacts> facts;
+    std::vector<std::string> told;  // what the adapter did not follow
+};
+
+ClusterCheckpoints read_cluster_checkpoints() {
+    ClusterCheckpoints out;
+    Win32Cluster cluster;
+    cluster.on_error([&](const std::string& line) { out.told.push_back(line); });
+    if (!cluster.connect([](const ClusterEvent&) {})) {
+        out.why_not = cluster.why_unavailable();
+        return out;
+    }
+    out.available = true;
+    out.checkpoints = cluster.checkpoints();
+    out.unread = cluster.unread_checkpoints();
+    out.facts = cluster.resource_facts();
+    out.cluster_name = cluster.cluster_name();
+    out.node = cluster.node_name();
+    cluster.disconnect();
+    return out;
+}
+
+// A config with "keys": "auto" gets the keys the cluster's checkpoints make,
+// as the service's would; what could not be learned is said on stderr.
+Config with_learned_keys(Config config, std::ostream& err) {
+    if (!config.auto_keys.enabled) return config;
+    const ClusterCheckpoints c = read_cluster_checkpoints();
+    for (const std::string& line : c.told) err << "permwatch: warning: " << line << "\n";
+    if (!c.available) {
+        err << "permwatch: warning: no cluster here (" << c.why_not << "): \"auto\" adds no key\n";
+        return config;
+    }
+    for (const UnreadCheckpoints& u : c.unread) {
+        err << "permwatch: warning: the checkpoints of resource " << u.resource
+            << " cannot be read: " << u.why << "\n";
+    }
+    return with_auto_keys(std::move(config), c.checkpoints, c.facts);
+}
+
 int check(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32FileSecurity files;
-    const auto config = load_trusted_config_file(o.config_path, err, &files);
+    auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
+    config = with_learned_keys(std::move(*config), err);
     Win32Registry registry;
     Win32Accounts accounts;
     std::vector<KeyReport> reports;
@@ -87,8 +137,9 @@ private:
 
 int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32FileSecurity files;
-    const auto config = load_trusted_config_file(o.config_path, err, &files);
+    auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
+    config = with_learned_keys(std::move(*config), err);
     Win32Registry registry;
     Win32Accounts accounts;
     JournalOnFirstAppend journal(expand_environment(config->journal), files.self(),
@@ -119,8 +170,9 @@ int export_keys(const CliOptions& o, std::ostream& out, std::ostream& err) {
 
 int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32FileSecurity files;
-    const auto config = load_trusted_config_file(o.config_path, err, &files);
+    auto config = load_trusted_config_file(o.config_path, err, &files);
     if (!config) return 2;
+    config = with_learned_keys(std::move(*config), err);
     const std::string path = expand_environment(config->journal);
     // The live journal and its rotated files (.1 ... .5), each judged like
     // the live one before it is read.
@@ -170,30 +222,22 @@ std::optional<std::string> write_new_file(const std::string& path, const std::st
 }
 
 int init_config(const CliOptions& o, std::ostream& out, std::ostream& err) {
-    Win32Cluster cluster;
-    std::vector<std::string> told;
-    cluster.on_error([&](const std::string& line) { told.push_back(line); });
-    if (!cluster.connect([](const ClusterEvent&) {})) {
-        err << "permwatch: no cluster here: " << cluster.why_unavailable() << "\n";
+    const ClusterCheckpoints c = read_cluster_checkpoints();
+    if (!c.available) {
+        err << "permwatch: no cluster here: " << c.why_not << "\n";
         return 4;
     }
-    const std::vector<Checkpoint> checkpoints = cluster.checkpoints();
-    const std::vector<UnreadCheckpoints> unread = cluster.unread_checkpoints();
-    const std::vector<ResourceFacts> facts = cluster.resource_facts();
-    const std::string cluster_name = cluster.cluster_name();
-    const std::string node = cluster.node_name();
-    cluster.disconnect();
-    for (const std::string& line : told) err << "permwatch: " << line << "\n";
+    for (const std::string& line : c.told) err << "permwatch: " << line << "\n";
     // A list with holes would be reviewed as the whole list: none is written.
-    if (!unread.empty()) {
-        for (const UnreadCheckpoints& u : unread) {
+    if (!c.unread.empty()) {
+        for (const UnreadCheckpoints& u : c.unread) {
             err << "permwatch: the checkpoints of resource " << u.resource
                 << " cannot be read: " << u.why << "\n";
         }
         return fail_line(err, "no config written: the cluster's checkpoints are not all known");
     }
-    const InitConfig init = make_init_config(checkpoints, facts, o.cluster, cluster_name, node,
-                                             format_utc(std::chrono::system_clock::now()));
+    const InitConfig init = make_init_config(c.checkpoints, c.facts, o.cluster, c.cluster_name,
+                                             c.node, format_utc(std::chrono::system_clock::now()));
     if (!init.errors.empty()) {
         for (std::size_t i = 0; i + 1 < init.errors.size(); ++i)
             err << "permwatch: " << init.errors[i] << "\n";

@@ -29,8 +29,10 @@ int validate(const CliOptions& o, std::ostream& out, std::ostream& err, FileSecu
     const auto config = load_trusted_config_file(o.config_path, err, files);
     if (!config) return 2;
     out << "config " << o.config_path << " is valid: " << config->keys.size()
-        << (config->keys.size() == 1 ? " key" : " keys") << ", mode " << to_string(config->mode)
-        << "\n";
+        << (config->keys.size() == 1 ? " key" : " keys")
+        << (config->auto_keys.enabled ? " and every registry checkpoint the cluster names (auto)"
+                                      : "")
+        << ", mode " << to_string(config->mode) << "\n";
     return 0;
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/common/ascii.hpp"
 #include "core/security/key_path.hpp"
+#include "core/security/security_descriptor.hpp"
 
 namespace permwatch {
 

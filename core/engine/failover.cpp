@@ -47,12 +47,13 @@ std::vector<FailoverCoordinator::Subtree> FailoverCoordinator::subtrees_of(
             covered = true;
             if ((!event.group.empty() && c.group == event.group) ||
                 (!event.resource.empty() && c.resource == event.resource)) {
-                out.push_back({i, c.key});
+                out.push_back({i, c.key, c.resource});
             }
         }
         // A key marked "checkpoint": true that no discovered resource covers
         // is prepared for every failover to this node.
-        if (!covered && keys[i].checkpoint == CheckpointMode::yes) out.push_back({i, keys[i].path});
+        if (!covered && keys[i].checkpoint == CheckpointMode::yes)
+            out.push_back({i, keys[i].path, ""});
     }
     return out;
 }
@@ -111,11 +112,11 @@ void FailoverCoordinator::on_event(const ClusterEvent& event) {
             break;
         case ClusterEvent::Kind::resource_online:
             last_event_ = "resource " + event.resource + " online";
-            thaw(group_of(event, checkpoints_), ThawReason::online);
+            thaw(group_of(event, checkpoints_), ThawReason::online, event.resource);
             break;
         case ClusterEvent::Kind::resource_failed:
             last_event_ = "resource " + event.resource + " failed";
-            thaw(group_of(event, checkpoints_), ThawReason::failed);
+            thaw(group_of(event, checkpoints_), ThawReason::failed, event.resource);
             break;
         case ClusterEvent::Kind::group_elsewhere:
             // Only news when it ends a freeze: every group on other nodes says so.
@@ -162,10 +163,20 @@ void FailoverCoordinator::prepare(const ClusterEvent& event) {
     // (2) Freeze the subtrees, which lets go of every handle inside them.
     Freeze freeze;
     for (const Subtree& covering : covered) {
-        if (std::none_of(freeze.subtrees.begin(), freeze.subtrees.end(),
-                         [&](const std::string& s) { return same_key_path(s, covering.root); })) {
-            freeze.subtrees.push_back(covering.root);
+        const auto root = std::find_if(
+            freeze.roots.begin(), freeze.roots.end(),
+            [&](const Freeze::Root& r) { return same_key_path(r.key, covering.root); });
+        Freeze::Root* r = nullptr;
+        if (root == freeze.roots.end()) {
+            freeze.roots.push_back({covering.root, {}});
             engine_.freeze(covering.root);
+            r = &freeze.roots.back();
+        } else {
+            r = &*root;
+        }
+        if (!covering.resource.empty() && std::find(r->resources.begin(), r->resources.end(),
+                                                    covering.resource) == r->resources.end()) {
+            r->resources.push_back(covering.resource);
         }
     }
     handles_.set_frozen(engine_.frozen_keys());
@@ -184,14 +195,40 @@ void FailoverCoordinator::prepare(const ClusterEvent& event) {
     }
 }
 
-std::vector<std::size_t> FailoverCoordinator::thaw(const std::string& group, ThawReason why) {
+std::vector<std::size_t> FailoverCoordinator::thaw(const std::string& group, ThawReason why,
+                                                   const std::string& resource) {
     const auto it = frozen_.find(group);
     if (it == frozen_.end()) return {};
+    std::vector<Freeze::Root>& roots = it->second.roots;
+    // The roots this event ends: every one, unless it is one resource's
+    // online or failure, which ends the roots waiting for that resource
+    // (and any waiting for no resource in particular). A resource whose
+    // name is not known ends them all, as the group's first online did.
+    const auto ends = [&](Freeze::Root& r) {
+        if (resource.empty()) return true;
+        auto& waiting = r.resources;
+        if (waiting.empty()) return true;
+        const auto at = std::find(waiting.begin(), waiting.end(), resource);
+        if (at == waiting.end()) return false;
+        waiting.erase(at);
+        return waiting.empty();
+    };
     std::vector<std::size_t> thawed;
-    for (const std::string& subtree : it->second.subtrees) {
-        for (std::size_t i : engine_.thaw(subtree)) thawed.push_back(i);
+    std::vector<Freeze::Root> remaining;
+    for (Freeze::Root& r : roots) {
+        if (!ends(r)) {
+            remaining.push_back(std::move(r));
+            continue;
+        }
+        for (std::size_t i : engine_.thaw(r.key)) thawed.push_back(i);
     }
-    frozen_.erase(it);
+    const bool none_ended = remaining.size() == roots.size();
+    if (remaining.empty()) {
+        frozen_.erase(it);
+    } else {
+        roots = std::move(remaining);
+    }
+    if (none_ended) return {};  // not a restore this freeze waits for
     std::sort(thawed.begin(), thawed.end());
     thawed.erase(std::unique(thawed.begin(), thawed.end()), thawed.end());
     // Watch first, then check: a change between the two is not missed.

@@ -79,7 +79,16 @@ public:
 private:
     // One failover in flight towards this node, from prepare to thaw.
     struct Freeze {
-        std::vector<std::string> subtrees;  // the checkpoint keys frozen for it
+        // A checkpoint key frozen for it, and the resources whose restore
+        // writes it: it thaws when each of them is online (or failed), since
+        // the Cluster service restores each resource's checkpoints as that
+        // resource comes online, one after another. None known (a key the
+        // config says is a checkpoint): any resource of the group thaws it.
+        struct Root {
+            std::string key;
+            std::vector<std::string> resources;
+        };
+        std::vector<Root> roots;
         TimePoint deadline;
     };
     enum class ThawReason { online, failed, elsewhere, timeout, resync };
@@ -89,12 +98,15 @@ private:
     struct Subtree {
         std::size_t key;
         std::string root;
+        std::string resource;  // "" for a key the config says is a checkpoint
     };
     std::vector<Subtree> subtrees_of(const ClusterEvent& event) const;
     void prepare(const ClusterEvent& event);
-    // Thaws the group's subtrees, re-opens handles, then checks each thawed
-    // key once (step 3). Returns the keys checked.
-    std::vector<std::size_t> thaw(const std::string& group, ThawReason why);
+    // Thaws the group's subtrees (with `resource`: only those whose restore
+    // it was waiting for), re-opens handles, then checks each thawed key
+    // once (step 3). Returns the keys checked.
+    std::vector<std::size_t> thaw(const std::string& group, ThawReason why,
+                                  const std::string& resource = "");
     void discover();
 
     Engine& engine_;

@@ -137,6 +137,54 @@ if until_check NODE1 0 90 --group "App Group"; then ok "$name"; else
   not_ok "$name" "repair said: $rep; check: $CHECK_OUT$(logs)"
 fi
 
+# `init`: an explicit config written from the simulated cluster's checkpoints.
+# The Cluster service's account comes from the SCM, as on a node.
+node_wine NODE1 "$ACTOR" create-service ClusSvc LocalSystem >/dev/null 2>&1
+INIT_WIN='C:\PermWatchClusterView\init.json'
+AUTO_WIN='C:\PermWatchClusterView\auto.json'
+dir1="$(node_prefix NODE1)/drive_c/PermWatchClusterView"
+
+name="init writes the checkpoint with its resource, group and the cluster account"
+rm -f "$dir1/init.json"
+got=$(node_wine NODE1 "$PW" init 2>&1 | tr -d '\r')
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "resource App in group App Group" <<<"$got" &&
+  grep -q '"service_account_of": "ClusSvc"' <<<"$got" && grep -qi "PermWatchClusterView" <<<"$got"; then
+  ok "$name"
+else
+  not_ok "$name" "(exit $rc) $got"
+fi
+
+name="init --out writes a config that validates; a second --out refuses without --force"
+w1=$(node_wine NODE1 "$PW" init --out "$INIT_WIN" 2>&1 | tr -d '\r')
+rc1=$?
+v=$(node_wine NODE1 "$PW" validate --config "$INIT_WIN" 2>&1 | tr -d '\r')
+rcv=$?
+w2=$(node_wine NODE1 "$PW" init --out "$INIT_WIN" 2>&1 | tr -d '\r')
+rc2=$?
+w3=$(node_wine NODE1 "$PW" init --out "$INIT_WIN" --force 2>&1 | tr -d '\r')
+rc3=$?
+if [ "$rc1" -eq 0 ] && [ "$rcv" -eq 0 ] && [ "$rc2" -eq 2 ] && grep -q "exists; --force" <<<"$w2" &&
+  [ "$rc3" -eq 0 ]; then
+  ok "$name"
+else
+  not_ok "$name" "first (exit $rc1) $w1; validate (exit $rcv) $v; second (exit $rc2) $w2; forced (exit $rc3) $w3"
+fi
+
+name='init'"'"'s config and "keys": "auto" make the same check of the same key'
+printf '%s\n' '{ "version": 1, "journal": "C:\\PermWatchClusterView\\journal.jsonl", "keys": "auto" }' \
+  >"$dir1/auto.json"
+a=$(node_wine NODE1 "$PW" check --json --config "$AUTO_WIN" 2>/dev/null | tr -d '\r')
+rca=$?
+b=$(node_wine NODE1 "$PW" check --json --config "$INIT_WIN" 2>/dev/null | tr -d '\r')
+rcb=$?
+if [ "$rca" -eq 0 ] && [ "$rcb" -eq 0 ] && [ -n "$a" ] && [ "$a" = "$b" ] &&
+  grep -qi "PermWatchClusterView" <<<"$a"; then
+  ok "$name"
+else
+  not_ok "$name" "auto (exit $rca): $a; init (exit $rcb): $b"
+fi
+
 name="NODE2's PermWatch killed: its heartbeat goes stale and check --cluster names it"
 node_kill NODE2
 expect_not_ready NODE1 "not ready: NODE2" "i:stale"

@@ -342,5 +342,39 @@ TEST(Failover, ResourcesWhoseCheckpointsCouldNotBeReadAreKept) {
     EXPECT_EQ(rig.failover.unread_checkpoints()[0].resource, "SQL Server");
 }
 
+// The Cluster service restores each resource's checkpoints as that resource
+// comes online, one after another: a group's first online (an IP address, or
+// another resource with checkpoints) must not end the wait for a later
+// resource's restore, or that key is opened during the restore and never
+// checked after it.
+TEST(Failover, EachResourcesRestoreIsWaitedForAndCheckedAfterItsOwnOnline) {
+    Rig rig;
+    // Two resources of the group checkpoint the key: both restores write it.
+    rig.cluster.known = {{"Exchange Event Service", "Exchange Group", key},
+                         {"Exchange Agent", "Exchange Group", key}};
+    rig.failover.connected();
+    rig.failover.on_event(rig.event(Kind::group_moving_here));
+    ASSERT_TRUE(rig.engine.frozen(0));
+    // A resource without checkpoints comes online first: nothing thaws.
+    rig.failover.on_event(ev(Kind::resource_online, "Exchange Group", "Exchange IP", "NODE1"));
+    EXPECT_TRUE(rig.engine.frozen(0));
+    EXPECT_EQ(rig.failover.counters().rechecks, 0u);
+    // The service's own online: the agent's restore of the key is still to
+    // come, so the key stays frozen.
+    rig.failover.on_event(rig.event(Kind::resource_online));
+    EXPECT_TRUE(rig.engine.frozen(0));
+    EXPECT_EQ(rig.failover.frozen_groups(), std::vector<std::string>{"Exchange Group"});
+    EXPECT_EQ(rig.failover.counters().rechecks, 0u);
+    // The agent's online: thawed, and the key its restore wrote is checked.
+    rig.registry.set(key, broken);
+    rig.failover.on_event(ev(Kind::resource_online, "Exchange Group", "Exchange Agent", "NODE1"));
+    EXPECT_FALSE(rig.engine.frozen(0));
+    EXPECT_TRUE(rig.failover.frozen_groups().empty());
+    EXPECT_EQ(rig.registry.sddl(key), fixed);
+    EXPECT_EQ(rig.journal.entries.back().reason, "post_online");
+    EXPECT_EQ(rig.failover.counters().rechecks, 1u);
+    EXPECT_EQ(rig.alerts.count(EventId::checkpoint_rechecked), 1);
+}
+
 }  // namespace test_failover
 }  // namespace permwatch
