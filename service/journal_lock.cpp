@@ -195,14 +195,17 @@ void JournalLock::unlock() {
 }
 
 std::optional<std::uint64_t> JournalLock::rotations() const {
+    // Read from the start through the file pointer (only the lock's owner
+    // uses it), not at an OVERLAPPED offset: Wine reports every overlapped
+    // call on a file to the wineserver for a completion port it may have,
+    // one round trip more for each lock taken anew; a plain read is served
+    // in the process.
+    LARGE_INTEGER start{};
+    if (!SetFilePointerEx(shared_->file.get(), start, nullptr, FILE_BEGIN)) return std::nullopt;
     std::uint64_t count = 0;
-    OVERLAPPED at{};
     DWORD got = 0;
-    if (!ReadFile(shared_->file.get(), &count, sizeof count, &got, &at)) {
-        // A new, empty lock file: nobody has rotated yet.
-        return GetLastError() == ERROR_HANDLE_EOF ? std::optional<std::uint64_t>(0) : std::nullopt;
-    }
-    if (got == 0) return 0;
+    if (!ReadFile(shared_->file.get(), &count, sizeof count, &got, nullptr)) return std::nullopt;
+    if (got == 0) return 0;  // a new, empty lock file: nobody has rotated yet
     if (got != sizeof count) return std::nullopt;
     return count;
 }
