@@ -1,5 +1,6 @@
 #include "service/file_journal.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -276,6 +277,13 @@ void FileJournal::end_id_lease() {
     if (!id_lease_held_) return;
     id_lease_held_ = false;
     writer_lock_.unlock();
+    bool wake = false;
+    {
+        std::lock_guard lock(mutex_);
+        in_work_ = false;
+        wake = flusher_pacing_;
+    }
+    if (wake) work_.notify_one();  // a flush held back for the work starts now
 }
 
 std::optional<std::string> FileJournal::lock_ids() {
@@ -300,6 +308,8 @@ std::optional<std::string> FileJournal::lock_ids() {
     if (leases_ids_) {
         id_lease_held_ = true;
         id_lease_since_ = now;
+        std::lock_guard lock(mutex_);
+        in_work_ = true;
     }
     return std::nullopt;
 }
@@ -355,11 +365,16 @@ std::optional<std::string> FileJournal::append(JournalEntry& entry) {
         known_end_ += written;  // another process appended too: catch_up reads again
     writer_lock_.wrote();
     generation_seen_ = writer_lock_.generation();
+    bool wake = false;
     {
         std::lock_guard lock(mutex_);
         ++appended_count_;
+        wake = flusher_idle_;
     }
-    work_.notify_one();  // the flush starts at once; nobody waits for it
+    // An idle flusher starts at once; nobody waits for it. A busy one finds
+    // this line when its flush ends, with no wake-up to pay for (a
+    // cross-thread signal is a wineserver round trip under Wine).
+    if (wake) work_.notify_one();
     return std::nullopt;
 }
 
@@ -368,11 +383,37 @@ void FileJournal::flusher() {
     auto retry_delay = std::chrono::milliseconds(100);
     std::optional<clock::time_point> last_report;
     std::unique_lock lock(mutex_);
+    // Not while a caller of wait_flushed flushes (it leaves what came
+    // meanwhile, or a failure, to this thread).
+    const auto has_work = [&] {
+        return stopping_ ||
+               (!waiter_flushing_ && (appended_count_ > flushed_count_ || !retired_.empty()));
+    };
+    bool woken_by_a_line = false;
     for (;;) {
-        work_.wait(lock, [&] {
-            return stopping_ || appended_count_ > flushed_count_ || !retired_.empty();
-        });
-        if (stopping_) return;                         // the destructor waited for the last flush
+        if (!has_work()) {
+            flusher_idle_ = true;
+            work_.wait(lock, has_work);
+            flusher_idle_ = false;
+            woken_by_a_line = true;
+        }
+        if (stopping_) return;  // the destructor waited for the last flush
+        // Lines that came while the last flush ran, inside a piece of work
+        // that is still appending: gathered for a while, so that a burst
+        // is not flushed line by line. A first line after a pause, a waiter,
+        // the end of the work and a rotated file go at once.
+        if (!woken_by_a_line && in_work_ && waiting_ == 0 && retired_.empty() &&
+            last_flush_start_) {
+            flusher_pacing_ = true;
+            work_.wait_until(lock, *last_flush_start_ + kFlushPacing, [&] {
+                return stopping_ || !in_work_ || waiting_ > 0 || !retired_.empty();
+            });
+            flusher_pacing_ = false;
+            if (stopping_) return;
+            if (!has_work()) continue;  // a caller of wait_flushed took them
+        }
+        woken_by_a_line = false;
+        flusher_flushing_ = true;
         const std::uint64_t target = appended_count_;  // every line appended so far
         // Lines counted in `target` are in the current file or in a rotated
         // one whose handle is in `retired`: this round flushes all of them.
@@ -383,6 +424,7 @@ void FileJournal::flusher() {
         const HANDLE current = flush_.get();
         lock.unlock();
         const auto t0 = clock::now();
+        last_flush_start_ = t0;
         DWORD code = 0;
         std::vector<UniqueKernelHandle> failed;
         for (UniqueKernelHandle& h : retired) {
@@ -400,16 +442,17 @@ void FileJournal::flusher() {
         }
         const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
         lock.lock();
+        flusher_flushing_ = false;
         retired_.insert(retired_.begin(), std::make_move_iterator(failed.begin()),
                         std::make_move_iterator(failed.end()));
         stats_.last_flush_ms = ms;
         if (ok) {
-            flushed_count_ = target;
+            flushed_count_ = std::max(flushed_count_, target);
             ++stats_.flushes;
             stats_.last_error.clear();
             retry_delay = std::chrono::milliseconds(100);
             last_report.reset();
-            flushed_.notify_all();
+            if (waiting_ > 0) flushed_.notify_all();
             continue;
         }
         ++stats_.failures;
@@ -430,7 +473,40 @@ void FileJournal::flusher() {
 bool FileJournal::wait_flushed(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     const std::uint64_t target = appended_count_;
-    return flushed_.wait_for(lock, timeout, [&] { return flushed_count_ >= target; });
+    if (flushed_count_ >= target) return true;
+    if (!flusher_flushing_ && !waiter_flushing_ && retired_.empty()) {
+        // The flusher has not started on these lines (woken by the append
+        // but not yet run, on a busy machine, or holding them back for a
+        // piece of work): this thread, which would only wait, flushes them
+        // itself. The handle stays open meanwhile: a reopen moves it to
+        // retired_, which only the flusher closes, after its own flush.
+        waiter_flushing_ = true;
+        const HANDLE current = flush_.get();
+        lock.unlock();
+        const auto t0 = std::chrono::steady_clock::now();
+        const bool ok = FlushFileBuffers(current) != FALSE;
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count();
+        lock.lock();
+        waiter_flushing_ = false;
+        if (ok) {
+            flushed_count_ = std::max(flushed_count_, target);
+            ++stats_.flushes;
+            stats_.last_flush_ms = ms;
+            stats_.last_error.clear();
+            if (waiting_ > 0) flushed_.notify_all();
+        }
+        // Lines that came meanwhile, or a failure to report and retry: the
+        // flusher's.
+        if (appended_count_ > flushed_count_ || !retired_.empty()) work_.notify_one();
+        if (ok) return true;
+    }
+    ++waiting_;
+    if (flusher_pacing_) work_.notify_one();  // a flush held back for the work starts now
+    const bool done = flushed_.wait_for(lock, timeout, [&] { return flushed_count_ >= target; });
+    --waiting_;
+    return done;
 }
 
 FileJournal::FlushStats FileJournal::flush_stats() const {

@@ -3,6 +3,13 @@
 // commit: one FlushFileBuffers covers every line appended since the last).
 // Nothing on the repair or failover path waits for the disk; a stop and the
 // one-shot commands wait for the last flush (wait_flushed, the destructor).
+// A line that finds the flusher idle is flushed at once. Lines appended while
+// a flush runs go in the next one, which starts at once too unless the
+// appending writer is still inside a piece of work (an id lease held: a burst
+// of repairs): then it starts kFlushPacing after the last one started, or as
+// soon as the work ends or someone waits for it. A burst then makes one flush
+// every few milliseconds instead of one after another, each of which made
+// the burst's own appends wait (measured: docs/testing.md (r4)).
 //
 // Rotation (core/journal/journal_rotation.hpp): an append that would take the live
 // file past max_bytes first renames it to journal.jsonl.1 (the older ones
@@ -67,7 +74,14 @@ public:
     static constexpr std::chrono::milliseconds kMaxIdLease{100};
 
     // Waits until every line appended so far is flushed; false on timeout.
+    // A flush held back by the pacing below starts at once; lines the
+    // flusher has not started on are flushed by the calling thread itself.
     bool wait_flushed(std::chrono::milliseconds timeout);
+
+    // Inside a piece of work, the least time from the start of one flush to
+    // the start of the next: a power loss in a burst loses at most the lines
+    // of this long and of the flush in progress.
+    static constexpr std::chrono::milliseconds kFlushPacing{5};
 
     struct FlushStats {
         std::uint64_t unflushed = 0;  // lines appended, not yet flushed
@@ -149,6 +163,17 @@ private:
     std::uint64_t appended_count_ = 0;
     std::uint64_t flushed_count_ = 0;
     bool stopping_ = false;
+    // The flusher waits for a first line (an append then wakes it), or holds
+    // a flush back for a piece of work (its end or a waiter wakes it).
+    bool flusher_idle_ = false;
+    bool flusher_pacing_ = false;
+    bool flusher_flushing_ = false;
+    // A caller of wait_flushed flushes (the flusher had not started).
+    bool waiter_flushing_ = false;
+    // The appending writer holds its id lease: a piece of work goes on.
+    bool in_work_ = false;
+    int waiting_ = 0;  // callers of wait_flushed
+    std::optional<std::chrono::steady_clock::time_point> last_flush_start_;
     FlushStats stats_;
     std::thread thread_;
 };
