@@ -407,7 +407,7 @@ TEST_F(AutoKeysE2E, EachResourcesRestoreInAGroupIsRecheckedAfterItsOwnOnline) {
     EXPECT_TRUE(eventually([&] { return grants_full_control(sql, kSqlSid); })) << dacl_sddl(sql);
     EXPECT_TRUE(eventually([&] { return grants_full_control(agent, kSystemSid); }))
         << "the second resource's restore wrote " << dacl_sddl(agent)
-        << " after the group had been thawed and rechecked at the first resource's online";
+        << " and its key was not checked after its own online";
 }
 
 // A resource added while PermWatch runs is guarded within one sweep (its
