@@ -204,7 +204,9 @@ function ConvertTo-PermWatchKeyState($Key, [string] $ComputerName) {
         ComputerName  = $ComputerName
         Path          = Get-JsonMember $Key 'path'
         State         = Get-JsonMember $Key 'state'
-        Compliant     = (Get-JsonMember $Key 'state') -in 'compliant', 'repaired'
+        # absent: a checkpoint learned from the cluster that is not on this
+        # node yet; the restore creates it, so nothing there is wrong.
+        Compliant     = (Get-JsonMember $Key 'state') -in 'compliant', 'repaired', 'absent'
         Sddl          = Get-JsonMember $Key 'sddl'
         PlannedSddl   = Get-JsonMember $Key 'planned_sddl'
         Findings      = @(@(Get-JsonMember $Key 'findings') | Where-Object { $null -ne $_ } |
