@@ -310,6 +310,7 @@ std::optional<std::string> FileJournal::lock_ids() {
         id_lease_since_ = now;
         std::lock_guard lock(mutex_);
         in_work_ = true;
+        ++work_number_;
     }
     return std::nullopt;
 }
@@ -389,20 +390,19 @@ void FileJournal::flusher() {
         return stopping_ ||
                (!waiter_flushing_ && (appended_count_ > flushed_count_ || !retired_.empty()));
     };
-    bool woken_by_a_line = false;
     for (;;) {
         if (!has_work()) {
             flusher_idle_ = true;
             work_.wait(lock, has_work);
             flusher_idle_ = false;
-            woken_by_a_line = true;
         }
         if (stopping_) return;  // the destructor waited for the last flush
-        // Lines that came while the last flush ran, inside a piece of work
-        // that is still appending: gathered for a while, so that a burst
-        // is not flushed line by line. A first line after a pause, a waiter,
-        // the end of the work and a rotated file go at once.
-        if (!woken_by_a_line && in_work_ && waiting_ == 0 && retired_.empty() &&
+        // More lines of a piece of work that has already had a flush and is
+        // still going on: gathered for a while, so that a burst is not
+        // flushed line by line (nor, when its repairs come slower than a
+        // flush, one wake-up a line). The first flush of a piece of work, a
+        // waiter, the end of the work and a rotated file go at once.
+        if (in_work_ && flushed_in_work_ == work_number_ && waiting_ == 0 && retired_.empty() &&
             last_flush_start_) {
             flusher_pacing_ = true;
             work_.wait_until(lock, *last_flush_start_ + kFlushPacing, [&] {
@@ -412,8 +412,8 @@ void FileJournal::flusher() {
             if (stopping_) return;
             if (!has_work()) continue;  // a caller of wait_flushed took them
         }
-        woken_by_a_line = false;
         flusher_flushing_ = true;
+        flushed_in_work_ = in_work_ ? work_number_ : 0;
         const std::uint64_t target = appended_count_;  // every line appended so far
         // Lines counted in `target` are in the current file or in a rotated
         // one whose handle is in `retired`: this round flushes all of them.

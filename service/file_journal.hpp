@@ -3,13 +3,14 @@
 // commit: one FlushFileBuffers covers every line appended since the last).
 // Nothing on the repair or failover path waits for the disk; a stop and the
 // one-shot commands wait for the last flush (wait_flushed, the destructor).
-// A line that finds the flusher idle is flushed at once. Lines appended while
-// a flush runs go in the next one, which starts at once too unless the
-// appending writer is still inside a piece of work (an id lease held: a burst
-// of repairs): then it starts kFlushPacing after the last one started, or as
-// soon as the work ends or someone waits for it. A burst then makes one flush
-// every few milliseconds instead of one after another, each of which made
-// the burst's own appends wait (measured: docs/testing.md (r4)).
+// The first line of a piece of work (an id lease taken: one io handler of
+// the service, a burst of repairs) is flushed at once, as is every line of a
+// writer without a lease. The piece of work's later lines are flushed
+// together kFlushPacing after its last flush started, or as soon as the work
+// ends or someone waits for them. A burst then makes one flush every few
+// milliseconds instead of one after another (or one a line, when its
+// repairs come slower than a flush), each of which cost the burst a wake-up
+// and made its appends wait (measured: docs/testing.md (r4)).
 //
 // Rotation (core/journal/journal_rotation.hpp): an append that would take the live
 // file past max_bytes first renames it to journal.jsonl.1 (the older ones
@@ -172,6 +173,10 @@ private:
     bool waiter_flushing_ = false;
     // The appending writer holds its id lease: a piece of work goes on.
     bool in_work_ = false;
+    // Counts the pieces of work (leases taken); the one the last flush
+    // started in (0: none).
+    std::uint64_t work_number_ = 0;
+    std::uint64_t flushed_in_work_ = 0;
     int waiting_ = 0;  // callers of wait_flushed
     std::optional<std::chrono::steady_clock::time_point> last_flush_start_;
     FlushStats stats_;
