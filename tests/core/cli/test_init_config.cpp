@@ -6,6 +6,7 @@
 #include "core/cli/init_config.hpp"
 #include "core/cluster/auto_keys.hpp"
 #include "core/policy/config.hpp"
+#include "tests/core/cluster/resource_facts_builders.hpp"
 
 namespace permwatch {
 namespace test_init_config {
@@ -14,13 +15,7 @@ const std::string kEs = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES
 const std::string kSql = "HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\MSSQL16.FCI";
 const std::string kDisk = "HKLM\\SOFTWARE\\Contoso\\Disk";
 
-ResourceFacts facts(std::string resource, std::string type, std::string service = "") {
-    ResourceFacts f;
-    f.resource = std::move(resource);
-    f.type = std::move(type);
-    f.service_name = std::move(service);
-    return f;
-}
+using test::resource_facts;
 
 struct Cluster {
     std::vector<Checkpoint> checkpoints = {
@@ -29,9 +24,9 @@ struct Cluster {
         {"Contoso Disk", "SQL Group", kDisk},
     };
     std::vector<ResourceFacts> resources = {
-        facts("Exchange Event Service", "Generic Service", "MSExchangeES"),
-        facts("SQL Server", "Generic Service", "MSSQLSERVER"),
-        facts("Contoso Disk", "Physical Disk"),
+        resource_facts("Exchange Event Service", "Generic Service", "MSExchangeES"),
+        resource_facts("SQL Server", "Generic Service", "MSSQLSERVER"),
+        resource_facts("Contoso Disk", "Physical Disk"),
     };
 };
 

@@ -4,6 +4,7 @@
 
 #include "core/cluster/auto_keys.hpp"
 #include "core/engine/engine.hpp"
+#include "tests/core/cluster/resource_facts_builders.hpp"
 #include "tests/fakes/fake_ports.hpp"
 
 namespace permwatch {
@@ -30,13 +31,7 @@ Requirement service(const std::string& name, AccessMask rights) {
     return r;
 }
 
-ResourceFacts facts(std::string resource, std::string type, std::string service_name = "") {
-    ResourceFacts f;
-    f.resource = std::move(resource);
-    f.type = std::move(type);
-    f.service_name = std::move(service_name);
-    return f;
-}
+using test::resource_facts;
 
 // The test cluster of the Wine tests: two groups, three resources (two
 // Generic Services with different accounts, one of another type), four
@@ -49,9 +44,9 @@ struct TwoGroups {
         {"Contoso Disk", "SQL Group", kDisk},
     };
     std::vector<ResourceFacts> resources = {
-        facts("Exchange Event Service", "Generic Service", "MSExchangeES"),
-        facts("SQL Server", "Generic Service", "MSSQLSERVER"),
-        facts("Contoso Disk", "Physical Disk"),
+        resource_facts("Exchange Event Service", "Generic Service", "MSExchangeES"),
+        resource_facts("SQL Server", "Generic Service", "MSSQLSERVER"),
+        resource_facts("Contoso Disk", "Physical Disk"),
     };
 };
 
