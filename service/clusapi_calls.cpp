@@ -75,6 +75,20 @@ GrownAnswer<BYTE> resource_control(const ClusapiLibrary& api, clus::HResource re
         });
 }
 
+// A control code whose answer is one NUL-terminated name (an id, a type):
+// the text up to its first NUL, never past what the call filled; "" when it
+// cannot be read, `rc` then saying why.
+std::wstring resource_text(const ClusapiLibrary& api, clus::HResource resource, DWORD code,
+                           DWORD& rc) {
+    const auto got = resource_control(api, resource, code, 128 * sizeof(wchar_t),
+                                      kMaxForeignNameChars * sizeof(wchar_t));
+    rc = got.status;
+    if (!got.ok()) return {};
+    const auto* text = reinterpret_cast<const wchar_t*>(got.buffer.data());
+    const std::size_t units = got.filled() / sizeof(wchar_t);
+    return std::wstring(text, bounded_length(text, units));
+}
+
 }  // namespace
 
 std::wstring text_in(const std::vector<wchar_t>& buffer) {
@@ -166,13 +180,7 @@ ObjectState group_state(const ClusapiLibrary& api, clus::HGroup group) {
 }
 
 std::wstring resource_id(const ClusapiLibrary& api, clus::HResource resource, DWORD& rc) {
-    const auto got = resource_control(api, resource, clus::kCtlResourceGetId, 128 * sizeof(wchar_t),
-                                      kMaxForeignNameChars * sizeof(wchar_t));
-    rc = got.status;
-    if (!got.ok()) return {};
-    const auto* text = reinterpret_cast<const wchar_t*>(got.buffer.data());
-    const std::size_t units = got.filled() / sizeof(wchar_t);
-    return std::wstring(text, bounded_length(text, units));
+    return resource_text(api, resource, clus::kCtlResourceGetId, rc);
 }
 
 CheckpointList registry_checkpoints(const ClusapiLibrary& api, clus::HResource resource) {
@@ -192,14 +200,7 @@ CheckpointList registry_checkpoints(const ClusapiLibrary& api, clus::HResource r
 }
 
 std::wstring resource_type(const ClusapiLibrary& api, clus::HResource resource, DWORD& rc) {
-    const auto got =
-        resource_control(api, resource, clus::kCtlResourceGetResourceType, 128 * sizeof(wchar_t),
-                         kMaxForeignNameChars * sizeof(wchar_t));
-    rc = got.status;
-    if (!got.ok()) return {};
-    const auto* text = reinterpret_cast<const wchar_t*>(got.buffer.data());
-    const std::size_t units = got.filled() / sizeof(wchar_t);
-    return std::wstring(text, bounded_length(text, units));
+    return resource_text(api, resource, clus::kCtlResourceGetResourceType, rc);
 }
 
 ServiceNameAnswer generic_service_name(const ClusapiLibrary& api, clus::HResource resource) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -538,19 +539,23 @@ std::vector<Checkpoint> Win32Cluster::checkpoints() {
                                   describe("opening the resource", GetLastError())});
                 continue;
             }
-            const std::size_t had = out.size();
-            // Learned while the handle is open; kept only for a resource
-            // that turns out to have checkpoints.
-            ResourceFacts f = learn_facts(api, r.get(), resource, s->node);
-            const auto keep_facts = [&] {
-                if (out.size() > had) facts.push_back(std::move(f));
-            };
             const CheckpointList list = registry_checkpoints(api, r.get());
             if (list.refused) {
                 s->report("the registry checkpoints of resource " + narrow(resource) +
                           " asked for a buffer of " + std::to_string(list.asked) +
                           " bytes; that resource's checkpoints are not known");
             }
+            // What "auto" needs, asked while the handle is open, only of a
+            // resource that has checkpoints or may have (its list read from
+            // RegSync below): a discovery runs at each sweep, and most
+            // resources have none. Kept only if checkpoints were found.
+            const std::size_t had = out.size();
+            std::optional<ResourceFacts> f;
+            if (list.rc != ERROR_SUCCESS || !list.paths.empty())
+                f = learn_facts(api, r.get(), resource, s->node);
+            const auto keep_facts = [&] {
+                if (f && out.size() > had) facts.push_back(std::move(*f));
+            };
             if (list.rc != ERROR_SUCCESS) {
                 DWORD id_rc = ERROR_SUCCESS;
                 const std::wstring id = resource_id(api, r.get(), id_rc);
