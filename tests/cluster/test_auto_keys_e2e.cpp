@@ -17,7 +17,6 @@
 #include <windows.h>
 
 #include <chrono>
-#include <future>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -28,11 +27,10 @@
 #include "core/security/access_mask.hpp"
 #include "core/security/sddl.hpp"
 #include "service/accounts_adapter.hpp"
-#include "service/log_alerts.hpp"
 #include "service/watchdog.hpp"
 #include "tests/cluster/cluster_test_support.hpp"
 #include "tests/cluster/fake_in_system32.hpp"
-#include "tests/fakes/fake_ports.hpp"
+#include "tests/cluster/watchdog_cluster_test.hpp"
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
@@ -141,12 +139,13 @@ bool create_key_with(const std::string& path, const std::string& sddl) {
     return rc == ERROR_SUCCESS;
 }
 
-class AutoKeysE2E : public WineKeyTest {
+class AutoKeysE2E : public WatchdogClusterTest {
 protected:
+    AutoKeysE2E() : WatchdogClusterTest(30s) {}
     void SetUp() override {
         PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
         use_in_process_state_file();
-        WineKeyTest::SetUp();
+        WatchdogClusterTest::SetUp();
         user_sid = current_user_sid();
         ASSERT_FALSE(user_sid.empty());
         // ClusSvc logs on as LocalSystem (PermWatch maps that name itself:
@@ -168,7 +167,7 @@ protected:
             remove_service(kExchangeService);
             remove_service(kSqlService);
         }
-        WineKeyTest::TearDown();
+        WatchdogClusterTest::TearDown();
     }
     // Only the test's own settings beside "keys": "auto".
     void start(int sweep_interval_s) {
@@ -179,35 +178,7 @@ protected:
             {"pipe", "permwatch-auto-keys-" + std::to_string(GetCurrentProcessId())},
             {"sweep_interval_s", sweep_interval_s},
             {"debounce_ms", 0}};
-        auto loaded = load_config(j.dump());
-        ASSERT_TRUE(loaded.config.has_value()) << j.dump();
-        logger = win::make_logger(true, {});
-        logger->set_level(spdlog::level::warn);
-        watchdog = std::make_unique<win::Watchdog>(*loaded.config, "test", logger, alerts);
-        thread = std::thread([this] { watchdog->run(); });
-        ASSERT_TRUE(eventually([&] { return status()["cluster"]["available"] == true; }));
-    }
-    void stop() {
-        if (!watchdog) return;
-        watchdog->stop();
-        thread.join();
-        watchdog.reset();
-    }
-    nlohmann::ordered_json status() {
-        std::promise<nlohmann::ordered_json> p;
-        auto f = p.get_future();
-        watchdog->post([&] { p.set_value(to_json(watchdog->status())); });
-        return f.get();
-    }
-    int alert_count(EventId id) {
-        std::promise<int> p;
-        auto f = p.get_future();
-        watchdog->post([&] { p.set_value(alerts.count(id)); });
-        return f.get();
-    }
-    template <class Pred>
-    bool eventually(Pred pred, std::chrono::milliseconds limit = 30s) {
-        return test::eventually(pred, limit, 20ms);
+        run_watchdog(j);
     }
     // The requirement `r` of a learned key: full control with subkeys for
     // `principal`, with its reason given.
@@ -246,10 +217,6 @@ protected:
     bool made_services = false;
     std::string user_sid;
     std::string exchange_broken, sql_broken, cluster_broken;
-    fakes::RecordingAlerts alerts;
-    std::shared_ptr<spdlog::logger> logger;
-    std::unique_ptr<win::Watchdog> watchdog;
-    std::thread thread;
 };
 
 // What resolves under Wine for a service's logon account, read back as

@@ -27,11 +27,10 @@
 
 #include "core/security/sddl.hpp"
 #include "service/key_handle.hpp"
-#include "service/log_alerts.hpp"
 #include "service/watchdog.hpp"
 #include "tests/cluster/cluster_test_support.hpp"
 #include "tests/cluster/fake_in_system32.hpp"
-#include "tests/fakes/fake_ports.hpp"
+#include "tests/cluster/watchdog_cluster_test.hpp"
 #include "tests/windows/wine_test_support.hpp"
 
 namespace permwatch::test {
@@ -39,8 +38,9 @@ namespace test_failover_e2e {
 
 using namespace std::chrono_literals;
 
-class FailoverE2E : public WineKeyTest {
+class FailoverE2E : public WatchdogClusterTest {
 protected:
+    FailoverE2E() : WatchdogClusterTest(15s) {}
     void SetUp() override {
         PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
         static const std::wstring state =
@@ -48,7 +48,7 @@ protected:
              ("permwatch-failover-e2e-" + std::to_string(GetCurrentProcessId()) + ".state"))
                 .wstring();
         SetEnvironmentVariableW(L"PERMWATCH_CLUSSIM_STATE", state.c_str());
-        WineKeyTest::SetUp();
+        WatchdogClusterTest::SetUp();
         // The checkpoint lies one level below the test's own key, which is
         // where PermWatch's watch from above sits: tests running beside this
         // one write below PermWatchTest, and their changes would otherwise
@@ -71,7 +71,7 @@ protected:
         stop();
         clussim({"teardown"});
         if (!own_parent.empty()) path = own_parent;
-        WineKeyTest::TearDown();
+        WatchdogClusterTest::TearDown();
     }
     // `extra`: config members that replace the defaults below.
     void start(const nlohmann::json& extra = nlohmann::json::object()) {
@@ -79,35 +79,7 @@ protected:
         j["sweep_interval_s"] = 3600;  // no sweep: only the failover may repair
         j["debounce_ms"] = 0;
         for (const auto& [name, value] : extra.items()) j[name] = value;
-        auto loaded = load_config(j.dump());
-        ASSERT_TRUE(loaded.config.has_value());
-        logger = win::make_logger(true, {});
-        logger->set_level(spdlog::level::warn);
-        watchdog = std::make_unique<win::Watchdog>(*loaded.config, "test", logger, alerts);
-        thread = std::thread([this] { watchdog->run(); });
-        ASSERT_TRUE(eventually([&] { return status()["cluster"]["available"] == true; }));
-    }
-    void stop() {
-        if (!watchdog) return;
-        watchdog->stop();
-        thread.join();
-        watchdog.reset();
-    }
-    nlohmann::ordered_json status() {
-        std::promise<nlohmann::ordered_json> p;
-        auto f = p.get_future();
-        watchdog->post([&] { p.set_value(to_json(watchdog->status())); });
-        return f.get();
-    }
-    int alert_count(EventId id) {
-        std::promise<int> p;
-        auto f = p.get_future();
-        watchdog->post([&] { p.set_value(alerts.count(id)); });
-        return f.get();
-    }
-    template <class Pred>
-    bool eventually(Pred pred, std::chrono::milliseconds limit = 15s) {
-        return test::eventually(pred, limit, 20ms);
+        run_watchdog(j);
     }
     SimRun failover(const std::string& to = "NODE1") {
         return clussim({"failover", "--to", to, "--grace-ms", "300"});
@@ -120,10 +92,6 @@ protected:
 
     std::string own_parent;
     std::string account, good, broken;
-    fakes::RecordingAlerts alerts;
-    std::shared_ptr<spdlog::logger> logger;
-    std::unique_ptr<win::Watchdog> watchdog;
-    std::thread thread;
 };
 
 TEST_F(FailoverE2E, WithoutPermWatchTheRestoreFailsAsInKbQ192493) {
