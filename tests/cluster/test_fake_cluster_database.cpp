@@ -15,77 +15,33 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/cluster/cluster_test_support.hpp"
-#include "tests/cluster/fake_in_system32.hpp"
-#include "tests/fakes/clusapi_signatures.hpp"
+#include "tests/cluster/fake_clusapi_test.hpp"
 
 namespace permwatch::test {
 namespace test_fake_cluster_database {
 
-// The documented signatures (clusapi.h): the database calls, and the owner
-// enumerations this test alone calls.
 using namespace clusapi_h;
-using OpenClusterGroupFn = void*(WINAPI*)(void*, LPCWSTR);
-using CloseClusterGroupFn = BOOL(WINAPI*)(void*);
-using ClusterGroupOpenEnumFn = void*(WINAPI*)(void*, DWORD);
-using ClusterGroupGetEnumCountFn = DWORD(WINAPI*)(void*);
-using ClusterGroupEnumFn = DWORD(WINAPI*)(void*, DWORD, LPDWORD, LPWSTR, LPDWORD);
-using ClusterGroupCloseEnumFn = DWORD(WINAPI*)(void*);
-using OpenClusterResourceFn = void*(WINAPI*)(void*, LPCWSTR);
-using CloseClusterResourceFn = BOOL(WINAPI*)(void*);
-using ClusterResourceOpenEnumFn = void*(WINAPI*)(void*, DWORD);
-using ClusterResourceEnumFn = DWORD(WINAPI*)(void*, DWORD, LPDWORD, LPWSTR, LPDWORD);
-using ClusterResourceCloseEnumFn = DWORD(WINAPI*)(void*);
-using OpenClusterNodeFn = void*(WINAPI*)(void*, LPCWSTR);
-using CloseClusterNodeFn = BOOL(WINAPI*)(void*);
-using GetClusterNodeStateFn = int(WINAPI*)(void*);
 
 constexpr DWORD kGroupEnumNodes = 0x2;
 constexpr DWORD kResourceEnumNodes = 0x4;
 constexpr DWORD kValueBound = 320 * 1024;  // clussim::kDbValueBytes
 
-class FakeClusterDatabase : public ::testing::Test, protected DatabaseCalls {
+class FakeClusterDatabase : public FakeClusapiTest {
 protected:
+    FakeClusterDatabase()
+        : FakeClusapiTest({"setup", "--node", "NODE1", "--other-node", "NODE2", "--group",
+                           "SQL Group", "--owner", "NODE1", "--resource", "SQL Server",
+                           "--checkpoint", "SOFTWARE\\PermWatchTest\\FakeDb"}) {}
     void SetUp() override {
-        PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
-        use_in_process_state_file();
-        const SimRun r = clussim({"setup", "--node", "NODE1", "--other-node", "NODE2", "--group",
-                                  "SQL Group", "--owner", "NODE1", "--resource", "SQL Server",
-                                  "--checkpoint", "SOFTWARE\\PermWatchTest\\FakeDb"});
-        ASSERT_EQ(r.code, 0u) << r.out;
-        dll = LoadLibraryExW(L"clusapi.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
-        ASSERT_NE(dll, nullptr);
-#define PW_LOAD(name)                  \
-    name = load<name##Fn>(dll, #name); \
-    ASSERT_NE(name, nullptr) << "the fake lacks " #name
-        const char* missing = load_from(dll);
-        ASSERT_EQ(missing, nullptr) << "the fake lacks " << missing;
-        PW_LOAD(OpenClusterGroup);
-        PW_LOAD(CloseClusterGroup);
-        PW_LOAD(ClusterGroupOpenEnum);
-        PW_LOAD(ClusterGroupGetEnumCount);
-        PW_LOAD(ClusterGroupEnum);
-        PW_LOAD(ClusterGroupCloseEnum);
-        PW_LOAD(OpenClusterResource);
-        PW_LOAD(CloseClusterResource);
-        PW_LOAD(ClusterResourceOpenEnum);
-        PW_LOAD(ClusterResourceEnum);
-        PW_LOAD(ClusterResourceCloseEnum);
-        PW_LOAD(OpenClusterNode);
-        PW_LOAD(CloseClusterNode);
-        PW_LOAD(GetClusterNodeState);
-#undef PW_LOAD
-        cluster = OpenCluster(nullptr);
-        ASSERT_NE(cluster, nullptr) << GetLastError();
+        FakeClusapiTest::SetUp();
+        if (IsSkipped() || HasFatalFailure()) return;
         root = GetClusterKey(cluster, KEY_ALL_ACCESS);
         ASSERT_NE(root, nullptr) << GetLastError();
     }
     void TearDown() override {
         for (HKEY k : opened) ClusterRegCloseKey(k);
         if (root) ClusterRegCloseKey(root);
-        if (cluster) CloseCluster(cluster);
-        if (dll) FreeLibrary(dll);
-        if (std::filesystem::exists(exe_dir() / "clussim.exe")) clussim({"teardown"});
+        FakeClusapiTest::TearDown();
     }
 
     HKEY create(const wchar_t* path, DWORD* disposition = nullptr) {
@@ -111,24 +67,8 @@ protected:
         return out;
     }
 
-    HMODULE dll = nullptr;
-    void* cluster = nullptr;
     HKEY root = nullptr;
     std::vector<HKEY> opened;
-    OpenClusterGroupFn OpenClusterGroup = nullptr;
-    CloseClusterGroupFn CloseClusterGroup = nullptr;
-    ClusterGroupOpenEnumFn ClusterGroupOpenEnum = nullptr;
-    ClusterGroupGetEnumCountFn ClusterGroupGetEnumCount = nullptr;
-    ClusterGroupEnumFn ClusterGroupEnum = nullptr;
-    ClusterGroupCloseEnumFn ClusterGroupCloseEnum = nullptr;
-    OpenClusterResourceFn OpenClusterResource = nullptr;
-    CloseClusterResourceFn CloseClusterResource = nullptr;
-    ClusterResourceOpenEnumFn ClusterResourceOpenEnum = nullptr;
-    ClusterResourceEnumFn ClusterResourceEnum = nullptr;
-    ClusterResourceCloseEnumFn ClusterResourceCloseEnum = nullptr;
-    OpenClusterNodeFn OpenClusterNode = nullptr;
-    CloseClusterNodeFn CloseClusterNode = nullptr;
-    GetClusterNodeStateFn GetClusterNodeState = nullptr;
 };
 
 TEST_F(FakeClusterDatabase, CreateSetAndQueryFollowTheDocumentedSizes) {

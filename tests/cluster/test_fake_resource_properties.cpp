@@ -19,30 +19,10 @@
 #include <gtest/gtest.h>
 
 #include "core/cluster/property_list.hpp"
-#include "tests/cluster/cluster_test_support.hpp"
-#include "tests/cluster/fake_in_system32.hpp"
-#include "tests/fakes/clusapi_signatures.hpp"
+#include "tests/cluster/fake_clusapi_test.hpp"
 
 namespace permwatch::test {
 namespace test_fake_resource_properties {
-
-// The documented signatures (clusapi.h) of the calls this test makes.
-using clusapi_h::load;
-using OpenClusterFn = void*(WINAPI*)(LPCWSTR);
-using CloseClusterFn = BOOL(WINAPI*)(void*);
-using OpenClusterResourceFn = void*(WINAPI*)(void*, LPCWSTR);
-using CloseClusterResourceFn = BOOL(WINAPI*)(void*);
-using ClusterResourceControlFn = DWORD(WINAPI*)(void*, void*, DWORD, LPVOID, DWORD, LPVOID, DWORD,
-                                                LPDWORD);
-using ClusterOpenEnumFn = void*(WINAPI*)(void*, DWORD);
-using ClusterEnumFn = DWORD(WINAPI*)(void*, DWORD, LPDWORD, LPWSTR, LPDWORD);
-using ClusterCloseEnumFn = DWORD(WINAPI*)(void*);
-using OpenClusterGroupFn = void*(WINAPI*)(void*, LPCWSTR);
-using CloseClusterGroupFn = BOOL(WINAPI*)(void*);
-using GetClusterGroupStateFn = int(WINAPI*)(void*, LPWSTR, LPDWORD);
-using CreateClusterNotifyPortFn = void*(WINAPI*)(void*, void*, DWORD, DWORD_PTR);
-using GetClusterNotifyFn = DWORD(WINAPI*)(void*, DWORD_PTR*, LPDWORD, LPWSTR, LPDWORD, DWORD);
-using CloseClusterNotifyPortFn = BOOL(WINAPI*)(void*);
 
 // clusapi.h's values, written out here rather than taken from service/.
 constexpr DWORD kCtlGetResourceType = 0x0100002D;       // CLUSCTL_RESOURCE_GET_RESOURCE_TYPE
@@ -57,47 +37,17 @@ constexpr int kGroupOnline = 0;                         // ClusterGroupOnline
 
 std::wstring wide(const std::u16string& s) { return std::wstring(s.begin(), s.end()); }
 
-class FakeResourceProperties : public ::testing::Test {
+class FakeResourceProperties : public FakeClusapiTest {
 protected:
-    void SetUp() override {
-        PERMWATCH_REQUIRE_SIMULATED_CLUSTER();
-        use_in_process_state_file();
-        const SimRun r =
-            clussim({"setup", "--node", "NODE1", "--other-node", "NODE2", "--group", "SQL Group",
-                     "--owner", "NODE1", "--resource", "SQL Agent", "--service-name", "SQLAgent$PW",
-                     "--checkpoint", "SOFTWARE\\PermWatchTest\\FakeProps"});
-        ASSERT_EQ(r.code, 0u) << r.out;
-        dll = LoadLibraryExW(L"clusapi.dll", nullptr, LOAD_LIBRARY_SEARCH_SYSTEM32);
-        ASSERT_NE(dll, nullptr);
-#define PW_LOAD(name)                  \
-    name = load<name##Fn>(dll, #name); \
-    ASSERT_NE(name, nullptr) << "the fake lacks " #name
-        PW_LOAD(OpenCluster);
-        PW_LOAD(CloseCluster);
-        PW_LOAD(OpenClusterResource);
-        PW_LOAD(CloseClusterResource);
-        PW_LOAD(ClusterResourceControl);
-        PW_LOAD(ClusterOpenEnum);
-        PW_LOAD(ClusterEnum);
-        PW_LOAD(ClusterCloseEnum);
-        PW_LOAD(OpenClusterGroup);
-        PW_LOAD(CloseClusterGroup);
-        PW_LOAD(GetClusterGroupState);
-        PW_LOAD(CreateClusterNotifyPort);
-        PW_LOAD(GetClusterNotify);
-        PW_LOAD(CloseClusterNotifyPort);
-#undef PW_LOAD
-        cluster = OpenCluster(nullptr);
-        ASSERT_NE(cluster, nullptr) << GetLastError();
-    }
+    FakeResourceProperties()
+        : FakeClusapiTest({"setup", "--node", "NODE1", "--other-node", "NODE2", "--group",
+                           "SQL Group", "--owner", "NODE1", "--resource", "SQL Agent",
+                           "--service-name", "SQLAgent$PW", "--checkpoint",
+                           "SOFTWARE\\PermWatchTest\\FakeProps"}) {}
     void TearDown() override {
         for (void* r : resources) CloseClusterResource(r);
-        if (cluster) CloseCluster(cluster);
-        if (dll) FreeLibrary(dll);
-        if (std::filesystem::exists(exe_dir() / "clussim.exe")) {
-            clussim({"hostile", "--mode", "off"});
-            clussim({"teardown"});
-        }
+        if (simulator_present()) clussim({"hostile", "--mode", "off"});
+        FakeClusapiTest::TearDown();
     }
 
     void* resource(const wchar_t* name) {
@@ -105,6 +55,20 @@ protected:
         EXPECT_NE(r, nullptr) << GetLastError();
         if (r) resources.push_back(r);
         return r;
+    }
+
+    // Adds "Batch" (no type: a Generic Application) and "Disk" (a Physical
+    // Disk) to the SQL group and opens both.
+    void add_batch_and_disk(void** batch, void** disk) {
+        SimRun r = clussim({"add-resource", "--resource", "Batch", "--group", "SQL Group"});
+        ASSERT_EQ(r.code, 0u) << r.out;
+        r = clussim({"add-resource", "--resource", "Disk", "--group", "SQL Group", "--type",
+                     "Physical Disk"});
+        ASSERT_EQ(r.code, 0u) << r.out;
+        *batch = resource(L"Batch");
+        *disk = resource(L"Disk");
+        ASSERT_NE(*batch, nullptr);
+        ASSERT_NE(*disk, nullptr);
     }
 
     struct Answer {
@@ -155,23 +119,7 @@ protected:
         return out;
     }
 
-    HMODULE dll = nullptr;
-    void* cluster = nullptr;
     std::vector<void*> resources;
-    OpenClusterFn OpenCluster = nullptr;
-    CloseClusterFn CloseCluster = nullptr;
-    OpenClusterResourceFn OpenClusterResource = nullptr;
-    CloseClusterResourceFn CloseClusterResource = nullptr;
-    ClusterResourceControlFn ClusterResourceControl = nullptr;
-    ClusterOpenEnumFn ClusterOpenEnum = nullptr;
-    ClusterEnumFn ClusterEnum = nullptr;
-    ClusterCloseEnumFn ClusterCloseEnum = nullptr;
-    OpenClusterGroupFn OpenClusterGroup = nullptr;
-    CloseClusterGroupFn CloseClusterGroup = nullptr;
-    GetClusterGroupStateFn GetClusterGroupState = nullptr;
-    CreateClusterNotifyPortFn CreateClusterNotifyPort = nullptr;
-    GetClusterNotifyFn GetClusterNotify = nullptr;
-    CloseClusterNotifyPortFn CloseClusterNotifyPort = nullptr;
 };
 
 // Stands in for CLUSCTL_RESOURCE_GET_RESOURCE_TYPE on Windows: the type name,
@@ -182,15 +130,9 @@ TEST_F(FakeResourceProperties, TypeIsTheResourceTypeName) {
     ASSERT_NE(agent, nullptr);
     EXPECT_EQ(type_of(agent), L"Generic Service");
 
-    SimRun r = clussim({"add-resource", "--resource", "Batch", "--group", "SQL Group"});
-    ASSERT_EQ(r.code, 0u) << r.out;
-    r = clussim(
-        {"add-resource", "--resource", "Disk", "--group", "SQL Group", "--type", "Physical Disk"});
-    ASSERT_EQ(r.code, 0u) << r.out;
-    void* batch = resource(L"Batch");
-    void* disk = resource(L"Disk");
-    ASSERT_NE(batch, nullptr);
-    ASSERT_NE(disk, nullptr);
+    void* batch = nullptr;
+    void* disk = nullptr;
+    ASSERT_NO_FATAL_FAILURE(add_batch_and_disk(&batch, &disk));
     EXPECT_EQ(type_of(batch), L"Generic Application");
     EXPECT_EQ(type_of(disk), L"Physical Disk");
 
@@ -247,15 +189,9 @@ TEST_F(FakeResourceProperties, GenericServiceNamesItsServiceAfterASizeFirstCall)
 // list with properties but no ServiceName, which a caller must tell from a
 // list it could not read; a type without private properties answers count 0.
 TEST_F(FakeResourceProperties, OtherTypesHaveNoServiceName) {
-    SimRun r = clussim({"add-resource", "--resource", "Batch", "--group", "SQL Group"});
-    ASSERT_EQ(r.code, 0u) << r.out;
-    r = clussim(
-        {"add-resource", "--resource", "Disk", "--group", "SQL Group", "--type", "Physical Disk"});
-    ASSERT_EQ(r.code, 0u) << r.out;
-    void* batch = resource(L"Batch");
-    void* disk = resource(L"Disk");
-    ASSERT_NE(batch, nullptr);
-    ASSERT_NE(disk, nullptr);
+    void* batch = nullptr;
+    void* disk = nullptr;
+    ASSERT_NO_FATAL_FAILURE(add_batch_and_disk(&batch, &disk));
 
     const ParsedPropertyList app = properties_of(batch);
     ASSERT_TRUE(app.ok()) << app.error;
