@@ -11,24 +11,12 @@
 namespace permwatch {
 namespace test_init_config {
 
-const std::string kEs = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
-const std::string kSql = "HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\MSSQL16.FCI";
-const std::string kDisk = "HKLM\\SOFTWARE\\Contoso\\Disk";
+using test::kDisk;
+using test::kEs;
+using test::kSql;
 
-using test::resource_facts;
-
-struct Cluster {
-    std::vector<Checkpoint> checkpoints = {
-        {"Exchange Event Service", "Exchange Group", kEs},
-        {"SQL Server", "SQL Group", kSql},
-        {"Contoso Disk", "SQL Group", kDisk},
-    };
-    std::vector<ResourceFacts> resources = {
-        resource_facts("Exchange Event Service", "Generic Service", "MSExchangeES"),
-        resource_facts("SQL Server", "Generic Service", "MSSQLSERVER"),
-        resource_facts("Contoso Disk", "Physical Disk"),
-    };
-};
+// The cluster of the Wine tests, three keys.
+using Cluster = test::TwoGroups;
 
 Config load(const std::string& text) {
     const ConfigResult r = load_config(text);

@@ -11,10 +11,10 @@ namespace permwatch {
 namespace test_auto_keys {
 
 constexpr auto CI = ace_flags::container_inherit;
-const std::string kEs = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\MSExchangeES";
+using test::kDisk;
+using test::kEs;
+using test::kSql;
 const std::string kEsParams = kEs + "\\Parameters";
-const std::string kSql = "HKLM\\SOFTWARE\\Microsoft\\Microsoft SQL Server\\MSSQL16.FCI";
-const std::string kDisk = "HKLM\\SOFTWARE\\Contoso\\Disk";
 
 Config auto_config(const std::string& extra = "") {
     const ConfigResult r = load_config(R"({"version": 1, )" + extra + R"("keys": "auto"})");
@@ -31,23 +31,10 @@ Requirement service(const std::string& name, AccessMask rights) {
     return r;
 }
 
-using test::resource_facts;
-
-// The test cluster of the Wine tests: two groups, three resources (two
-// Generic Services with different accounts, one of another type), four
-// checkpoints.
-struct TwoGroups {
-    std::vector<Checkpoint> checkpoints = {
-        {"Exchange Event Service", "Exchange Group", kEs},
-        {"Exchange Event Service", "Exchange Group", kEsParams},
-        {"SQL Server", "SQL Group", kSql},
-        {"Contoso Disk", "SQL Group", kDisk},
-    };
-    std::vector<ResourceFacts> resources = {
-        resource_facts("Exchange Event Service", "Generic Service", "MSExchangeES"),
-        resource_facts("SQL Server", "Generic Service", "MSSQLSERVER"),
-        resource_facts("Contoso Disk", "Physical Disk"),
-    };
+// The test cluster of the Wine tests, with the Exchange resource's second
+// checkpoint: four keys.
+struct TwoGroups : test::TwoGroups {
+    TwoGroups() : test::TwoGroups({kEsParams}) {}
 };
 
 TEST(AutoKeys, EachCheckpointBecomesAKeyWithWhatItsRestoreNeeds) {
