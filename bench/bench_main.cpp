@@ -49,6 +49,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/bare_link_checks.hpp"
 #include "core/engine/engine.hpp"
 #include "core/policy/config.hpp"
 #include "service/accounts_adapter.hpp"
@@ -476,21 +477,28 @@ int main(int argc, char** argv) {
     // ---- 1. audit ----
     std::printf("\n[1] audit of %d compliant keys\n", opt.keys);
     int bare_fail = 0;
-    auto bare_read = [&](int n) {
+    // The bare audit of the first n keys: each opened with `options` and
+    // `access`, `checks(key)` made (it returns how many of them failed), its
+    // descriptor read, closed.
+    auto bare_audit = [&](int n, DWORD options, REGSAM access, auto&& checks) {
         alignas(8) unsigned char buf[4096];
         const SECURITY_INFORMATION what =
             OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
         for (int i = 0; i < n; ++i) {
             HKEY key = nullptr;
-            if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, subs[i].c_str(), 0,
-                              READ_CONTROL | KEY_WOW64_64KEY, &key) != ERROR_SUCCESS) {
+            if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, subs[i].c_str(), options, access, &key) !=
+                ERROR_SUCCESS) {
                 ++bare_fail;
                 continue;
             }
+            bare_fail += checks(key);
             DWORD size = sizeof buf;
             if (RegGetKeySecurity(key, what, buf, &size) != ERROR_SUCCESS) ++bare_fail;
             RegCloseKey(key);
         }
+    };
+    auto bare_read = [&](int n) {
+        bare_audit(n, 0, READ_CONTROL | KEY_WOW64_64KEY, [](HKEY) { return 0; });
     };
     permwatch::fakes::FakeJournal audit_journal;
     // Moved in, as the service does: no second copy held by the bench.
@@ -528,37 +536,13 @@ int main(int argc, char** argv) {
     // (k)). That bare loop is the baseline of the figure; the ratio against
     // open+get+close is printed too, with the floor the two extra calls set.
     {
-        using NtQueryKeyFn = LONG(WINAPI*)(HANDLE, int, void*, ULONG, ULONG*);
-        const auto nt_query_key = reinterpret_cast<NtQueryKeyFn>(
-            reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryKey")));
+        const auto nt_query_key = permwatch::bench::load_nt_query_key();
         auto bare_read_unlinked = [&](int n) {
-            alignas(8) unsigned char buf[4096];
-            alignas(8) unsigned char name[2048];
-            const SECURITY_INFORMATION what =
-                OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
-            for (int i = 0; i < n; ++i) {
-                HKEY key = nullptr;
-                if (RegOpenKeyExW(HKEY_LOCAL_MACHINE, subs[i].c_str(), REG_OPTION_OPEN_LINK,
-                                  READ_CONTROL | KEY_QUERY_VALUE | KEY_WOW64_64KEY,
-                                  &key) != ERROR_SUCCESS) {
-                    ++bare_fail;
-                    continue;
-                }
-                ULONG name_size = 0;
-                constexpr int kKeyNameInformation = 3;
-                if (!nt_query_key ||
-                    nt_query_key(key, kKeyNameInformation, name, sizeof name, &name_size) != 0)
-                    ++bare_fail;
-                wchar_t target[1024];
-                DWORD target_size = sizeof target - sizeof(wchar_t), type = REG_NONE;
-                if (RegQueryValueExW(key, L"SymbolicLinkValue", nullptr, &type,
-                                     reinterpret_cast<BYTE*>(target),
-                                     &target_size) != ERROR_FILE_NOT_FOUND)
-                    ++bare_fail;
-                DWORD size = sizeof buf;
-                if (RegGetKeySecurity(key, what, buf, &size) != ERROR_SUCCESS) ++bare_fail;
-                RegCloseKey(key);
-            }
+            bare_audit(n, REG_OPTION_OPEN_LINK, READ_CONTROL | KEY_QUERY_VALUE | KEY_WOW64_64KEY,
+                       [&](HKEY key) {
+                           return int{!permwatch::bench::bare_query_key_name(nt_query_key, key)} +
+                                  int{!permwatch::bench::bare_has_no_link_value(key)};
+                       });
         };
         permwatch::win::Win32Registry per_call(permwatch::win::Win32Registry::Keys::kept_open);
         permwatch::fakes::FakeJournal journal;

@@ -43,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bare_link_checks.hpp"
 #include "core/engine/failover.hpp"
 #include "service/accounts_adapter.hpp"
 #include "service/file_journal.hpp"
@@ -208,9 +209,7 @@ int main(int argc, char** argv) {
     // the sabotaged DACL denies it, so the key is opened again without it;
     // and the kernel's name for what was opened is asked (a link on the
     // way gives the target's name).
-    using NtQueryKeyFn = LONG(WINAPI*)(HANDLE, int, void*, ULONG, ULONG*);
-    const auto nt_query_key = reinterpret_cast<NtQueryKeyFn>(
-        reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryKey")));
+    const auto nt_query_key = bench::load_nt_query_key();
     auto bare_prepare_link_checked = [&](int round) {
         HKEY k = nullptr;
         LONG rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, kSub, REG_OPTION_OPEN_LINK,
@@ -224,20 +223,8 @@ int main(int argc, char** argv) {
             ++bare_failures;
             return;
         }
-        alignas(ULONG) unsigned char name[2048];
-        ULONG name_size = 0;
-        constexpr int kKeyNameInformation = 3;
-        if (!nt_query_key ||
-            nt_query_key(k, kKeyNameInformation, name, sizeof name, &name_size) != 0)
-            ++bare_failures;
-        if (checkable) {
-            wchar_t target[1024];
-            DWORD target_size = sizeof target - sizeof(wchar_t), type = REG_NONE;
-            if (RegQueryValueExW(k, L"SymbolicLinkValue", nullptr, &type,
-                                 reinterpret_cast<BYTE*>(target),
-                                 &target_size) != ERROR_FILE_NOT_FOUND)
-                ++bare_failures;
-        }
+        if (!bench::bare_query_key_name(nt_query_key, k)) ++bare_failures;
+        if (checkable && !bench::bare_has_no_link_value(k)) ++bare_failures;
         journal_and_write(k, round);
     };
 
