@@ -11,7 +11,8 @@
 # Native and MSVC builds find packages the usual way (Debian packages, vcpkg).
 # The MinGW cross build sees only the header-only libraries, through a folder of
 # links <build>/xinclude/{boost,spdlog,fmt,nlohmann,CLI} -> <host include>/...; the
-# host's /usr/include itself is never added. See DESIGN.md "Cross-build includes".
+# host's /usr/include itself is never added, so no Linux header can stand in for
+# a Windows one.
 include_guard(GLOBAL)
 
 if(CMAKE_CROSSCOMPILING AND MINGW)

@@ -1,5 +1,5 @@
 # Toolchain: MinGW-w64 (x86_64, posix threads) on Debian 12, for the Wine rig.
-# See DESIGN.md "Testing on Linux: the Wine rig" and docs/testing.md.
+# docs/testing.md says how the rig runs what this builds.
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_SYSTEM_PROCESSOR x86_64)
 
@@ -19,9 +19,17 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 # Static executables: no libstdc++/libgcc/winpthread DLLs to copy into the prefix.
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
-set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
-set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")
+set(PERMWATCH_MINGW_LINK_FLAGS "-static -static-libgcc -static-libstdc++")
+# ld.lld links in about a second what GNU ld links in a minute or more; the
+# wrapper says why it is needed. Without ld.lld, GNU ld is used as it is.
+find_program(PERMWATCH_LLD ld.lld)
+if(PERMWATCH_LLD)
+    string(APPEND PERMWATCH_MINGW_LINK_FLAGS
+           " -wrapper ${CMAKE_CURRENT_LIST_DIR}/mingw-link-with-lld.sh")
+endif()
+set(CMAKE_EXE_LINKER_FLAGS_INIT "${PERMWATCH_MINGW_LINK_FLAGS}")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "${PERMWATCH_MINGW_LINK_FLAGS}")
+set(CMAKE_MODULE_LINKER_FLAGS_INIT "${PERMWATCH_MINGW_LINK_FLAGS}")
 
 # Tests run under Wine. cmake/Dependencies.cmake sets CMAKE_CROSSCOMPILING_EMULATOR
 # to scripts/wine-run.sh with a private prefix under the build folder unless a

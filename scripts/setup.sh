@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake ninja-build ccache g++ clang
+  cmake ninja-build ccache g++ clang lld
   mingw-w64 g++-mingw-w64-x86-64-posix
   wine wine64
   msitools wixl

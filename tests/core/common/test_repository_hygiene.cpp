@@ -59,8 +59,8 @@ std::vector<fs::path> files_to_read() {
     const fs::path root = repo_root();
     const fs::path self = fs::path("tests") / "core" / "common" / "test_repository_hygiene.cpp";
     std::vector<fs::path> out;
-    for (const char* folder :
-         {"core", "service", "tests", "bench", "installer", "scripts", "docs"}) {
+    for (const char* folder : {"core", "service", "tests", "bench", "installer", "scripts", "docs",
+                               "cmake", "config", ".ci"}) {
         const fs::path start = root / folder;
         if (!fs::is_directory(start)) continue;
         for (auto it = fs::recursive_directory_iterator(start);
@@ -76,7 +76,8 @@ std::vector<fs::path> files_to_read() {
             out.push_back(relative);
         }
     }
-    out.push_back("README.md");
+    for (const char* file : {"README.md", "CMakeLists.txt", "CMakePresets.json"})
+        out.push_back(file);
     return out;
 }
 
