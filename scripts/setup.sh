@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake ninja-build ccache g++ clang lld
+  cmake ninja-build ccache g++ clang lld llvm
   mingw-w64 g++-mingw-w64-x86-64-posix
   wine wine64
   msitools wixl
