@@ -1,6 +1,6 @@
 // permwatch_failover_bench: prepare latency of a failover — from the cluster
 // event reaching the coordinator to the key repaired, its journal line on
-// disk and every watch handle released — over N failovers (default 1,000)
+// disk and every watch handle released — over sets of N failovers (default 5 of 1,000)
 // with the key sabotaged before each, against a bare baseline in the same
 // run, interleaved round by round.
 //
@@ -31,6 +31,12 @@
 // Real registry, real journal (FlushFileBuffers), real watcher; only the
 // cluster events are handed in directly (no clussim), since what is measured
 // starts when the event arrives. A benchmark: no assertions.
+//
+// The failovers run in sets (default 5 sets of 1,000), and each goal's figure
+// is the median of the sets' own figures. A p99 of 1,000 is the tenth-worst
+// prepare, and on a shared machine one burst of someone else's load moves it
+// for whichever side it lands on; the median of five sets is a figure that
+// one burst cannot make by itself. Every set's figures are printed.
 #include <windows.h>
 // sddl.h needs windows.h first
 #include <sddl.h>
@@ -124,9 +130,14 @@ double percentile(std::vector<double> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int rounds = 1000;
+    int rounds = 1000, sets = 5;
     for (int i = 1; i + 1 < argc; ++i) {
         if (std::string(argv[i]) == "--failovers") rounds = std::atoi(argv[i + 1]);
+        if (std::string(argv[i]) == "--sets") sets = std::atoi(argv[i + 1]);
+    }
+    if (rounds < 1 || sets < 1) {
+        std::fprintf(stderr, "--failovers and --sets take a count of at least 1\n");
+        return 2;
     }
     HKEY key = nullptr;
     RegCreateKeyExW(HKEY_LOCAL_MACHINE, kSub, 0, nullptr, 0, KEY_ALL_ACCESS | KEY_WOW64_64KEY,
@@ -234,39 +245,53 @@ int main(int argc, char** argv) {
     // given back after it (outside what is measured, as the watchdog does
     // after the handler).
     journal.lease_ids();
-    for (int i = 0; i < rounds; ++i) {
-        // Interleaved on the same key, the order turned every round: a
-        // flush right after another one may find less to write, and no
-        // side should always be the one that comes first.
-        const auto run_bare = [&] {
-            set(key, broken);
-            const auto t0 = Steady::now();
-            bare_prepare(i);
-            bare.push_back(std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+    struct SetFigures {
+        double b50, b99, l50, l99, p50, p99;
+    };
+    std::vector<SetFigures> per_set;
+    for (int set_index = 0; set_index < sets; ++set_index) {
+        for (int round = 0; round < rounds; ++round) {
+            const int i = set_index * rounds + round;
+            // Interleaved on the same key, the order turned every round: a
+            // flush right after another one may find less to write, and no
+            // side should always be the one that comes first.
+            const auto run_bare = [&] {
+                set(key, broken);
+                const auto t0 = Steady::now();
+                bare_prepare(i);
+                bare.push_back(
+                    std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+            };
+            const auto run_prepare = [&] {
+                set(key, broken);
+                const auto t0 = Steady::now();
+                failover.on_event(event(ClusterEvent::Kind::resource_online_pending));
+                if (!journal.wait_flushed(std::chrono::seconds(5))) ++not_flushed;
+                prepare.push_back(
+                    std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+                journal.end_id_lease();
+                reported.push_back(failover.counters().last_prepare_ms);
+                if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
+                // Inside the subtree: the engine's, or a leak.
+                if (win::open_key_handles() != baseline_handles) ++handles_held;
+                failover.on_event(event(ClusterEvent::Kind::resource_online));
+            };
+            const auto run_bare_linked = [&] {
+                set(key, broken);
+                const auto t0 = Steady::now();
+                bare_prepare_link_checked(i);
+                bare_linked.push_back(
+                    std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
+            };
+            const std::function<void()> order[] = {run_bare, run_prepare, run_bare_linked};
+            for (int j = 0; j < 3; ++j) order[(i + j) % 3]();
+        }
+        const auto this_set = [&](const std::vector<double>& v) {
+            return std::vector<double>(v.end() - rounds, v.end());
         };
-        const auto run_prepare = [&] {
-            set(key, broken);
-            const auto t0 = Steady::now();
-            failover.on_event(event(ClusterEvent::Kind::resource_online_pending));
-            if (!journal.wait_flushed(std::chrono::seconds(5))) ++not_flushed;
-            prepare.push_back(
-                std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-            journal.end_id_lease();
-            reported.push_back(failover.counters().last_prepare_ms);
-            if (engine.keys()[0].state != KeyState::repaired) ++not_repaired;
-            // Inside the subtree: the engine's, or a leak.
-            if (win::open_key_handles() != baseline_handles) ++handles_held;
-            failover.on_event(event(ClusterEvent::Kind::resource_online));
-        };
-        const auto run_bare_linked = [&] {
-            set(key, broken);
-            const auto t0 = Steady::now();
-            bare_prepare_link_checked(i);
-            bare_linked.push_back(
-                std::chrono::duration<double, std::milli>(Steady::now() - t0).count());
-        };
-        const std::function<void()> order[] = {run_bare, run_prepare, run_bare_linked};
-        for (int j = 0; j < 3; ++j) order[(i + j) % 3]();
+        const auto b = this_set(bare), l = this_set(bare_linked), p = this_set(prepare);
+        per_set.push_back({percentile(b, 0.50), percentile(b, 0.99), percentile(l, 0.50),
+                           percentile(l, 0.99), percentile(p, 0.50), percentile(p, 0.99)});
     }
 
     // Where a prepare's time goes: its parts, each timed alone on the same
@@ -313,10 +338,10 @@ int main(int argc, char** argv) {
     const double l50 = percentile(bare_linked, 0.50), l99 = percentile(bare_linked, 0.99);
     const double r50 = percentile(reported, 0.50), r99 = percentile(reported, 0.99);
     std::printf(
-        "failovers: %d (key sabotaged before each; %d left unrepaired, %d with handles held, "
-        "%d journal lines not flushed in 5 s; bare failures %d)\n",
-        rounds, not_repaired, handles_held, not_flushed, bare_failures);
-    std::printf("%-58s %9s %9s\n", "", "p50 ms", "p99 ms");
+        "failovers: %d sets of %d (key sabotaged before each; %d left unrepaired, %d with "
+        "handles held, %d journal lines not flushed in 5 s; bare failures %d)\n",
+        sets, rounds, not_repaired, handles_held, not_flushed, bare_failures);
+    std::printf("%-58s %9s %9s\n", "all sets together", "p50 ms", "p99 ms");
     std::printf("%-58s %9.3f %9.3f\n", "bare open+get+journal line+flush+set+close", b50, b99);
     std::printf("%-58s %9.3f %9.3f\n", "the same with the link checks (baseline of the goal)", l50,
                 l99);
@@ -340,18 +365,33 @@ int main(int argc, char** argv) {
           std::pair{"  bare: WriteFile + FlushFileBuffers of one line", &part_fsync}}) {
         std::printf("%-58s %9.3f %9.3f\n", what, percentile(*v, 0.50), percentile(*v, 0.99));
     }
+    std::printf("each set (ms; ratios vs bare with the link checks):\n");
+    std::printf("  %-4s %9s %9s %9s %9s %9s %9s\n", "set", "bare p50", "bare p99", "prep p50",
+                "prep p99", "ratio p50", "ratio p99");
+    std::vector<double> set_p99, set_ratio50, set_ratio99;
+    for (std::size_t k = 0; k < per_set.size(); ++k) {
+        const SetFigures& f = per_set[k];
+        std::printf("  %-4zu %9.3f %9.3f %9.3f %9.3f %8.2fx %8.2fx\n", k + 1, f.l50, f.l99, f.p50,
+                    f.p99, f.p50 / f.l50, f.p99 / f.l99);
+        set_p99.push_back(f.p99);
+        set_ratio50.push_back(f.p50 / f.l50);
+        set_ratio99.push_back(f.p99 / f.l99);
+    }
+    const double goal_p99 = percentile(set_p99, 0.50);
     std::printf(
-        "goal: p99 <= 5 ms and <= 2x bare; margin against a 500 ms restore grace: %.1f ms\n",
-        500.0 - p99);
+        "goal: p99 <= 5 ms and <= 2x bare, the median of the sets; margin against a 500 ms "
+        "restore grace: %.1f ms\n",
+        500.0 - goal_p99);
     // `name value goal met|missed` lines, as every bench prints them.
     struct Goal {
         const char* name;
         double value, goal;
     };
     int met = 0;
-    const Goal goals[] = {{"failover_prepare_p99_ms", p99, 5.0},
-                          {"failover_prepare_p50_vs_bare_link_checked", p50 / l50, 2.0},
-                          {"failover_prepare_p99_vs_bare_link_checked", p99 / l99, 2.0}};
+    const Goal goals[] = {
+        {"failover_prepare_p99_ms", goal_p99, 5.0},
+        {"failover_prepare_p50_vs_bare_link_checked", percentile(set_ratio50, 0.50), 2.0},
+        {"failover_prepare_p99_vs_bare_link_checked", percentile(set_ratio99, 0.50), 2.0}};
     for (const Goal& g : goals) {
         const bool ok = g.value <= g.goal;
         met += ok;
