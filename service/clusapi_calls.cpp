@@ -89,6 +89,13 @@ std::wstring resource_text(const ClusapiLibrary& api, clus::HResource resource, 
     return std::wstring(text, bounded_length(text, units));
 }
 
+// A control code whose answer is a list (a MULTI_SZ, a property list),
+// written by the resource's DLL: as long as it asks, within
+// kMaxForeignPayloadBytes.
+GrownAnswer<BYTE> resource_list(const ClusapiLibrary& api, clus::HResource resource, DWORD code) {
+    return resource_control(api, resource, code, 1024, kMaxForeignPayloadBytes);
+}
+
 }  // namespace
 
 std::wstring text_in(const std::vector<wchar_t>& buffer) {
@@ -183,9 +190,12 @@ std::wstring resource_id(const ClusapiLibrary& api, clus::HResource resource, DW
     return resource_text(api, resource, clus::kCtlResourceGetId, rc);
 }
 
+std::wstring resource_type(const ClusapiLibrary& api, clus::HResource resource, DWORD& rc) {
+    return resource_text(api, resource, clus::kCtlResourceGetResourceType, rc);
+}
+
 CheckpointList registry_checkpoints(const ClusapiLibrary& api, clus::HResource resource) {
-    const auto got = resource_control(api, resource, clus::kCtlResourceGetRegistryCheckpoints, 1024,
-                                      kMaxForeignPayloadBytes);
+    const auto got = resource_list(api, resource, clus::kCtlResourceGetRegistryCheckpoints);
     CheckpointList out;
     out.rc = got.status;
     out.refused = got.refused;
@@ -199,13 +209,8 @@ CheckpointList registry_checkpoints(const ClusapiLibrary& api, clus::HResource r
     return out;
 }
 
-std::wstring resource_type(const ClusapiLibrary& api, clus::HResource resource, DWORD& rc) {
-    return resource_text(api, resource, clus::kCtlResourceGetResourceType, rc);
-}
-
 ServiceNameAnswer generic_service_name(const ClusapiLibrary& api, clus::HResource resource) {
-    const auto got = resource_control(api, resource, clus::kCtlResourceGetPrivateProperties, 1024,
-                                      kMaxForeignPayloadBytes);
+    const auto got = resource_list(api, resource, clus::kCtlResourceGetPrivateProperties);
     ServiceNameAnswer out;
     if (got.refused) {
         out.problem =

@@ -93,11 +93,19 @@ Config with_learned_keys(Config config, std::ostream& err) {
     return with_auto_keys(std::move(config), c.checkpoints, c.facts);
 }
 
+// A one-shot command's config: judged trusted, read, and its "auto" keys
+// learned from the cluster; nullopt when it is refused (the reason is on err).
+std::optional<Config> one_shot_config(const CliOptions& o, Win32FileSecurity& files,
+                                      std::ostream& err) {
+    auto config = load_trusted_config_file(o.config_path, err, &files);
+    if (!config) return std::nullopt;
+    return with_learned_keys(std::move(*config), err);
+}
+
 int check(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32FileSecurity files;
-    auto config = load_trusted_config_file(o.config_path, err, &files);
+    const auto config = one_shot_config(o, files, err);
     if (!config) return 2;
-    config = with_learned_keys(std::move(*config), err);
     Win32Registry registry;
     Win32Accounts accounts;
     std::vector<KeyReport> reports;
@@ -137,9 +145,8 @@ private:
 
 int repair(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32FileSecurity files;
-    auto config = load_trusted_config_file(o.config_path, err, &files);
+    const auto config = one_shot_config(o, files, err);
     if (!config) return 2;
-    config = with_learned_keys(std::move(*config), err);
     Win32Registry registry;
     Win32Accounts accounts;
     JournalOnFirstAppend journal(expand_environment(config->journal), files.self(),
@@ -170,9 +177,8 @@ int export_keys(const CliOptions& o, std::ostream& out, std::ostream& err) {
 
 int rollback(const CliOptions& o, std::ostream& out, std::ostream& err) {
     Win32FileSecurity files;
-    auto config = load_trusted_config_file(o.config_path, err, &files);
+    const auto config = one_shot_config(o, files, err);
     if (!config) return 2;
-    config = with_learned_keys(std::move(*config), err);
     const std::string path = expand_environment(config->journal);
     // The live journal and its rotated files (.1 ... .5), each judged like
     // the live one before it is read.
