@@ -8,10 +8,15 @@
 // ratios, never asserts (goal: PipeServer >= 0.5x the bare server).
 //
 //   permwatch_pipe_bench [--seconds S] [--per-connection N] [--instances I]
+//                        [--reps R]
 //
 // Each client thread loops: connect (waiting while every instance is busy),
 // N requests, disconnect; until S seconds have passed. Without
-// --per-connection both 50 and 1 requests per connection are measured. After
+// --per-connection both 50 and 1 requests per connection are measured. Each
+// figure is measured R times (default 5), the two servers in turn and which
+// goes first turned each time, and its ratio is the median of the R ratios:
+// one second of 64 threads is at the mercy of whatever else the machine runs,
+// and a single pair of seconds moved the ratio by a third between runs. After
 // the table, one line per figure: `name ratio goal met|missed`.
 //
 // The client threads all belong to this one process, so PipeServer's
@@ -20,6 +25,7 @@
 // refused, which measures the cap, not the server.
 #include <windows.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -187,6 +193,11 @@ private:
     std::thread thread_;
 };
 
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[(v.size() - 1) / 2];
+}
+
 // Requests per second from `threads` clients over `seconds`.
 double measure(const std::wstring& path, int threads, double seconds, int per_connection,
                std::size_t expected_reply_size) {
@@ -245,7 +256,9 @@ int main(int argc, char** argv) {
     double seconds = 1.0;
     std::vector<int> per_connections = {50, 1};
     std::size_t instances = 16;
+    int reps = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--reps")) reps = std::max(1, std::atoi(argv[i + 1]));
         if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
         if (!std::strcmp(argv[i], "--per-connection")) per_connections = {std::atoi(argv[i + 1])};
         if (!std::strcmp(argv[i], "--instances"))
@@ -278,17 +291,37 @@ int main(int argc, char** argv) {
     for (const int per_connection : per_connections) {
         std::printf(
             "status requests/s, %zu instances, %d requests per connection, %.1f s each, "
-            "reply %zu bytes\n",
-            instances, per_connection, seconds, reply.size() + 1);
-        std::printf("%8s %14s %14s %8s\n", "clients", "PipeServer", "bare", "ratio");
+            "reply %zu bytes, median of %d\n",
+            instances, per_connection, seconds, reply.size() + 1, reps);
+        std::printf("%8s %14s %14s %8s   %s\n", "clients", "PipeServer", "bare", "ratio",
+                    "each repetition's ratio");
         for (int threads : {1, 16, 64}) {
-            const double bare_rate =
-                measure(permwatch::win::pipe_path("permwatch-bench-bare-" + tag), threads, seconds,
-                        per_connection, reply.size() + 1);
-            const double ours =
-                measure(server.path(), threads, seconds, per_connection, reply.size() + 1);
-            const double ratio = bare_rate > 0 ? ours / bare_rate : 0.0;
-            std::printf("%8d %14.0f %14.0f %7.2fx\n", threads, ours, bare_rate, ratio);
+            std::vector<double> ours_rates, bare_rates, ratios;
+            for (int r = 0; r < reps; ++r) {
+                const auto run_bare = [&] {
+                    bare_rates.push_back(
+                        measure(permwatch::win::pipe_path("permwatch-bench-bare-" + tag), threads,
+                                seconds, per_connection, reply.size() + 1));
+                };
+                const auto run_ours = [&] {
+                    ours_rates.push_back(
+                        measure(server.path(), threads, seconds, per_connection, reply.size() + 1));
+                };
+                if (r % 2 == 0) {
+                    run_bare();
+                    run_ours();
+                } else {
+                    run_ours();
+                    run_bare();
+                }
+                ratios.push_back(bare_rates.back() > 0 ? ours_rates.back() / bare_rates.back()
+                                                       : 0.0);
+            }
+            const double ratio = median(ratios);
+            std::printf("%8d %14.0f %14.0f %7.2fx  ", threads, median(ours_rates),
+                        median(bare_rates), ratio);
+            for (const double x : ratios) std::printf(" %.2f", x);
+            std::printf("\n");
             std::fflush(stdout);
             figures.push_back({"pipe_" + std::to_string(per_connection) + "req_" +
                                    std::to_string(threads) + "clients",
