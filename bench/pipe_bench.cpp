@@ -265,7 +265,8 @@ int main(int argc, char** argv) {
             instances = std::strtoul(argv[i + 1], nullptr, 10);
     }
     FakeStatus fake;
-    const std::string reply = permwatch::handle_pipe_request("{\"cmd\":\"status\"}", true, fake);
+    const std::string reply = permwatch::handle_pipe_request(
+        "{\"cmd\":\"status\"}", [] { return true; }, fake);
     const std::string tag = std::to_string(GetCurrentProcessId());
 
     boost::asio::io_context io;
@@ -275,7 +276,7 @@ int main(int argc, char** argv) {
     options.per_process = instances;
     permwatch::win::PipeServer server(
         io, "permwatch-bench-" + tag,
-        [&fake](const std::string& line, bool is_admin) {
+        [&fake](const std::string& line, const permwatch::IsAdmin& is_admin) {
             return permwatch::handle_pipe_request(line, is_admin, fake);
         },
         options);

@@ -426,11 +426,12 @@ private:
             too_long();
             return;
         }
-        // Once per connection, after the first line (Windows lets a server
-        // impersonate its client only once it has read from it).
-        if (!admin_) {
+        // Windows lets a server impersonate its client only once it has read
+        // from it. A client on the reserved instance is checked at its first
+        // line; any other only when a command asks, once per connection.
+        if (took_reserved_ && !admin_) {
             admin_ = client_is_admin(pipe_.native_handle());
-            if (took_reserved_ && !*admin_) {
+            if (!*admin_) {
                 // Its process looked like an administrator's, its token does
                 // not: the reserved instance is not for it.
                 ++server_.stats.refused;
@@ -438,9 +439,13 @@ private:
                 return;
             }
         }
+        const IsAdmin is_admin = [this] {
+            if (!admin_) admin_ = client_is_admin(pipe_.native_handle());
+            return *admin_;
+        };
         std::string reply;
         try {
-            reply = server_.handler(line, *admin_);
+            reply = server_.handler(line, is_admin);
         } catch (const std::exception& e) {
             reply = pipe_error(std::string("internal error: ") + e.what());
         } catch (...) {

@@ -18,6 +18,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "core/pipe/pipe_protocol.hpp"
+
 namespace permwatch::win {
 
 // The pipe's security descriptor:
@@ -91,7 +93,9 @@ class PipeServer {
 public:
     using Options = PipeServerOptions;
     // Called on the io thread; returns the reply line without its newline.
-    using Handler = std::function<std::string(const std::string& line, bool is_admin)>;
+    // is_admin impersonates the client the first time it is asked on a
+    // connection (and remembers the answer): ask it only when it matters.
+    using Handler = std::function<std::string(const std::string& line, const IsAdmin& is_admin)>;
 
     // pipe_name: "permwatch" serves \\.\pipe\permwatch.
     PipeServer(boost::asio::io_context& io, std::string pipe_name, Handler handler,

@@ -258,7 +258,7 @@ void Watchdog::start_pipe() {
         options.on_error = [this](const std::string& line) { logger_->warn("{}", line); };
         pipe_ = std::make_unique<PipeServer>(
             io_, name,
-            [this](const std::string& line, bool is_admin) {
+            [this](const std::string& line, const IsAdmin& is_admin) {
                 std::string reply = handle_pipe_request(line, is_admin, *this);
                 arm_due();
                 return reply;

@@ -9,7 +9,8 @@ std::string pipe_error(std::string_view message) {
                                                         json::error_handler_t::replace);
 }
 
-std::string handle_pipe_request(std::string_view line, bool is_admin, StatusService& service) {
+std::string handle_pipe_request(std::string_view line, const IsAdmin& is_admin,
+                                StatusService& service) {
     if (line.size() > max_request_bytes) return pipe_error("request too long");
     json request;
     try {
@@ -28,7 +29,7 @@ std::string handle_pipe_request(std::string_view line, bool is_admin, StatusServ
             return reply.dump(-1, ' ', false, json::error_handler_t::replace);
         }
         if (cmd == "check" || cmd == "reload") {
-            if (!is_admin) return pipe_error(cmd + " is for administrators only");
+            if (!is_admin()) return pipe_error(cmd + " is for administrators only");
             if (cmd == "check") {
                 json reply = to_json(service.check_now());
                 reply["ok"] = reply.value("ok", true);

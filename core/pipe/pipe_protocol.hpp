@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,8 +42,14 @@ public:
     virtual std::optional<ConfigRefusal> reload() = 0;
 };
 
+// Whether the client is an administrator. Asked only by a command that is for
+// administrators: the server answers it by impersonating the client, which is
+// most of what a status connection costs, and status does not need it.
+using IsAdmin = std::function<bool()>;
+
 // One reply line (no newline) for one request line.
-std::string handle_pipe_request(std::string_view line, bool is_admin, StatusService& service);
+std::string handle_pipe_request(std::string_view line, const IsAdmin& is_admin,
+                                StatusService& service);
 
 // {"ok":false,"error":"..."}
 std::string pipe_error(std::string_view message);

@@ -174,9 +174,16 @@ protected:
         options.on_error = [this](const std::string& line) { errors.push_back(line); };
         server = std::make_unique<PipeServer>(
             io, name,
-            [this, force_admin](const std::string& line, bool is_admin) {
-                seen_admin = is_admin ? 1 : 0;
-                return handle_pipe_request(line, force_admin.value_or(is_admin), fake);
+            [this, force_admin](const std::string& line, const IsAdmin& is_admin) {
+                return handle_pipe_request(
+                    line,
+                    [&] {
+                        ++admin_asked;
+                        const bool answer = is_admin();
+                        seen_admin = answer ? 1 : 0;
+                        return force_admin.value_or(answer);
+                    },
+                    fake);
             },
             options);
         server->start();
@@ -220,6 +227,7 @@ protected:
     std::thread thread;
     FakeStatus fake;
     std::atomic<int> seen_admin{-1};
+    std::atomic<int> admin_asked{0};  // how often the handler asked is_admin
     std::vector<std::string> errors;  // io thread until joined
     win::PipeServerStats stats;
 };
@@ -423,7 +431,8 @@ TEST_F(PipeServerTest, BusyInstancesMakeClientsWait) {
 
 TEST_F(PipeServerTest, SecondServerOrSquatterMakesStartFail) {
     start_server();
-    PipeServer second(io, name, [](const std::string&, bool) { return std::string("{}"); });
+    PipeServer second(io, name,
+                      [](const std::string&, const IsAdmin&) { return std::string("{}"); });
     try {
         second.start();
         ADD_FAILURE() << "a second server started on " << name;
@@ -446,7 +455,8 @@ TEST_F(PipeServerTest, SecondServerOrSquatterMakesStartFail) {
                          PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, nullptr);
     ASSERT_NE(squatter, INVALID_HANDLE_VALUE) << GetLastError();
     boost::asio::io_context other_io;
-    PipeServer victim(other_io, squatted, [](const std::string&, bool) { return std::string(); });
+    PipeServer victim(other_io, squatted,
+                      [](const std::string&, const IsAdmin&) { return std::string(); });
     EXPECT_THROW(victim.start(), win::Win32Error);
     CloseHandle(squatter);
 
@@ -468,6 +478,24 @@ TEST_F(PipeServerTest, SecondServerOrSquatterMakesStartFail) {
               << "\n";
     if (two != INVALID_HANDLE_VALUE) CloseHandle(two);
     CloseHandle(one);
+}
+
+// Impersonating the client is most of what a status connection costs, so a
+// status request never asks; check and reload do.
+TEST_F(PipeServerTest, OnlyAnAdministratorsCommandAsksWhoTheClientIs) {
+    start_server();
+    Client c;
+    ASSERT_EQ(c.open(path()), 0u);
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    EXPECT_EQ(admin_asked.load(), 0);
+    ASSERT_TRUE(c.ask(R"({"cmd":"check"})"));
+    EXPECT_EQ(admin_asked.load(), 1);
+    EXPECT_EQ(seen_admin.load(), self_is_admin() ? 1 : 0);
+    EXPECT_TRUE(is_status_reply(c.ask(R"({"cmd":"status"})")));
+    EXPECT_EQ(admin_asked.load(), 1);
+    c.close();
+    stop_server();
 }
 
 TEST_F(PipeServerTest, CheckIsRefusedWhenNotAdmin) {

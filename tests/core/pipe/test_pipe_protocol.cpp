@@ -31,7 +31,28 @@ public:
 };
 
 json ask(std::string_view line, bool admin, FakeService& s) {
-    return json::parse(handle_pipe_request(line, admin, s));
+    return json::parse(handle_pipe_request(
+        line, [admin] { return admin; }, s));
+}
+
+// Asking is_admin impersonates the client: only a command for administrators
+// asks, and status, bad lines and unknown commands never do.
+TEST(PipeProtocol, OnlyCommandsForAdministratorsAskWhoTheClientIs) {
+    FakeService s;
+    int asked = 0;
+    const IsAdmin counting = [&] {
+        ++asked;
+        return false;
+    };
+    for (const char* line : {R"({"cmd":"status"})", "not json", R"({"cmd":"nope"})", R"([1])"})
+        handle_pipe_request(line, counting, s);
+    EXPECT_EQ(asked, 0);
+    handle_pipe_request(R"({"cmd":"check"})", counting, s);
+    EXPECT_EQ(asked, 1);
+    handle_pipe_request(R"({"cmd":"reload"})", counting, s);
+    EXPECT_EQ(asked, 2);
+    EXPECT_EQ(s.checks, 0);
+    EXPECT_EQ(s.reloads, 0);
 }
 
 TEST(PipeProtocol, StatusForAnyone) {
