@@ -447,12 +447,9 @@ void FileJournal::flusher() {
                         std::make_move_iterator(failed.end()));
         stats_.last_flush_ms = ms;
         if (ok) {
-            flushed_count_ = std::max(flushed_count_, target);
-            ++stats_.flushes;
-            stats_.last_error.clear();
+            flushed_to(target);
             retry_delay = std::chrono::milliseconds(100);
             last_report.reset();
-            if (waiting_ > 0) flushed_.notify_all();
             continue;
         }
         ++stats_.failures;
@@ -468,6 +465,13 @@ void FileJournal::flusher() {
         work_.wait_for(lock, retry_delay, [&] { return stopping_; });
         retry_delay = std::min(retry_delay * 2, std::chrono::milliseconds(5000));
     }
+}
+
+void FileJournal::flushed_to(std::uint64_t target) {
+    flushed_count_ = std::max(flushed_count_, target);
+    ++stats_.flushes;
+    stats_.last_error.clear();
+    if (waiting_ > 0) flushed_.notify_all();
 }
 
 bool FileJournal::wait_flushed(std::chrono::milliseconds timeout) {
@@ -491,11 +495,8 @@ bool FileJournal::wait_flushed(std::chrono::milliseconds timeout) {
         lock.lock();
         waiter_flushing_ = false;
         if (ok) {
-            flushed_count_ = std::max(flushed_count_, target);
-            ++stats_.flushes;
             stats_.last_flush_ms = ms;
-            stats_.last_error.clear();
-            if (waiting_ > 0) flushed_.notify_all();
+            flushed_to(target);
         }
         // Lines that came meanwhile, or a failure to report and retry: the
         // flusher's.

@@ -101,6 +101,9 @@ public:
 
 private:
     void flusher();
+    // A flush of every line up to `target` succeeded (by the flusher or a
+    // caller of wait_flushed); mutex_ held.
+    void flushed_to(std::uint64_t target);
     // Under the lock: learns the last id (and a torn end) from the file's
     // tail when another process appended since this one did, reopening first
     // when another process rotated the file away from under this one.

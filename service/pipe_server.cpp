@@ -427,22 +427,19 @@ private:
             return;
         }
         // Windows lets a server impersonate its client only once it has read
-        // from it. A client on the reserved instance is checked at its first
-        // line; any other only when a command asks, once per connection.
-        if (took_reserved_ && !admin_) {
-            admin_ = client_is_admin(pipe_.native_handle());
-            if (!*admin_) {
-                // Its process looked like an administrator's, its token does
-                // not: the reserved instance is not for it.
-                ++server_.stats.refused;
-                write(pipe_error(admission_error(Admission::reserved)), true);
-                return;
-            }
-        }
+        // from it. Asked once per connection: at the first line of a client on
+        // the reserved instance, otherwise only when a command asks.
         const IsAdmin is_admin = [this] {
             if (!admin_) admin_ = client_is_admin(pipe_.native_handle());
             return *admin_;
         };
+        if (took_reserved_ && !is_admin()) {
+            // Its process looked like an administrator's, its token does
+            // not: the reserved instance is not for it.
+            ++server_.stats.refused;
+            write(pipe_error(admission_error(Admission::reserved)), true);
+            return;
+        }
         std::string reply;
         try {
             reply = server_.handler(line, is_admin);
