@@ -50,6 +50,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bare_link_checks.hpp"
+#include "bench/bench_stats.hpp"
 #include "core/engine/engine.hpp"
 #include "core/policy/config.hpp"
 #include "service/accounts_adapter.hpp"
@@ -235,15 +236,8 @@ Config make_config(int n, const std::string& journal, int debounce_ms) {
     return *result.config;
 }
 
-double ms_since(Clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
+using permwatch::bench::median;
+using permwatch::bench::ms_since;
 
 std::string num(double v, int prec = 1) {
     char buf[64];

@@ -40,6 +40,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_stats.hpp"
 #include "core/pipe/pipe_protocol.hpp"
 #include "service/pipe_server.hpp"
 
@@ -193,10 +194,7 @@ private:
     std::thread thread_;
 };
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[(v.size() - 1) / 2];
-}
+using permwatch::bench::median;
 
 // Requests per second from `threads` clients over `seconds`.
 double measure(const std::wstring& path, int threads, double seconds, int per_connection,
