@@ -19,29 +19,23 @@ bool split_key_path(const std::string& path, KeyPath& out) {
     return true;
 }
 
-LONG check_held_key(HKEY key, std::wstring* link_target_out) {
+std::optional<std::wstring> link_target(HKEY key) {
     wchar_t target[1024] = {};
     DWORD size = sizeof target - sizeof(wchar_t);
     DWORD type = REG_NONE;
     const LONG rc = RegQueryValueExW(key, L"SymbolicLinkValue", nullptr, &type,
                                      reinterpret_cast<BYTE*>(target), &size);
     // No such value: an ordinary key, the usual answer.
-    if (rc == ERROR_FILE_NOT_FOUND) return ERROR_SUCCESS;
-    if (rc != ERROR_SUCCESS && rc != ERROR_MORE_DATA) return rc;
-    if (type != REG_LINK) return ERROR_SUCCESS;
-    if (link_target_out) {
-        *link_target_out =
-            rc == ERROR_MORE_DATA
-                ? std::wstring(L"(a target too long to show)")
-                : std::wstring(target, std::min<std::size_t>(size / sizeof(wchar_t), 1023));
-    }
-    return kErrorKeyIsLink;
+    if (rc != ERROR_SUCCESS && rc != ERROR_MORE_DATA) return std::nullopt;
+    if (type != REG_LINK) return std::nullopt;
+    return rc == ERROR_MORE_DATA
+               ? std::wstring(L"(a target too long to show)")
+               : std::wstring(target, std::min<std::size_t>(size / sizeof(wchar_t), 1023));
 }
 
-std::optional<std::wstring> link_target(HKEY key) {
-    std::wstring target;
-    if (check_held_key(key, &target) != kErrorKeyIsLink) return std::nullopt;
-    return target;
+LONG check_held_key(HKEY key, DWORD* subkeys) {
+    return RegQueryInfoKeyW(key, nullptr, nullptr, nullptr, subkeys, nullptr, nullptr, nullptr,
+                            nullptr, nullptr, nullptr, nullptr);
 }
 
 LONG open_key(const std::string& path, REGSAM access, KeyHandle& out, LinkFound* link,

@@ -80,13 +80,14 @@ LONG open_key(const std::wstring& hklm_subkey, REGSAM access, KeyHandle& out,
 // (its SymbolicLinkValue is REG_LINK), else nullopt.
 std::optional<std::wstring> link_target(HKEY key);
 
-// Whether a handle open_key gave out (checkable) still stands for a key that is
-// there and not a link: ERROR_SUCCESS; ERROR_KEY_DELETED once the key was
-// deleted (a key of the same name made since is another key); kErrorKeyIsLink;
-// another error when the query itself failed. One call, the link check's own:
-// under Wine it is also the only one that notices the deletion, as
-// RegGetKeySecurity and RegSetKeySecurity go on answering from the deleted key
-// (docs/testing.md (k3)). A key cannot become a link after it was made.
-LONG check_held_key(HKEY key, std::wstring* link_target = nullptr);
+// Whether a handle open_key gave out (checkable) still stands for a key that
+// is there: ERROR_SUCCESS, with the number of its subkeys in `*subkeys` when
+// given; ERROR_KEY_DELETED once the key was deleted (a key of the same name
+// made since is another key); another error when the query itself failed.
+// One call. Under Wine it is a query like this one that notices the deletion,
+// as RegGetKeySecurity and RegSetKeySecurity go on answering from the deleted
+// key (docs/testing.md (k3)). A key cannot become a link after it was made, so
+// a held key needs no second link check.
+LONG check_held_key(HKEY key, DWORD* subkeys = nullptr);
 
 }  // namespace permwatch::win

@@ -171,15 +171,19 @@ bool propagate(HKEY key, const std::string& path, const Acl& dacl,
 }
 
 // Opens `key` again for listing its subkeys (the write handle has no right to).
+// `subkeys`: how many the key has, when the caller counted them after the write.
 void propagate_from(HKEY key, const std::string& path, const Acl& dacl,
-                    const RegistryPort::SubkeyJournal& journal, Propagation& out) {
+                    const RegistryPort::SubkeyJournal& journal, std::optional<DWORD> subkeys,
+                    Propagation& out) {
     // Most watched keys have no subkeys: asked on the write handle (opened
     // with KEY_QUERY_VALUE when it could be), that costs one call, not an open.
-    DWORD subkeys = 0;
-    if (RegQueryInfoKeyW(key, nullptr, nullptr, nullptr, &subkeys, nullptr, nullptr, nullptr,
-                         nullptr, nullptr, nullptr, nullptr) == ERROR_SUCCESS &&
-        subkeys == 0)
-        return;
+    if (!subkeys) {
+        DWORD n = 0;
+        if (RegQueryInfoKeyW(key, nullptr, nullptr, nullptr, &n, nullptr, nullptr, nullptr, nullptr,
+                             nullptr, nullptr, nullptr) == ERROR_SUCCESS)
+            subkeys = n;
+    }
+    if (subkeys == DWORD{0}) return;
     HKEY raw = nullptr;
     const LONG rc = RegOpenKeyExW(key, L"", 0, KEY_ENUMERATE_SUB_KEYS | KEY_WOW64_64KEY, &raw);
     if (rc != ERROR_SUCCESS) {
@@ -194,17 +198,12 @@ void propagate_from(HKEY key, const std::string& path, const Acl& dacl,
 }  // namespace
 
 LONG Win32Registry::acquire(const std::string& path, REGSAM access, KeyHandle& opened, HKEY& key,
-                            LinkFound& link) {
+                            LinkFound& link, bool& held_key) {
     const auto held = keys_ == Keys::kept_open ? held_.find(path) : held_.end();
-    if (held != held_.end() && (held->second.access & access) == access) {
-        const LONG rc = check_held_key(held->second.key.get(), &link.target);
-        if (rc == ERROR_SUCCESS) {
-            key = held->second.key.get();
-            return rc;
-        }
-        // Deleted (or not what it was): whatever is at the path now is
-        // another key, opened and checked as a new one.
-        held_.erase(held);
+    held_key = held != held_.end() && (held->second.access & access) == access;
+    if (held_key) {
+        key = held->second.key.get();
+        return ERROR_SUCCESS;
     }
     bool checkable = false;
     const LONG rc = open_key(path, access, opened, &link, &checkable);
@@ -215,6 +214,14 @@ LONG Win32Registry::acquire(const std::string& path, REGSAM access, KeyHandle& o
         held_[path] = Held{std::move(opened), access};
     }
     return rc;
+}
+
+bool Win32Registry::still_held(const std::string& path, HKEY key, DWORD* subkeys) {
+    if (check_held_key(key, subkeys) == ERROR_SUCCESS) return true;
+    // Deleted (or not answering): whatever is at the path now is another
+    // key, opened and checked as a new one.
+    held_.erase(path);
+    return false;
 }
 
 void Win32Registry::forget(const std::string& path) { held_.erase(path); }
@@ -228,38 +235,61 @@ void Win32Registry::hold_only(const std::vector<std::string>& paths) {
     }
 }
 
+// A held key is checked after its last use in a call, not before its first:
+// the check then covers the whole call, the read and the write included. A
+// key found deleted was used as the deleted one, so the call is made again on
+// whatever is at the path now, opened by path as a key never seen.
 KeyRead Win32Registry::read(const std::string& path) {
-    KeyHandle opened;
-    HKEY key = nullptr;
-    LinkFound target;
-    const LONG rc = acquire(path, READ_CONTROL, opened, key, target);
-    if (rc != ERROR_SUCCESS) return open_failed(path, rc, " to read its security", target);
-    return read_through(key, path);
+    for (;;) {
+        KeyHandle opened;
+        HKEY key = nullptr;
+        LinkFound target;
+        bool held = false;
+        const LONG rc = acquire(path, READ_CONTROL, opened, key, target, held);
+        if (rc != ERROR_SUCCESS) return open_failed(path, rc, " to read its security", target);
+        KeyRead read = read_through(key, path);
+        if (!held || still_held(path, key)) return read;
+    }
 }
 
 KeyUpdate Win32Registry::update_dacl(const std::string& path, const DaclDecision& decide,
                                      const SubkeyJournal& journal_subkey) {
-    KeyUpdate u;
+    for (;;) {
+        KeyUpdate u;
+        if (update_once(path, decide, journal_subkey, u)) return u;
+    }
+}
+
+bool Win32Registry::update_once(const std::string& path, const DaclDecision& decide,
+                                const SubkeyJournal& journal_subkey, KeyUpdate& u) {
     KeyHandle opened;
     HKEY key = nullptr;
     LinkFound target;
-    const LONG rc = acquire(path, WRITE_DAC | READ_CONTROL, opened, key, target);
+    bool held = false;
+    const LONG rc = acquire(path, WRITE_DAC | READ_CONTROL, opened, key, target, held);
     if (rc != ERROR_SUCCESS) {
         u.before = open_failed(path, rc, " to write its DACL", target);
         u.write = {false, static_cast<unsigned long>(rc), u.before.error};
-        return u;
+        return true;
     }
     u.before = read_through(key, path);
-    if (u.before.status != KeyRead::Status::ok) return u;
-    const std::optional<Acl> dacl = decide(u.before.sd);
-    if (!dacl) return u;
-    u.write = write_through(key, path, *dacl);
-    if (!u.write.ok) return u;
-    u.written = true;
-    u.after = read_through(key, path);
-    if (u.before.sd.dacl && passes_down_differently(*u.before.sd.dacl, *dacl))
-        propagate_from(key, path, *dacl, journal_subkey, u.propagation);
-    return u;
+    std::optional<Acl> dacl;
+    if (u.before.status == KeyRead::Status::ok) dacl = decide(u.before.sd);
+    if (dacl) u.write = write_through(key, path, *dacl);
+    u.written = dacl && u.write.ok;
+    if (u.written) u.after = read_through(key, path);
+    // The held key's check also counts its subkeys, which the write's
+    // inheritance must reach: counted after the write, so a subkey made
+    // before it is counted and one made after it inherits the new DACL.
+    std::optional<DWORD> subkeys;
+    if (held) {
+        DWORD n = 0;
+        if (!still_held(path, key, &n)) return false;
+        subkeys = n;
+    }
+    if (u.written && u.before.sd.dacl && passes_down_differently(*u.before.sd.dacl, *dacl))
+        propagate_from(key, path, *dacl, journal_subkey, subkeys, u.propagation);
+    return true;
 }
 
 }  // namespace permwatch::win

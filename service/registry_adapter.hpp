@@ -21,10 +21,11 @@ public:
         // Each call opens the key by path and closes it (the one-shot commands).
         opened_per_call,
         // The service: a key that hold_only() names, once opened, is used
-        // again until forget(), so a check is two registry calls (the link
-        // check, the read), not four. Before each use the held handle is
-        // checked (check_held_key): a key deleted since, or replaced by
-        // another of the same name, is opened again by path. Every other
+        // again until forget(), so a check is two registry calls (the read,
+        // then the check that the key is still there), not four. After each
+        // use the held handle is checked (check_held_key): a key deleted
+        // meanwhile, or replaced by another of the same name, is opened again
+        // by path and the call made again on it. Every other
         // key is opened per call: a key inside a cluster checkpoint must
         // never stay open (the restore fails while any key in the subtree
         // is). Not thread-safe: one thread makes every call.
@@ -56,9 +57,18 @@ private:
 
     // The key at `path` for at least `access`: the held one when it still
     // stands, else opened now (and held, when kept open and checkable).
-    // `opened` owns a key that is not held. Returns the Win32 error code.
+    // `opened` owns a key that is not held; `held_key` says the key was
+    // held already and is to be checked (still_held) after its use. Returns
+    // the Win32 error code.
     LONG acquire(const std::string& path, REGSAM access, KeyHandle& opened, HKEY& key,
-                 LinkFound& link);
+                 LinkFound& link, bool& held_key);
+    // Whether the held `key` for `path` is still there (counting its subkeys
+    // into `*subkeys` when given); when not, it is let go of.
+    bool still_held(const std::string& path, HKEY key, DWORD* subkeys = nullptr);
+    // One attempt of update_dacl into `u`; false when the held key turned out
+    // deleted, and the update is to be made again on the key at the path now.
+    bool update_once(const std::string& path, const DaclDecision& decide,
+                     const SubkeyJournal& journal_subkey, KeyUpdate& u);
 
     Keys keys_;
     std::unordered_set<std::string> holdable_;

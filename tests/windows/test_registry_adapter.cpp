@@ -196,8 +196,9 @@ TEST_F(KeptKeys, AKeyNotNamedToHoldIsClosedAfterEveryCall) {
 
 // Under Wine a handle to a deleted key goes on reading (and writing) the
 // deleted key's descriptor (docs/testing.md (k3)); the held key is checked
-// before each use, so the key made since under the same name is the one read
-// and written, and a key deleted for good is missing. Fails without the check.
+// after each use, and a call that used a deleted key is made again, so the
+// key made since under the same name is the one read and written, and a key
+// deleted for good is missing. Fails without the check.
 TEST_F(KeptKeys, AKeyDeletedAndMadeAgainIsReadAndWrittenAsTheNewKey) {
     win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
     registry.hold_only({path});  // outside every checkpoint, as the watchdog says
@@ -236,6 +237,40 @@ TEST_F(KeptKeys, AKeyDeletedAndMadeAgainIsReadAndWrittenAsTheNewKey) {
     EXPECT_EQ(registry.read(path).status, KeyRead::Status::missing);
     EXPECT_EQ(win::open_key_handles(), held - 1);  // the deleted key's handle let go
     EXPECT_EQ(registry.held(), 0u);
+}
+
+// The check after the use covers the whole call: a key deleted and made again
+// between the read and the write (here by the planner itself) is found, and
+// the new key is read, planned and written in a call made again on it.
+TEST_F(KeptKeys, AKeyDeletedBetweenTheReadAndTheWriteIsWrittenAsTheNewKey) {
+    win::Win32Registry registry(win::Win32Registry::Keys::kept_open);
+    registry.hold_only({path});  // outside every checkpoint, as the watchdog says
+    ASSERT_EQ(test::set_dacl(path, "D:(A;CI;KA;;;BA)"), 0);
+    registry.update_dacl(
+        path, [](const SecurityDescriptor&) { return std::optional<Acl>(); }, kAnySubkey);
+    ASSERT_EQ(registry.held(), 1u);  // held for WRITE_DAC
+    const long handles = win::open_key_handles();
+    std::vector<std::string> seen;
+    const KeyUpdate u = registry.update_dacl(
+        path,
+        [&](const SecurityDescriptor& current) {
+            seen.push_back(dacl_text(current.dacl));
+            if (seen.size() == 1) {
+                test::delete_key(path);
+                EXPECT_TRUE(test::create_key(path));
+                EXPECT_EQ(test::set_dacl(path, "D:P(A;;KA;;;BA)"), 0);
+            }
+            return parse_sddl("D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)").dacl;
+        },
+        kAnySubkey);
+    EXPECT_EQ(seen, (std::vector<std::string>{"D:(A;CI;KA;;;BA)", "D:P(A;;KA;;;BA)"}));
+    ASSERT_TRUE(u.written) << u.write.error;
+    EXPECT_EQ(dacl_text(u.before.sd.dacl), "D:P(A;;KA;;;BA)");
+    ASSERT_EQ(u.after.status, KeyRead::Status::ok) << u.after.error;
+    EXPECT_EQ(dacl_text(u.after.sd.dacl), "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
+    EXPECT_EQ(test::dacl_sddl(path), "D:(A;CI;KA;;;SY)(A;CI;KA;;;BA)");
+    EXPECT_EQ(registry.held(), 1u);  // the new key, held in the old one's place
+    EXPECT_EQ(win::open_key_handles(), handles);
 }
 
 // A key whose value may not be queried cannot be checked before it is used
