@@ -121,7 +121,7 @@ crash_bench() {
 if [ $quick -eq 1 ]; then
   SECONDS=0
   wine "$build/bench/permwatch_bench.exe" --keys 10000 --repair-keys 1000 --idle-keys 1000 \
-    --idle-seconds 600 --reps 3 | idle_reader 1000 | tee -a "$log"
+    --idle-seconds 600 --reps 7 | idle_reader 1000 | tee -a "$log"
   echo "# permwatch_bench: ${SECONDS} s"
   SECONDS=0
   wine "$build/bench/permwatch_failover_bench.exe" --failovers 1000 | tee -a "$log"
