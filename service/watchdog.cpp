@@ -341,9 +341,9 @@ NodeSummary Watchdog::summary_header() {
 void Watchdog::apply_config(Config loaded) {
     Config next =
         with_auto_keys(std::move(loaded), failover_.checkpoints(), failover_.resource_facts());
-    if (expand_environment(next.journal) != journal_.path()) {
+    if (const std::string journal = expand_environment(next.journal); journal != journal_.path()) {
         logger_->warn("the journal path changed to {}; it takes effect when PermWatch restarts",
-                      expand_environment(next.journal));
+                      journal);
     }
     const bool keys_changed = key_paths(next) != key_paths(engine_.config());
     if (keys_changed) registry_.forget_all();  // no key of a removed path stays open
@@ -387,13 +387,7 @@ std::vector<KeyReport> Watchdog::check_now() {
     std::vector<KeyReport> reports;
     for (std::size_t i = 0; i < engine_.keys().size(); ++i) {
         engine_.check_key_now(i, "manual");
-        const KeyStatus& s = engine_.keys()[i];
-        KeyReport r;
-        r.path = s.path;
-        r.state = s.state;
-        r.sddl = s.sddl.empty() ? std::nullopt : std::optional(s.sddl);
-        r.findings = s.findings;
-        reports.push_back(std::move(r));
+        reports.push_back(report_of(engine_.keys()[i]));
     }
     arm_due();
     return reports;

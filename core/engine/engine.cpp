@@ -58,6 +58,15 @@ bool has_errors(const std::vector<Finding>& findings) {
 
 }  // namespace
 
+KeyReport report_of(const KeyStatus& status) {
+    KeyReport r;
+    r.path = status.path;
+    r.state = status.state;
+    if (!status.sddl.empty()) r.sddl = status.sddl;
+    r.findings = status.findings;
+    return r;
+}
+
 std::uint64_t hash_descriptor(const SecurityDescriptor& sd) {
     Fnv f;
     f.add(sd.owner);
@@ -304,12 +313,13 @@ void Engine::set_error(std::size_t index, FindingKind kind, const std::string& m
 }
 
 void Engine::set_missing(std::size_t index, const std::string& why) {
+    // No key, no descriptor: the one last read is not shown as the key's.
+    status_[index].sddl.clear();
+    tracking_[index].sddl_hash.reset();
     if (config_.keys[index].origin) {
         // A checkpoint not on this node yet: the restore creates it.
         status_[index].state = KeyState::absent;
         status_[index].findings.clear();
-        status_[index].sddl.clear();
-        tracking_[index].sddl_hash.reset();
         return;
     }
     set_error(index, FindingKind::key_missing, why);

@@ -42,6 +42,10 @@ struct KeyStatus {
     std::uint64_t repairs = 0;
 };
 
+// What a check of the key found, as `check` reports it (the last check's
+// state, descriptor and findings; no plan).
+KeyReport report_of(const KeyStatus& status);
+
 // A cheap fingerprint of a descriptor, to let the sweep skip evaluation of
 // keys that did not change.
 std::uint64_t hash_descriptor(const SecurityDescriptor& sd);

@@ -168,6 +168,26 @@ TEST(Engine, AuditModeReportsOnly) {
     EXPECT_EQ(rig.alerts.count(EventId::drift_found), 1);
 }
 
+// `check` over the pipe reports each key as the engine last saw it: its
+// state, descriptor and findings, and no descriptor for a key not there.
+TEST(Engine, AKeysReportIsWhatItsLastCheckFound) {
+    Rig rig(Mode::audit);
+    rig.engine.check_all();
+    const KeyReport drift = report_of(rig.engine.keys()[0]);
+    EXPECT_EQ(drift.path, key);
+    EXPECT_EQ(drift.state, KeyState::drift);
+    EXPECT_EQ(drift.sddl, broken);
+    ASSERT_FALSE(drift.findings.empty());
+    EXPECT_EQ(drift.findings[0].kind, rig.engine.keys()[0].findings[0].kind);
+    EXPECT_FALSE(drift.planned_sddl.has_value());
+
+    rig.registry.keys.erase(key);
+    rig.engine.check_key_now(0, "manual");
+    const KeyReport missing = report_of(rig.engine.keys()[0]);
+    EXPECT_EQ(missing.state, KeyState::error);
+    EXPECT_FALSE(missing.sddl.has_value());
+}
+
 TEST(Engine, BurstOfNotificationsIsOneCheckAfterDebounce) {
     Rig rig;
     rig.engine.check_all();
