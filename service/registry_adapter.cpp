@@ -177,12 +177,7 @@ void propagate_from(HKEY key, const std::string& path, const Acl& dacl,
                     Propagation& out) {
     // Most watched keys have no subkeys: asked on the write handle (opened
     // with KEY_QUERY_VALUE when it could be), that costs one call, not an open.
-    if (!subkeys) {
-        DWORD n = 0;
-        if (RegQueryInfoKeyW(key, nullptr, nullptr, nullptr, &n, nullptr, nullptr, nullptr, nullptr,
-                             nullptr, nullptr, nullptr) == ERROR_SUCCESS)
-            subkeys = n;
-    }
+    if (DWORD n = 0; !subkeys && check_held_key(key, &n) == ERROR_SUCCESS) subkeys = n;
     if (subkeys == DWORD{0}) return;
     HKEY raw = nullptr;
     const LONG rc = RegOpenKeyExW(key, L"", 0, KEY_ENUMERATE_SUB_KEYS | KEY_WOW64_64KEY, &raw);

@@ -55,8 +55,8 @@ private:
         REGSAM access = 0;
     };
 
-    // The key at `path` for at least `access`: the held one when it still
-    // stands, else opened now (and held, when kept open and checkable).
+    // The key at `path` for at least `access`: the held one, unchecked, else
+    // opened now (and held, when kept open and checkable).
     // `opened` owns a key that is not held; `held_key` says the key was
     // held already and is to be checked (still_held) after its use. Returns
     // the Win32 error code.
